@@ -1,0 +1,331 @@
+#include "core/ops.h"
+
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+namespace hebb {
+
+using Eigen::Index;
+
+namespace {
+
+constexpr float inv_sqrt2 = 1.0f / std::numbers::sqrt2_v<float>;
+
+// Adds the gradient g of an op's output into parent p, summing over the dimensions p was
+// broadcast along (g has the output's shape, p may be a row, a column or a scalar).
+template <class Expr>
+void send(Node& p, const Expr& g) {
+    if (!p.requires_grad) return;
+    auto acc = p.grad_buffer().array();
+    if (acc.rows() == g.rows() && acc.cols() == g.cols()) acc += g.array();
+    else if (acc.size() == 1) acc(0, 0) += g.sum();
+    else if (acc.rows() == 1) acc += g.array().colwise().sum();
+    else acc += g.array().rowwise().sum();
+}
+
+Node& parent(Node& y, size_t i) { return *y.parents[i]; }
+
+// Output shape of a broadcasting binary op, or an error naming the op and both shapes.
+std::pair<Index, Index> broadcast_shape(const char* op, const Matrix& a, const Matrix& b) {
+    auto dim = [&](Index x, Index y) {
+        HEBB_CHECK(x == y || x == 1 || y == 1, op, ": cannot broadcast ", shape_str(a), " with ",
+                   shape_str(b));
+        return std::max(x, y);
+    };
+    return {dim(a.rows(), b.rows()), dim(a.cols(), b.cols())};
+}
+
+// m stretched to (rows x cols) along its size-1 dimensions, as an array.
+Eigen::ArrayXXf expand(const Matrix& m, Index rows, Index cols) {
+    return m.array().replicate(rows / m.rows(), cols / m.cols());
+}
+
+void check_labels(const char* op, const Matrix& scores, std::span<const int> labels) {
+    HEBB_CHECK(static_cast<Index>(labels.size()) == scores.rows(), op, ": ", labels.size(),
+               " labels for ", shape_str(scores), " scores");
+    for (size_t b = 0; b < labels.size(); ++b)
+        HEBB_CHECK(labels[b] >= 0 && labels[b] < scores.cols(), op, ": label ", labels[b],
+                   " at row ", b, " is outside [0, ", scores.cols(), ")");
+}
+
+// Row-wise log(sum(exp(x))), shifted by the row maximum so nothing overflows. (B x C) -> (B x 1)
+Eigen::VectorXf logsumexp_rows(const Matrix& x) {
+    Eigen::VectorXf m = x.rowwise().maxCoeff();
+    return m.array() + (x.colwise() - m).array().exp().rowwise().sum().log();
+}
+
+}  // namespace
+
+// y = a b; da = g b^T, db = a^T g
+Tensor matmul(const Tensor& a, const Tensor& b) {
+    HEBB_CHECK(a.cols() == b.rows(), "matmul: cannot multiply ", a.shape(), " by ", b.shape());
+    return make_result(a.value() * b.value(), "matmul", {a, b}, [](Node& y) {
+        Node& a = parent(y, 0);
+        Node& b = parent(y, 1);
+        if (a.requires_grad) a.grad_buffer().noalias() += y.grad * b.value.transpose();
+        if (b.requires_grad) b.grad_buffer().noalias() += a.value.transpose() * y.grad;
+    });
+}
+
+// y = x W^T + bias; dx = g W, dW = g^T x, dbias = sum of g over the batch
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    HEBB_CHECK(x.cols() == weight.cols(), "linear: input ", x.shape(), " does not fit weight ",
+               weight.shape(), " (out x in)");
+    Matrix y(x.rows(), weight.rows());
+    y.noalias() = x.value() * weight.value().transpose();
+    if (bias.defined()) {
+        HEBB_CHECK(bias.rows() == 1 && bias.cols() == weight.rows(), "linear: bias ", bias.shape(),
+                   " does not fit weight ", weight.shape());
+        y.rowwise() += bias.value().row(0);
+    }
+    std::vector<Tensor> parents{x, weight};
+    if (bias.defined()) parents.push_back(bias);
+    return make_result(std::move(y), "linear", std::move(parents), [](Node& y) {
+        Node& x = parent(y, 0);
+        Node& w = parent(y, 1);
+        if (x.requires_grad) x.grad_buffer().noalias() += y.grad * w.value;
+        if (w.requires_grad) w.grad_buffer().noalias() += y.grad.transpose() * x.value;
+        if (y.parents.size() == 3) send(parent(y, 2), y.grad.colwise().sum());
+    });
+}
+
+// y = x^T; dx = g^T
+Tensor transpose(const Tensor& x) {
+    return make_result(x.value().transpose(), "transpose", {x},
+                       [](Node& y) { send(parent(y, 0), y.grad.transpose()); });
+}
+
+// y = a + b; da = g, db = g (each summed back to its own shape)
+Tensor add(const Tensor& a, const Tensor& b) {
+    auto [r, c] = broadcast_shape("add", a.value(), b.value());
+    Matrix y = expand(a.value(), r, c) + expand(b.value(), r, c);
+    return make_result(std::move(y), "add", {a, b}, [](Node& y) {
+        send(parent(y, 0), y.grad);
+        send(parent(y, 1), y.grad);
+    });
+}
+
+// y = a - b; da = g, db = -g
+Tensor sub(const Tensor& a, const Tensor& b) {
+    auto [r, c] = broadcast_shape("sub", a.value(), b.value());
+    Matrix y = expand(a.value(), r, c) - expand(b.value(), r, c);
+    return make_result(std::move(y), "sub", {a, b}, [](Node& y) {
+        send(parent(y, 0), y.grad);
+        send(parent(y, 1), -y.grad);
+    });
+}
+
+// y = a * b; da = g * b, db = g * a
+Tensor mul(const Tensor& a, const Tensor& b) {
+    auto [r, c] = broadcast_shape("mul", a.value(), b.value());
+    Matrix y = expand(a.value(), r, c) * expand(b.value(), r, c);
+    return make_result(std::move(y), "mul", {a, b}, [](Node& y) {
+        Node& a = parent(y, 0);
+        Node& b = parent(y, 1);
+        const Index r = y.value.rows(), c = y.value.cols();
+        if (a.requires_grad) send(a, y.grad.array() * expand(b.value, r, c));
+        if (b.requires_grad) send(b, y.grad.array() * expand(a.value, r, c));
+    });
+}
+
+// y = a / b; da = g / b, db = -g a / b^2 = -g y / b
+Tensor div(const Tensor& a, const Tensor& b) {
+    auto [r, c] = broadcast_shape("div", a.value(), b.value());
+    Matrix y = expand(a.value(), r, c) / expand(b.value(), r, c);
+    return make_result(std::move(y), "div", {a, b}, [](Node& y) {
+        Node& a = parent(y, 0);
+        Node& b = parent(y, 1);
+        const Eigen::ArrayXXf bx = expand(b.value, y.value.rows(), y.value.cols());
+        if (a.requires_grad) send(a, y.grad.array() / bx);
+        if (b.requires_grad) send(b, -y.grad.array() * y.value.array() / bx);
+    });
+}
+
+// y = -x; dx = -g
+Tensor neg(const Tensor& x) {
+    return make_result(-x.value(), "neg", {x}, [](Node& y) { send(parent(y, 0), -y.grad); });
+}
+
+// y = e^x; dx = g y
+Tensor exp(const Tensor& x) {
+    return make_result(x.value().array().exp(), "exp", {x}, [](Node& y) {
+        send(parent(y, 0), y.grad.array() * y.value.array());
+    });
+}
+
+// y = ln x; dx = g / x
+Tensor log(const Tensor& x) {
+    return make_result(x.value().array().log(), "log", {x}, [](Node& y) {
+        send(parent(y, 0), y.grad.array() / parent(y, 0).value.array());
+    });
+}
+
+// y = sqrt(x); dx = g / (2 y)
+Tensor sqrt(const Tensor& x) {
+    return make_result(x.value().array().sqrt(), "sqrt", {x}, [](Node& y) {
+        send(parent(y, 0), y.grad.array() / (2.0f * y.value.array()));
+    });
+}
+
+// y = x^p; dx = g p x^(p-1)
+Tensor pow(const Tensor& x, float p) {
+    return make_result(x.value().array().pow(p), "pow", {x}, [p](Node& y) {
+        send(parent(y, 0), y.grad.array() * p * parent(y, 0).value.array().pow(p - 1.0f));
+    });
+}
+
+// y = |x|; dx = g sign(x), with sign(0) = 0
+Tensor abs(const Tensor& x) {
+    return make_result(x.value().array().abs(), "abs", {x}, [](Node& y) {
+        send(parent(y, 0), y.grad.array() * parent(y, 0).value.array().sign());
+    });
+}
+
+// y = x^2; dx = 2 g x
+Tensor square(const Tensor& x) {
+    return make_result(x.value().array().square(), "square", {x}, [](Node& y) {
+        send(parent(y, 0), 2.0f * y.grad.array() * parent(y, 0).value.array());
+    });
+}
+
+// y = max(x, 0); dx = g [x > 0]
+Tensor relu(const Tensor& x) {
+    return make_result(x.value().cwiseMax(0.0f), "relu", {x}, [](Node& y) {
+        send(parent(y, 0), (y.value.array() > 0.0f).select(y.grad, 0.0f));
+    });
+}
+
+// y = x for x > 0, s x otherwise; dx = g for x > 0, s g otherwise
+Tensor leaky_relu(const Tensor& x, float s) {
+    const auto& v = x.value().array();
+    return make_result((v > 0.0f).select(v, s * v), "leaky_relu", {x}, [s](Node& y) {
+        send(parent(y, 0), (parent(y, 0).value.array() > 0.0f).select(y.grad, s * y.grad.array()));
+    });
+}
+
+// y = 1 / (1 + e^-x); dx = g y (1 - y)
+Tensor sigmoid(const Tensor& x) {
+    return make_result(1.0f / (1.0f + (-x.value().array()).exp()), "sigmoid", {x}, [](Node& y) {
+        const auto& v = y.value.array();
+        send(parent(y, 0), y.grad.array() * v * (1.0f - v));
+    });
+}
+
+// y = tanh x; dx = g (1 - y^2)
+Tensor tanh(const Tensor& x) {
+    return make_result(x.value().array().tanh(), "tanh", {x}, [](Node& y) {
+        send(parent(y, 0), y.grad.array() * (1.0f - y.value.array().square()));
+    });
+}
+
+// y = x Phi(x) with Phi(x) = (1 + erf(x / sqrt 2)) / 2; dx = g (Phi(x) + x phi(x))
+Tensor gelu(const Tensor& x) {
+    const auto phi_cdf = [](const auto& v) {
+        return v.unaryExpr([](float z) { return 0.5f * (1.0f + std::erf(z * inv_sqrt2)); });
+    };
+    return make_result(x.value().array() * phi_cdf(x.value().array()), "gelu", {x},
+                       [phi_cdf](Node& y) {
+                           const auto& v = parent(y, 0).value.array();
+                           const auto density = std::numbers::inv_sqrtpi_v<float> * inv_sqrt2 *
+                                                (-0.5f * v.square()).exp();
+                           send(parent(y, 0), y.grad.array() * (phi_cdf(v) + v * density));
+                       });
+}
+
+// y = sum of all x (1x1); dx = g everywhere
+Tensor sum(const Tensor& x) {
+    return make_result(Matrix::Constant(1, 1, x.value().sum()), "sum", {x}, [](Node& y) {
+        Node& x = parent(y, 0);
+        send(x, Matrix::Constant(x.value.rows(), x.value.cols(), y.grad(0, 0)));
+    });
+}
+
+// dim 0: y (1 x c) = column sums; dim 1: y (r x 1) = row sums; dx = g stretched back
+Tensor sum(const Tensor& x, int dim) {
+    HEBB_CHECK(dim == 0 || dim == 1, "sum: dim must be 0 or 1, got ", dim);
+    Matrix y = dim == 0 ? Matrix(x.value().colwise().sum()) : Matrix(x.value().rowwise().sum());
+    return make_result(std::move(y), "sum", {x}, [](Node& y) {
+        Node& x = parent(y, 0);
+        send(x, expand(y.grad, x.value.rows(), x.value.cols()));
+    });
+}
+
+Tensor mean(const Tensor& x) { return sum(x) / static_cast<float>(x.value().size()); }
+
+Tensor mean(const Tensor& x, int dim) {
+    HEBB_CHECK(dim == 0 || dim == 1, "mean: dim must be 0 or 1, got ", dim);
+    return sum(x, dim) / static_cast<float>(dim == 0 ? x.rows() : x.cols());
+}
+
+// y[b] = e^x[b] / sum(e^x[b]); dx = y * (g - sum(g * y)) per row
+Tensor softmax(const Tensor& x) {
+    Matrix y = (x.value().colwise() - logsumexp_rows(x.value())).array().exp();
+    return make_result(std::move(y), "softmax", {x}, [](Node& y) {
+        const Eigen::VectorXf gy = (y.grad.array() * y.value.array()).rowwise().sum();
+        send(parent(y, 0), y.value.array() * (y.grad.colwise() - gy).array());
+    });
+}
+
+// y[b] = x[b] - log sum(e^x[b]); dx = g - softmax(x) * sum(g) per row
+Tensor log_softmax(const Tensor& x) {
+    Matrix y = x.value().colwise() - logsumexp_rows(x.value());
+    return make_result(std::move(y), "log_softmax", {x}, [](Node& y) {
+        const Eigen::VectorXf g = y.grad.rowwise().sum();
+        send(parent(y, 0), y.grad.array() - y.value.array().exp().colwise() * g.array());
+    });
+}
+
+// loss = mean_b [ -(1 - e) logp[b, label] - (e / C) sum_c logp[b, c] ];
+// dlogits = g (softmax - target) / B with target = (1 - e) one-hot + e / C
+Tensor cross_entropy(const Tensor& logits, std::span<const int> labels, float smoothing) {
+    check_labels("cross_entropy", logits.value(), labels);
+    HEBB_CHECK(smoothing >= 0.0f && smoothing <= 1.0f,
+               "cross_entropy: label_smoothing must be in [0, 1], got ", smoothing);
+    const Matrix logp = logits.value().colwise() - logsumexp_rows(logits.value());
+    const auto batch = logp.rows();
+    const float classes = static_cast<float>(logp.cols());
+    double loss = 0.0;
+    for (Index b = 0; b < batch; ++b)
+        loss -= (1.0f - smoothing) * logp(b, labels[b]) + smoothing / classes * logp.row(b).sum();
+    std::vector<int> kept(labels.begin(), labels.end());
+    return make_result(Matrix::Constant(1, 1, static_cast<float>(loss / batch)), "cross_entropy",
+                       {logits}, [logp, kept = std::move(kept), smoothing, classes](Node& y) {
+                           const float scale = y.grad(0, 0) / static_cast<float>(logp.rows());
+                           Matrix d = logp.array().exp() - smoothing / classes;
+                           for (Index b = 0; b < d.rows(); ++b) d(b, kept[b]) -= 1.0f - smoothing;
+                           send(parent(y, 0), d * scale);
+                       });
+}
+
+// loss = -mean_b logp[b, label]; dlogp = -g / B at each (b, label), 0 elsewhere
+Tensor nll_loss(const Tensor& log_probs, std::span<const int> labels) {
+    check_labels("nll_loss", log_probs.value(), labels);
+    const auto batch = log_probs.rows();
+    double loss = 0.0;
+    for (Index b = 0; b < batch; ++b) loss -= log_probs.value()(b, labels[b]);
+    std::vector<int> kept(labels.begin(), labels.end());
+    return make_result(Matrix::Constant(1, 1, static_cast<float>(loss / batch)), "nll_loss",
+                       {log_probs}, [kept = std::move(kept)](Node& y) {
+                           Node& x = parent(y, 0);
+                           Matrix d = Matrix::Zero(x.value.rows(), x.value.cols());
+                           for (Index b = 0; b < d.rows(); ++b)
+                               d(b, kept[b]) = -y.grad(0, 0) / static_cast<float>(d.rows());
+                           send(x, d);
+                       });
+}
+
+// loss = mean (a - b)^2; da = 2 g (a - b) / N, db = -da
+Tensor mse_loss(const Tensor& a, const Tensor& b) {
+    HEBB_CHECK(a.rows() == b.rows() && a.cols() == b.cols(), "mse_loss: shapes differ: ",
+               a.shape(), " and ", b.shape());
+    const float n = static_cast<float>(a.value().size());
+    const float loss = (a.value() - b.value()).squaredNorm() / n;
+    return make_result(Matrix::Constant(1, 1, loss), "mse_loss", {a, b}, [n](Node& y) {
+        const Matrix d = (2.0f * y.grad(0, 0) / n) * (parent(y, 0).value - parent(y, 1).value);
+        send(parent(y, 0), d);
+        send(parent(y, 1), -d);
+    });
+}
+
+}  // namespace hebb

@@ -1,0 +1,170 @@
+#include "core/safetensors.h"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace hebb {
+
+static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr std::uint64_t max_header = 100'000'000;  // the format's own limit
+
+void write_all(int fd, const void* data, size_t size, const std::string& path) {
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+        const ssize_t n = ::write(fd, p, size);
+        if (n < 0 && errno == EINTR) continue;
+        HEBB_CHECK(n > 0, path, ": write failed: ", std::strerror(errno));
+        p += n;
+        size -= static_cast<size_t>(n);
+    }
+}
+
+std::vector<std::int64_t> disk_shape(const NamedArray& a) {
+    if (a.rank == 0) return {};
+    if (a.rank == 1) return {a.value.cols()};
+    return {a.value.rows(), a.value.cols()};
+}
+
+}  // namespace
+
+void save_safetensors(const std::string& path, const StateDict& arrays, const Metadata& metadata) {
+    Json header = Json::object();
+    if (!metadata.empty()) header["__metadata__"] = metadata;
+    std::uint64_t offset = 0;
+    for (const NamedArray& a : arrays) {
+        HEBB_CHECK(a.rank == 2 || (a.rank == 1 && a.value.rows() == 1) ||
+                       (a.rank == 0 && a.value.size() == 1),
+                   path, ": array '", a.name, "' ", shape_str(a.value), " cannot have rank ", a.rank);
+        HEBB_CHECK(!header.contains(a.name), path, ": array name '", a.name, "' appears twice");
+        const std::uint64_t bytes = static_cast<std::uint64_t>(a.value.size()) * sizeof(float);
+        header[a.name] = {{"dtype", "F32"}, {"shape", disk_shape(a)},
+                          {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+    }
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
+    const std::uint64_t length = text.size();
+
+    std::string tmp = path + ".tmp.XXXXXX";
+    const int fd = ::mkstemp(tmp.data());
+    HEBB_CHECK(fd >= 0, path, ": cannot create a temporary file beside it: ", std::strerror(errno));
+    try {
+        write_all(fd, &length, sizeof length, tmp);
+        write_all(fd, text.data(), text.size(), tmp);
+        for (const NamedArray& a : arrays)
+            write_all(fd, a.value.data(), static_cast<size_t>(a.value.size()) * sizeof(float), tmp);
+        HEBB_CHECK(::fsync(fd) == 0, tmp, ": fsync failed: ", std::strerror(errno));
+        HEBB_CHECK(::close(fd) == 0, tmp, ": close failed: ", std::strerror(errno));
+    } catch (...) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw;
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        fail(path, ": cannot rename the temporary file over it: ", std::strerror(err));
+    }
+}
+
+SafetensorsFile load_safetensors(const std::string& path) {
+    std::error_code ec;
+    const std::uint64_t file_size = std::filesystem::file_size(path, ec);
+    HEBB_CHECK(!ec, path, ": cannot read: ", ec.message());
+    std::ifstream in(path, std::ios::binary);
+    HEBB_CHECK(in, path, ": cannot open");
+    HEBB_CHECK(file_size >= 8, path, ": ", file_size, " bytes is too short for a safetensors header");
+
+    std::uint64_t length = 0;
+    in.read(reinterpret_cast<char*>(&length), sizeof length);
+    HEBB_CHECK(length <= file_size - 8 && length <= max_header, path, ": header length ", length,
+               " at offset 0 does not fit a file of ", file_size, " bytes");
+    std::string text(length, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(length));
+    HEBB_CHECK(in, path, ": cannot read the header");
+
+    Json header;
+    try {
+        header = Json::parse(text);
+    } catch (const Json::exception& e) {
+        fail(path, ": header (offset 8, ", length, " bytes) is not valid JSON: ", e.what());
+    }
+    HEBB_CHECK(header.is_object(), path, ": header is not a JSON object");
+
+    const std::uint64_t data_start = 8 + length;
+    const std::uint64_t data_size = file_size - data_start;
+    SafetensorsFile file;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
+    for (const auto& [name, entry] : header.items()) {
+        if (name == "__metadata__") {
+            HEBB_CHECK(entry.is_object(), path, ": __metadata__ is not an object");
+            for (const auto& [key, value] : entry.items()) {
+                HEBB_CHECK(value.is_string(), path, ": __metadata__ value of '", key,
+                           "' is not a string");
+                file.metadata[key] = value.get<std::string>();
+            }
+            continue;
+        }
+        const std::string where = path + ": tensor '" + name + "'";
+        HEBB_CHECK(entry.is_object() && entry.contains("dtype") && entry.contains("shape") &&
+                       entry.contains("data_offsets"),
+                   where, " needs dtype, shape and data_offsets");
+        const Json& dtype = entry["dtype"];
+        HEBB_CHECK(dtype.is_string() && dtype == "F32", where, " has dtype ", dtype.dump(),
+                   "; hebb reads F32 only");
+        const Json& shape = entry["shape"];
+        HEBB_CHECK(shape.is_array() && shape.size() <= 2, where, " has shape ", shape.dump(),
+                   "; hebb reads rank 0, 1 or 2");
+        std::uint64_t dims[2] = {1, 1};
+        for (size_t i = 0; i < shape.size(); ++i) {
+            HEBB_CHECK(shape[i].is_number_unsigned() && shape[i].get<std::uint64_t>() <= data_size,
+                       where, " has a bad dimension in shape ", shape.dump());
+            dims[2 - shape.size() + i] = shape[i].get<std::uint64_t>();
+        }
+        const Json& offsets = entry["data_offsets"];
+        HEBB_CHECK(offsets.is_array() && offsets.size() == 2 && offsets[0].is_number_unsigned() &&
+                       offsets[1].is_number_unsigned(),
+                   where, " has bad data_offsets ", offsets.dump());
+        const auto begin = offsets[0].get<std::uint64_t>(), end = offsets[1].get<std::uint64_t>();
+        HEBB_CHECK(begin <= end && end <= data_size, where, " has data_offsets ", offsets.dump(),
+                   " outside the ", data_size, " data bytes at offset ", data_start);
+        // dims are each at most data_size, so their product fits in 64 bits.
+        HEBB_CHECK(end - begin == dims[0] * dims[1] * sizeof(float), where, " has shape ",
+                   shape.dump(), " but ", end - begin, " data bytes");
+        spans.emplace_back(begin, end);
+
+        NamedArray a{name, Matrix(static_cast<Eigen::Index>(dims[0]), static_cast<Eigen::Index>(dims[1])),
+                     static_cast<int>(shape.size())};
+        in.seekg(static_cast<std::streamoff>(data_start + begin));
+        in.read(reinterpret_cast<char*>(a.value.data()), static_cast<std::streamsize>(end - begin));
+        HEBB_CHECK(in, where, ": cannot read its data at offset ", data_start + begin);
+        file.arrays.push_back(std::move(a));
+    }
+    std::sort(spans.begin(), spans.end());
+    std::uint64_t covered = 0;
+    for (const auto& [begin, end] : spans) {
+        HEBB_CHECK(begin == covered, path, ": tensor data ",
+                   begin < covered ? "overlaps" : "leaves a hole", " at data offset ",
+                   std::min(begin, covered));
+        covered = end;
+    }
+    HEBB_CHECK(covered == data_size, path, ": ", data_size - covered,
+               " bytes after the last tensor's data");
+    return file;
+}
+
+}  // namespace hebb

@@ -1,0 +1,107 @@
+// The autograd engine: a Tensor is a cheap handle to a shared Node that holds a value, a lazily
+// allocated gradient, the nodes it was computed from and the closure that sends its gradient back.
+#pragma once
+
+#include <Eigen/Core>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hebb {
+
+// Row-major like PyTorch: rows are samples, a scalar is 1x1.
+using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+struct Error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+template <class... Parts>
+[[noreturn]] void fail(const Parts&... parts) {
+    std::ostringstream out;
+    (out << ... << parts);
+    throw Error(out.str());
+}
+
+// An always-on check (release builds keep it); the message is only built when it fails.
+#define HEBB_CHECK(cond, ...) \
+    do {                      \
+        if (!(cond)) ::hebb::fail(__VA_ARGS__); \
+    } while (0)
+
+std::string shape_str(const Matrix& m);  // "(64x784)"
+
+struct Node {
+    Matrix value;
+    Matrix grad;  // empty until a gradient arrives
+    std::vector<std::shared_ptr<Node>> parents;
+    std::function<void(Node& self)> backward;  // adds d(root)/d(parent) into each parent's grad
+    const char* op = "leaf";
+    bool requires_grad = false;
+
+    Matrix& grad_buffer();  // grad, allocated as zeros on first use
+};
+
+class Tensor {
+public:
+    Tensor() = default;
+    explicit Tensor(Matrix value, bool requires_grad = false);
+    explicit Tensor(std::shared_ptr<Node> node) : node_(std::move(node)) {}
+
+    static Tensor scalar(float v);
+    static Tensor zeros(Eigen::Index rows, Eigen::Index cols);
+    // Rows of numbers, e.g. Tensor::from({{1, 2}, {3, 4}}).
+    static Tensor from(std::initializer_list<std::initializer_list<float>> rows, bool requires_grad = false);
+
+    bool defined() const { return node_ != nullptr; }
+    const Matrix& value() const { return node_->value; }
+    Matrix& value() { return node_->value; }
+    // The accumulated gradient; empty (0x0) when none has arrived.
+    const Matrix& grad() const { return node_->grad; }
+    Matrix& grad() { return node_->grad; }
+    Eigen::Index rows() const { return node_->value.rows(); }
+    Eigen::Index cols() const { return node_->value.cols(); }
+    std::string shape() const { return shape_str(node_->value); }
+    const char* op() const { return node_->op; }
+
+    bool requires_grad() const { return node_->requires_grad; }
+    Tensor& requires_grad_(bool on = true);
+    void zero_grad() { node_->grad.resize(0, 0); }
+
+    // d(this)/d(every tensor it depends on), accumulated into their grad(); this must be 1x1.
+    void backward() const;
+    Tensor detach() const;  // same value, cut from the graph
+    float item() const;     // the value of a 1x1 tensor
+
+    Node* node() const { return node_.get(); }
+    const std::shared_ptr<Node>& node_ptr() const { return node_; }
+
+private:
+    std::shared_ptr<Node> node_;
+};
+
+std::ostream& operator<<(std::ostream& out, const Tensor& t);
+
+// While one is alive (on this thread), ops record no graph: evaluation costs only the forward pass.
+class NoGradGuard {
+public:
+    NoGradGuard();
+    ~NoGradGuard();
+    NoGradGuard(const NoGradGuard&) = delete;
+    NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+private:
+    bool previous_;
+};
+bool grad_enabled();
+
+// Builds an op's result: when gradients are on and a parent needs one, the result records its
+// parents and backward closure; otherwise it is a plain constant.
+Tensor make_result(Matrix value, const char* op, std::vector<Tensor> parents,
+                   std::function<void(Node&)> backward);
+
+}  // namespace hebb

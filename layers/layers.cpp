@@ -1,0 +1,85 @@
+#include "layers/layers.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/ops.h"
+
+namespace hebb::nn {
+
+namespace {
+std::string format_float(float v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+}
+}  // namespace
+
+Linear::Linear(Eigen::Index in_features, Eigen::Index out_features, bool with_bias, Generator& gen) {
+    HEBB_CHECK(in_features > 0 && out_features > 0, "Linear: sizes must be positive, got ",
+               in_features, " -> ", out_features);
+    const float bound = 1.0f / std::sqrt(static_cast<float>(in_features));
+    const auto uniform = [&](Eigen::Index rows, Eigen::Index cols) {
+        return Tensor(rand(rows, cols, gen).value().array() * (2.0f * bound) - bound);
+    };
+    weight = register_parameter("weight", uniform(out_features, in_features));
+    if (with_bias) bias = register_parameter("bias", uniform(1, out_features), 1);
+}
+
+Tensor Linear::forward(const Tensor& x) {
+    input_ = x;
+    return linear(x, weight, bias);
+}
+
+std::string Linear::extra_repr() const {
+    return "in_features=" + std::to_string(weight.cols()) +
+           ", out_features=" + std::to_string(weight.rows()) +
+           ", bias=" + (bias.defined() ? "True" : "False");
+}
+
+Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) {
+    for (const auto& m : modules) push_back(m);
+}
+
+void Sequential::push_back(std::shared_ptr<Module> module) {
+    register_module(std::to_string(size()), std::move(module));
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+    Tensor y = x;
+    for (const auto& [name, child] : children()) y = child->forward(y);
+    return y;
+}
+
+Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, negative_slope_); }
+std::string LeakyReLU::extra_repr() const { return "negative_slope=" + format_float(negative_slope_); }
+Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
+Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
+Tensor GELU::forward(const Tensor& x) { return gelu(x); }
+
+Dropout::Dropout(float p, Generator& gen) : p_(p), gen_(&gen) {
+    HEBB_CHECK(p >= 0.0f && p < 1.0f, "Dropout: p must be in [0, 1), got ", p);
+}
+
+Tensor Dropout::forward(const Tensor& x) {
+    if (!is_training() || p_ == 0.0f) return x;
+    const float keep_scale = 1.0f / (1.0f - p_);
+    Matrix mask(x.rows(), x.cols());
+    for (Eigen::Index i = 0; i < mask.size(); ++i)
+        mask.data()[i] = gen_->uniform() < p_ ? 0.0f : keep_scale;
+    return mul(x, Tensor(std::move(mask)));
+}
+
+std::string Dropout::extra_repr() const { return "p=" + format_float(p_) + ", inplace=False"; }
+
+std::shared_ptr<Module> make_activation(const std::string& name) {
+    if (name == "relu") return std::make_shared<ReLU>();
+    if (name == "leaky_relu") return std::make_shared<LeakyReLU>();
+    if (name == "tanh") return std::make_shared<Tanh>();
+    if (name == "sigmoid") return std::make_shared<Sigmoid>();
+    if (name == "gelu") return std::make_shared<GELU>();
+    fail("activation '", name, "' is unknown; use relu, leaky_relu, tanh, sigmoid or gelu");
+}
+
+}  // namespace hebb::nn

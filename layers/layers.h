@@ -1,0 +1,96 @@
+// The layers: Linear, Sequential, activations and Dropout, with PyTorch's names and defaults.
+#pragma once
+
+#include <initializer_list>
+
+#include "core/random.h"
+#include "layers/module.h"
+
+namespace hebb::nn {
+
+// y = x W^T + b with x (B x in), weight (out x in), bias (1 x out). Initialised as PyTorch does:
+// weight and bias uniform in +-1/sqrt(in).
+class Linear : public Module {
+public:
+    Linear(Eigen::Index in_features, Eigen::Index out_features, bool bias = true,
+           Generator& gen = default_generator());
+    Tensor forward(const Tensor& x) override;
+    std::string name() const override { return "Linear"; }
+    std::string extra_repr() const override;
+
+    // The input of the last forward pass, still on the tape (B x in): a regularizer reads the
+    // activations that entered this layer here, and its gradient flows back through them.
+    const Tensor& input() const { return input_; }
+
+    Tensor weight;
+    Tensor bias;  // undefined when built with bias = false
+
+private:
+    Tensor input_;
+};
+
+class Sequential : public Module {
+public:
+    Sequential() = default;
+    Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
+    void push_back(std::shared_ptr<Module> module);  // named "0", "1", ... in order
+    Tensor forward(const Tensor& x) override;
+    size_t size() const { return children().size(); }
+    Module& operator[](size_t i) const { return *children().at(i).second; }
+    std::string name() const override { return "Sequential"; }
+};
+
+class ReLU : public Module {
+public:
+    Tensor forward(const Tensor& x) override;
+    std::string name() const override { return "ReLU"; }
+};
+
+class LeakyReLU : public Module {
+public:
+    explicit LeakyReLU(float negative_slope = 0.01f) : negative_slope_(negative_slope) {}
+    Tensor forward(const Tensor& x) override;
+    std::string name() const override { return "LeakyReLU"; }
+    std::string extra_repr() const override;
+
+private:
+    float negative_slope_;
+};
+
+class Tanh : public Module {
+public:
+    Tensor forward(const Tensor& x) override;
+    std::string name() const override { return "Tanh"; }
+};
+
+class Sigmoid : public Module {
+public:
+    Tensor forward(const Tensor& x) override;
+    std::string name() const override { return "Sigmoid"; }
+};
+
+class GELU : public Module {
+public:
+    Tensor forward(const Tensor& x) override;
+    std::string name() const override { return "GELU"; }
+    std::string extra_repr() const override { return "approximate='none'"; }
+};
+
+// In training, zeroes each entry with probability p and scales the rest by 1 / (1 - p);
+// in eval mode it passes its input through.
+class Dropout : public Module {
+public:
+    explicit Dropout(float p = 0.5f, Generator& gen = default_generator());
+    Tensor forward(const Tensor& x) override;
+    std::string name() const override { return "Dropout"; }
+    std::string extra_repr() const override;
+
+private:
+    float p_;
+    Generator* gen_;
+};
+
+// An activation module by its lowercase name: relu, leaky_relu, tanh, sigmoid or gelu.
+std::shared_ptr<Module> make_activation(const std::string& name);
+
+}  // namespace hebb::nn

@@ -1,0 +1,105 @@
+#include "layers/module.h"
+
+#include <ostream>
+#include <sstream>
+#include <unordered_map>
+
+namespace hebb::nn {
+
+Tensor& Module::register_parameter(std::string name, Tensor value, int rank) {
+    value.requires_grad_(true);
+    params_.push_back({std::move(name), std::move(value), rank});
+    return params_.back().value;
+}
+
+void Module::collect(const std::string& prefix,
+                     std::vector<std::pair<std::string, const Parameter*>>& out) const {
+    for (const Parameter& p : params_) out.emplace_back(prefix + p.name, &p);
+    for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+    std::vector<std::pair<std::string, const Parameter*>> all;
+    collect("", all);
+    std::vector<std::pair<std::string, Tensor>> out;
+    for (const auto& [name, p] : all) out.emplace_back(name, p->value);
+    return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+    std::vector<Tensor> out;
+    for (auto& [name, t] : named_parameters()) out.push_back(t);
+    return out;
+}
+
+void Module::zero_grad() {
+    for (Tensor& t : parameters()) t.zero_grad();
+}
+
+void Module::train(bool on) {
+    training_ = on;
+    for (auto& [name, child] : children_) child->train(on);
+}
+
+StateDict Module::state_dict() const {
+    std::vector<std::pair<std::string, const Parameter*>> all;
+    collect("", all);
+    StateDict out;
+    for (const auto& [name, p] : all) out.push_back({name, p->value.value(), p->rank});
+    return out;
+}
+
+void Module::load_state_dict(const StateDict& state, bool strict) {
+    std::unordered_map<std::string, const NamedArray*> given;
+    for (const NamedArray& a : state) given[a.name] = &a;
+    std::vector<std::pair<std::string, const Parameter*>> all;
+    collect("", all);
+
+    std::string missing, unexpected, mismatched;
+    std::vector<std::pair<Tensor, const Matrix*>> loads;
+    for (const auto& [name, p] : all) {
+        auto it = given.find(name);
+        if (it == given.end()) {
+            missing += " " + name;
+            continue;
+        }
+        const Matrix& want = it->second->value;
+        if (p->value.rows() != want.rows() || p->value.cols() != want.cols())
+            mismatched += " " + name + " " + shape_str(want) + " for " + p->value.shape();
+        loads.emplace_back(p->value, &want);
+        given.erase(it);
+    }
+    for (const NamedArray& a : state)
+        if (given.count(a.name)) unexpected += " " + a.name;
+
+    std::string problems;
+    if (strict && !missing.empty()) problems += "\n  missing keys:" + missing;
+    if (strict && !unexpected.empty()) problems += "\n  unexpected keys:" + unexpected;
+    if (!mismatched.empty()) problems += "\n  mis-shaped keys:" + mismatched;
+    HEBB_CHECK(problems.empty(), "load_state_dict: cannot load into ", name(), ":", problems);
+    for (auto& [param, value] : loads) param.value() = *value;
+}
+
+namespace {
+void print(std::ostream& out, const Module& m, const std::string& indent) {
+    out << m.name() << "(" << m.extra_repr();
+    if (m.children().empty()) {
+        out << ")";
+        return;
+    }
+    out << "\n";
+    for (const auto& [name, child] : m.children()) {
+        out << indent << "  (" << name << "): ";
+        print(out, *child, indent + "  ");
+        out << "\n";
+    }
+    out << indent << ")";
+}
+}  // namespace
+
+std::ostream& operator<<(std::ostream& out, const Module& m) {
+    print(out, m, "");
+    return out;
+}
+
+}  // namespace hebb::nn
