@@ -49,10 +49,11 @@ void check_labels(const char* op, const Matrix& scores, std::span<const int> lab
                    " at row ", b, " is outside [0, ", scores.cols(), ")");
 }
 
-// Row-wise log(sum(exp(x))), shifted by the row maximum so nothing overflows. (B x C) -> (B x 1)
-Eigen::VectorXf logsumexp_rows(const Matrix& x) {
-    Eigen::VectorXf m = x.rowwise().maxCoeff();
-    return m.array() + (x.colwise() - m).array().exp().rowwise().sum().log();
+// x minus log(sum(exp(x))) of its row, computed from x shifted by the row maximum so that nothing
+// overflows and the largest entry keeps full precision. (B x C) -> (B x C)
+Matrix log_softmax_rows(const Matrix& x) {
+    const Matrix shifted = x.colwise() - x.rowwise().maxCoeff();
+    return shifted.colwise() - shifted.array().exp().rowwise().sum().log().matrix();
 }
 
 }  // namespace
@@ -260,7 +261,7 @@ Tensor mean(const Tensor& x, int dim) {
 
 // y[b] = e^x[b] / sum(e^x[b]); dx = y * (g - sum(g * y)) per row
 Tensor softmax(const Tensor& x) {
-    Matrix y = (x.value().colwise() - logsumexp_rows(x.value())).array().exp();
+    Matrix y = log_softmax_rows(x.value()).array().exp();
     return make_result(std::move(y), "softmax", {x}, [](Node& y) {
         const Eigen::VectorXf gy = (y.grad.array() * y.value.array()).rowwise().sum();
         send(parent(y, 0), y.value.array() * (y.grad.colwise() - gy).array());
@@ -269,7 +270,7 @@ Tensor softmax(const Tensor& x) {
 
 // y[b] = x[b] - log sum(e^x[b]); dx = g - softmax(x) * sum(g) per row
 Tensor log_softmax(const Tensor& x) {
-    Matrix y = x.value().colwise() - logsumexp_rows(x.value());
+    Matrix y = log_softmax_rows(x.value());
     return make_result(std::move(y), "log_softmax", {x}, [](Node& y) {
         const Eigen::VectorXf g = y.grad.rowwise().sum();
         send(parent(y, 0), y.grad.array() - y.value.array().exp().colwise() * g.array());
@@ -282,7 +283,7 @@ Tensor cross_entropy(const Tensor& logits, std::span<const int> labels, float sm
     check_labels("cross_entropy", logits.value(), labels);
     HEBB_CHECK(smoothing >= 0.0f && smoothing <= 1.0f,
                "cross_entropy: label_smoothing must be in [0, 1], got ", smoothing);
-    const Matrix logp = logits.value().colwise() - logsumexp_rows(logits.value());
+    const Matrix logp = log_softmax_rows(logits.value());
     const auto batch = logp.rows();
     const float classes = static_cast<float>(logp.cols());
     double loss = 0.0;

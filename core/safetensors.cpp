@@ -131,7 +131,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
                    "; hebb reads rank 0, 1 or 2");
         std::uint64_t dims[2] = {1, 1};
         for (size_t i = 0; i < shape.size(); ++i) {
-            HEBB_CHECK(shape[i].is_number_unsigned() && shape[i].get<std::uint64_t>() <= data_size,
+            HEBB_CHECK(shape[i].is_number_unsigned() && shape[i].get<std::uint64_t>() <= INT32_MAX,
                        where, " has a bad dimension in shape ", shape.dump());
             dims[2 - shape.size() + i] = shape[i].get<std::uint64_t>();
         }
@@ -142,7 +142,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
         const auto begin = offsets[0].get<std::uint64_t>(), end = offsets[1].get<std::uint64_t>();
         HEBB_CHECK(begin <= end && end <= data_size, where, " has data_offsets ", offsets.dump(),
                    " outside the ", data_size, " data bytes at offset ", data_start);
-        // dims are each at most data_size, so their product fits in 64 bits.
+        // Each dimension is below 2^31, so the byte count cannot overflow 64 bits.
         HEBB_CHECK(end - begin == dims[0] * dims[1] * sizeof(float), where, " has shape ",
                    shape.dump(), " but ", end - begin, " data bytes");
         spans.emplace_back(begin, end);

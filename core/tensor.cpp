@@ -19,6 +19,18 @@ Matrix& Node::grad_buffer() {
     return grad;
 }
 
+Node::~Node() {
+    // Plain member destruction would recurse once per ancestor; instead, take over the parents that
+    // only this node holds and release them one by one.
+    std::vector<std::shared_ptr<Node>> pending = std::move(parents);
+    while (!pending.empty()) {
+        std::shared_ptr<Node> node = std::move(pending.back());
+        pending.pop_back();
+        if (node.use_count() == 1)
+            for (auto& p : node->parents) pending.push_back(std::move(p));
+    }
+}
+
 Tensor::Tensor(Matrix value, bool requires_grad) : node_(std::make_shared<Node>()) {
     node_->value = std::move(value);
     node_->requires_grad = requires_grad;

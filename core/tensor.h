@@ -44,6 +44,7 @@ struct Node {
     bool requires_grad = false;
 
     Matrix& grad_buffer();  // grad, allocated as zeros on first use
+    ~Node();                // iterative, so a deep graph cannot overflow the stack
 };
 
 class Tensor {

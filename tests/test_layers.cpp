@@ -1,0 +1,197 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <sstream>
+
+#include "core/hebb.h"
+
+using namespace hebb;
+
+namespace {
+std::vector<std::string> names(const nn::Module& m) {
+    std::vector<std::string> out;
+    for (const auto& [name, t] : m.named_parameters()) out.push_back(name);
+    return out;
+}
+}  // namespace
+
+TEST_CASE("Linear has PyTorch's shapes and initialisation bounds", "[layers]") {
+    Generator gen(1);
+    nn::Linear fc(400, 30, true, gen);
+    CHECK(fc.weight.shape() == "(30x400)");
+    CHECK(fc.bias.shape() == "(1x30)");
+    const float bound = 1.0f / 20.0f;
+    CHECK(fc.weight.value().maxCoeff() <= bound);
+    CHECK(fc.weight.value().minCoeff() >= -bound);
+    // 12,000 uniform draws fill most of the interval, with mean near 0 and variance bound^2 / 3.
+    CHECK(fc.weight.value().maxCoeff() > 0.99f * bound);
+    CHECK(std::abs(fc.weight.value().mean()) < 0.05f * bound);
+    const double var = (fc.weight.value().array() - fc.weight.value().mean()).square().mean();
+    CHECK(var == Approx(bound * bound / 3).epsilon(0.05));
+    CHECK(names(fc) == std::vector<std::string>{"weight", "bias"});
+    nn::Linear no_bias(3, 2, false);
+    CHECK_FALSE(no_bias.bias.defined());
+    CHECK(names(no_bias) == std::vector<std::string>{"weight"});
+}
+
+TEST_CASE("Linear keeps the input of its last forward pass on the tape", "[layers]") {
+    nn::Linear fc(3, 2);
+    Tensor x = Tensor::from({{1, 2, 3}}, true);
+    Tensor h = relu(x * 2.0f);
+    fc(h);
+    REQUIRE(fc.input().node() == h.node());
+    sum(fc.input()).backward();  // gradient through the stored input reaches x
+    CHECK(x.grad()(0, 2) == 2);
+}
+
+TEST_CASE("gradcheck passes through every layer", "[layers][gradcheck]") {
+    Generator gen(3);
+    const Tensor x(randn(4, 5, gen).value());
+    for (const std::string act : {"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}) {
+        INFO(act);
+        nn::Sequential net{std::make_shared<nn::Linear>(5, 6, true, gen), nn::make_activation(act),
+                           std::make_shared<nn::Linear>(6, 3, true, gen)};
+        auto& fc0 = static_cast<nn::Linear&>(net[0]);
+        auto& fc2 = static_cast<nn::Linear&>(net[2]);
+        const std::vector<Tensor> params = net.parameters();
+        // gradcheck hands over copies of the input and parameters; the layers compute with them.
+        const auto fn = [&](const std::vector<Tensor>& v) {
+            fc0.weight = v[1], fc0.bias = v[2], fc2.weight = v[3], fc2.bias = v[4];
+            return net(v[0]);
+        };
+        std::vector<Tensor> inputs{x};
+        for (const Tensor& p : params) inputs.emplace_back(p.value());
+        // A small step keeps relu's kink from falling between x - eps and x + eps.
+        const bool kinked = act == "relu" || act == "leaky_relu";
+        const GradcheckResult r = kinked ? gradcheck(fn, inputs, 1e-3f, 2e-3) : gradcheck(fn, inputs);
+        INFO(r.worst);
+        CHECK(r.ok);
+    }
+}
+
+TEST_CASE("the gradient of a Sequential matches the same ops written out", "[layers]") {
+    Generator gen(4);
+    auto net = nn::mlp({{5, 7, 3}, "tanh"}, gen);
+    const Tensor x(randn(6, 5, gen).value());
+    const std::vector<int> y{0, 1, 2, 0, 1, 2};
+    nn::CrossEntropyLoss ce;
+    ce((*net)(x), y).backward();
+    auto p = net->parameters();
+    std::vector<Tensor> copies;
+    for (const Tensor& t : p) copies.emplace_back(t.value(), true);
+    cross_entropy(linear(tanh(linear(x, copies[0], copies[1])), copies[2], copies[3]), y).backward();
+    for (size_t i = 0; i < p.size(); ++i) CHECK(p[i].grad().isApprox(copies[i].grad(), 1e-6f));
+}
+
+TEST_CASE("named_parameters and state_dict use PyTorch's dotted names", "[layers]") {
+    auto net = nn::mlp({{784, 64, 32, 10}, "relu"});
+    CHECK(names(*net) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"});
+    auto dropped = nn::mlp({{784, 64, 32, 10}, "relu", 0.5f});
+    CHECK(names(*dropped) == std::vector<std::string>{"0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias"});
+    const StateDict sd = net->state_dict();
+    REQUIRE(sd.size() == 6);
+    CHECK(sd[1].name == "0.bias");
+    CHECK(sd[1].rank == 1);
+    CHECK(sd[0].rank == 2);
+    CHECK(sd[0].value.rows() == 64);
+    CHECK(sd[0].value.cols() == 784);
+}
+
+TEST_CASE("load_state_dict copies values and lists every problem", "[layers]") {
+    Generator g1(1), g2(2);
+    auto a = nn::mlp({{4, 3, 2}, "relu"}, g1);
+    auto b = nn::mlp({{4, 3, 2}, "relu"}, g2);
+    REQUIRE(a->parameters()[0].value() != b->parameters()[0].value());
+    b->load_state_dict(a->state_dict());
+    for (size_t i = 0; i < 4; ++i) CHECK(a->parameters()[i].value() == b->parameters()[i].value());
+    // A copy, not a shared buffer.
+    a->parameters()[0].value()(0, 0) += 1.0f;
+    CHECK(a->parameters()[0].value() != b->parameters()[0].value());
+
+    StateDict sd = a->state_dict();
+    sd.erase(sd.begin() + 1);                          // 0.bias missing
+    sd.push_back({"9.weight", Matrix::Zero(1, 1)});    // unexpected
+    sd[0].value = Matrix::Zero(3, 5);                  // 0.weight mis-shaped
+    try {
+        b->load_state_dict(sd);
+        FAIL("no error");
+    } catch (const Error& e) {
+        const std::string msg = e.what();
+        CHECK_THAT(msg, Catch::Contains("missing keys: 0.bias"));
+        CHECK_THAT(msg, Catch::Contains("unexpected keys: 9.weight"));
+        CHECK_THAT(msg, Catch::Contains("mis-shaped keys: 0.weight (3x5) for (3x4)"));
+    }
+    const Matrix before = b->parameters()[2].value();
+    CHECK_THROWS(b->load_state_dict(sd));
+    CHECK(b->parameters()[2].value() == before);  // nothing loaded when anything is wrong
+
+    // Not strict: missing and unexpected keys are fine, shapes still must match.
+    StateDict partial{{"2.weight", Matrix::Ones(2, 3)}, {"extra", Matrix::Zero(1, 1)}};
+    b->load_state_dict(partial, false);
+    CHECK(b->parameters()[2].value() == Matrix::Ones(2, 3));
+    partial[0].value = Matrix::Ones(3, 2);
+    CHECK_THROWS_WITH(b->load_state_dict(partial, false), Catch::Contains("mis-shaped keys: 2.weight"));
+}
+
+TEST_CASE("modules print like PyTorch's", "[layers]") {
+    std::ostringstream out;
+    out << *nn::mlp({{784, 256, 10}, "relu", 0.5f});
+    CHECK(out.str() ==
+          "Sequential(\n"
+          "  (0): Linear(in_features=784, out_features=256, bias=True)\n"
+          "  (1): ReLU()\n"
+          "  (2): Dropout(p=0.5, inplace=False)\n"
+          "  (3): Linear(in_features=256, out_features=10, bias=True)\n"
+          ")");
+    std::ostringstream nested;
+    nn::Sequential outer{std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+                             std::make_shared<nn::LeakyReLU>(0.2f)}),
+                         std::make_shared<nn::GELU>()};
+    nested << outer;
+    CHECK(nested.str() ==
+          "Sequential(\n"
+          "  (0): Sequential(\n"
+          "    (0): LeakyReLU(negative_slope=0.2)\n"
+          "  )\n"
+          "  (1): GELU(approximate='none')\n"
+          ")");
+    CHECK(names(outer).empty());
+}
+
+TEST_CASE("Dropout drops in training and passes through in eval", "[layers]") {
+    Generator gen(9);
+    nn::Dropout drop(0.25f, gen);
+    const Tensor x(Matrix::Ones(200, 100));
+    const Matrix y = drop(x).value();
+    const double dropped = (y.array() == 0.0f).cast<double>().mean();
+    CHECK(dropped == Approx(0.25).epsilon(0.04));
+    CHECK(((y.array() == 0.0f) || (y.array() == 1.0f / 0.75f)).all());
+    drop.eval();
+    CHECK(drop(x).value() == x.value());
+    auto net = nn::mlp({{4, 8, 2}, "relu", 0.5f});
+    net->eval();
+    CHECK_FALSE(net->is_training());
+    CHECK_FALSE(net->children()[2].second->is_training());
+    const Tensor in(Matrix::Ones(3, 4));
+    CHECK((*net)(in).value() == (*net)(in).value());
+    net->train();
+    CHECK(net->children()[2].second->is_training());
+    CHECK_THROWS_WITH(nn::Dropout(1.0f), Catch::Contains("p must be in [0, 1)"));
+}
+
+TEST_CASE("zero_grad clears every parameter's gradient", "[layers]") {
+    auto net = nn::mlp({{3, 4, 2}, "relu"});
+    sum((*net)(Tensor(Matrix::Ones(2, 3)))).backward();
+    for (const Tensor& p : net->parameters()) CHECK(p.grad().size() > 0);
+    net->zero_grad();
+    for (const Tensor& p : net->parameters()) CHECK(p.grad().size() == 0);
+}
+
+TEST_CASE("arch strings and activation names are checked", "[layers]") {
+    CHECK(nn::parse_arch("784-256-128-10") == std::vector<Eigen::Index>{784, 256, 128, 10});
+    CHECK_THROWS_WITH(nn::parse_arch("784-x-10"), Catch::Contains("arch '784-x-10'"));
+    CHECK_THROWS_WITH(nn::parse_arch("784-"), Catch::Contains("arch '784-'"));
+    CHECK_THROWS_WITH(nn::parse_arch("784"), Catch::Contains("at least an input and an output"));
+    CHECK_THROWS_WITH(nn::parse_arch("784-0-10"), Catch::Contains("positive"));
+    CHECK_THROWS_WITH(nn::make_activation("swish"), Catch::Contains("use relu, leaky_relu, tanh, sigmoid or gelu"));
+    CHECK(nn::MlpSpec{{784, 256, 10}}.arch() == "784-256-10");
+}

@@ -1,0 +1,132 @@
+#include <catch2/catch.hpp>
+
+#include "core/hebb.h"
+
+using namespace hebb;
+
+namespace {
+Tensor param(float v) { return Tensor(Matrix::Constant(1, 1, v), true); }
+void set_grad(Tensor& p, float g) { p.grad() = Matrix::Constant(1, 1, g); }
+}  // namespace
+
+TEST_CASE("SGD with momentum follows the hand-computed path", "[optim]") {
+    Tensor p = param(1.0f);
+    optim::SGD sgd({p}, {.lr = 0.1, .momentum = 0.9});
+    set_grad(p, 0.5f);
+    sgd.step();  // b = 0.5, p = 1 - 0.05
+    CHECK(p.item() == Approx(0.95));
+    sgd.step();  // b = 0.9 * 0.5 + 0.5 = 0.95, p = 0.95 - 0.095
+    CHECK(p.item() == Approx(0.855));
+    CHECK(sgd.steps() == 2);
+}
+
+TEST_CASE("Adam's first step moves each weight by lr against its gradient's sign", "[optim]") {
+    Tensor p = param(1.0f), q = param(-2.0f);
+    optim::Adam adam({p, q}, {.lr = 0.1});
+    set_grad(p, 2.0f);
+    set_grad(q, -0.001f);
+    adam.step();
+    // m / (1 - b1) = g and sqrt(v / (1 - b2)) = |g|: the step is lr * g / (|g| + eps).
+    CHECK(p.item() == Approx(0.9).epsilon(1e-6));
+    CHECK(q.item() == Approx(-1.9).epsilon(1e-4));
+}
+
+TEST_CASE("a parameter without a gradient is left alone", "[optim]") {
+    Tensor p = param(1.0f), q = param(5.0f);
+    optim::Adam adam({p, q});
+    set_grad(p, 1.0f);
+    adam.step();
+    CHECK(q.item() == 5.0f);
+    CHECK(p.item() < 1.0f);
+    adam.zero_grad();
+    CHECK(p.grad().size() == 0);
+}
+
+TEST_CASE("an optimizer resumed from its state_dict continues bit for bit", "[optim]") {
+    for (int kind = 0; kind < 4; ++kind) {
+        INFO("optimizer " << kind);
+        const auto make = [kind](std::vector<Tensor> ps) -> std::unique_ptr<optim::Optimizer> {
+            switch (kind) {
+                case 0: return std::make_unique<optim::SGD>(ps, optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true});
+                case 1: return std::make_unique<optim::Adam>(ps, optim::AdamOptions{.lr = 0.01, .amsgrad = true});
+                case 2: return std::make_unique<optim::AdamW>(ps, optim::AdamOptions{.lr = 0.01});
+                default: return std::make_unique<optim::RMSprop>(ps, optim::RMSpropOptions{.momentum = 0.5, .centered = true});
+            }
+        };
+        Generator gen(11);
+        const Matrix start = randn(3, 4, gen).value();
+        std::vector<Matrix> grads;
+        for (int i = 0; i < 6; ++i) grads.push_back(randn(3, 4, gen).value());
+
+        Tensor a(start, true);
+        auto full = make({a});
+        for (const Matrix& g : grads) {
+            a.grad() = g;
+            full->step();
+        }
+
+        Tensor b(start, true);
+        auto first = make({b});
+        for (int i = 0; i < 3; ++i) {
+            b.grad() = grads[i];
+            first->step();
+        }
+        const StateDict saved = first->state_dict();
+        Tensor c(b.value(), true);
+        auto resumed = make({c});
+        resumed->load_state_dict(saved);
+        CHECK(resumed->steps() == 3);
+        for (int i = 3; i < 6; ++i) {
+            c.grad() = grads[i];
+            resumed->step();
+        }
+        CHECK(c.value() == a.value());
+    }
+}
+
+TEST_CASE("optimizer settings and state are checked", "[optim]") {
+    Tensor p = param(1.0f);
+    CHECK_THROWS_WITH(optim::SGD({p}, {}), Catch::Contains("lr must be positive, got 0"));
+    CHECK_THROWS_WITH(optim::Adam({p}, {.lr = -1}), Catch::Contains("lr must be positive"));
+    CHECK_THROWS_WITH(optim::SGD({p}, {.lr = 0.1, .nesterov = true}), Catch::Contains("nesterov"));
+    CHECK_THROWS_WITH(optim::Adam({p}, {.beta1 = 1.0}), Catch::Contains("betas"));
+    CHECK_THROWS_WITH(optim::SGD({Tensor(Matrix::Ones(1, 1))}, {.lr = 0.1}), Catch::Contains("does not require grad"));
+
+    optim::Adam adam({p});
+    set_grad(p, 1.0f);
+    adam.step();
+    StateDict sd = adam.state_dict();
+    Tensor other(Matrix::Ones(2, 2), true);
+    optim::Adam wrong({other});
+    CHECK_THROWS_WITH(wrong.load_state_dict(sd), Catch::Contains("'state.0.exp_avg' is (1x1) but parameter 0 is (2x2)"));
+    sd.push_back({"state.7.exp_avg", Matrix::Ones(1, 1)});
+    CHECK_THROWS_WITH(adam.load_state_dict(sd), Catch::Contains("unexpected key 'state.7.exp_avg'"));
+    CHECK_THROWS_WITH(adam.load_state_dict({}), Catch::Contains("step"));
+}
+
+TEST_CASE("schedulers set the lr by epoch and can jump to an epoch", "[optim]") {
+    Tensor p = param(1.0f);
+    optim::SGD sgd({p}, {.lr = 0.1});
+    optim::StepLR step(sgd, 2, 0.5);
+    step.step();
+    CHECK(sgd.lr() == Approx(0.1));
+    step.step();
+    CHECK(sgd.lr() == Approx(0.05));
+    step.set_epoch(6);
+    CHECK(sgd.lr() == Approx(0.0125));
+
+    optim::SGD sgd2({p}, {.lr = 1.0});
+    optim::CosineAnnealingLR cosine(sgd2, 4, 0.0);
+    cosine.set_epoch(2);
+    CHECK(sgd2.lr() == Approx(0.5));
+    cosine.set_epoch(9);
+    CHECK(sgd2.lr() == Approx(0.0).margin(1e-12));
+
+    optim::SGD sgd3({p}, {.lr = 1.0});
+    optim::LinearLR warmup(sgd3, 0.25, 1.0, 3);
+    CHECK(sgd3.lr() == Approx(0.25));  // the warm-up starts at once
+    warmup.step();
+    CHECK(sgd3.lr() == Approx(0.5));
+    warmup.set_epoch(10);
+    CHECK(sgd3.lr() == Approx(1.0));
+}

@@ -1,0 +1,126 @@
+#include <catch2/catch.hpp>
+#include <sstream>
+
+#include "core/hebb.h"
+
+using namespace hebb;
+
+TEST_CASE("backward computes a hand-derived gradient", "[tensor]") {
+    // f = sum(a * b + a), df/da = b + 1, df/db = a
+    Tensor a = Tensor::from({{1, 2}, {3, 4}}, true);
+    Tensor b = Tensor::from({{5, 6}, {7, 8}}, true);
+    Tensor f = sum(a * b + a);
+    REQUIRE(f.item() == Approx(5 + 12 + 21 + 32 + 10));
+    f.backward();
+    CHECK(a.grad()(0, 0) == 6);
+    CHECK(a.grad()(1, 1) == 9);
+    CHECK(b.grad()(0, 1) == 2);
+    CHECK(b.grad()(1, 0) == 3);
+}
+
+TEST_CASE("a node used twice receives both contributions", "[tensor]") {
+    // y = x * x through one node: dy/dx = 2x
+    Tensor x = Tensor::from({{3}}, true);
+    Tensor y = x * x;
+    y.backward();
+    CHECK(x.grad()(0, 0) == 6);
+
+    // A shared intermediate: h = 2x, f = h*h + h, df/dx = (2h + 1) * 2
+    Tensor x2 = Tensor::from({{1.5}}, true);
+    Tensor h = x2 * 2.0f;
+    (h * h + h).backward();
+    CHECK(x2.grad()(0, 0) == Approx((2 * 3.0 + 1) * 2));
+}
+
+TEST_CASE("gradients of leaves accumulate across backward calls", "[tensor]") {
+    Tensor x = Tensor::from({{2}}, true);
+    Tensor f = x * 3.0f;
+    f.backward();
+    f.backward();  // the same graph again: intermediate grads restart, the leaf's adds up
+    CHECK(x.grad()(0, 0) == 6);
+    x.zero_grad();
+    CHECK(x.grad().size() == 0);
+    (x * 4.0f).backward();
+    CHECK(x.grad()(0, 0) == 4);
+}
+
+TEST_CASE("backward is iterative and survives a very deep graph", "[tensor]") {
+    Tensor x = Tensor::from({{1}}, true);
+    Tensor y = x;
+    for (int i = 0; i < 200000; ++i) y = y + 1.0f;
+    y.backward();
+    CHECK(x.grad()(0, 0) == 1);
+}
+
+TEST_CASE("NoGradGuard and detach record no graph", "[tensor]") {
+    Tensor x = Tensor::from({{1, 2}}, true);
+    {
+        NoGradGuard guard;
+        Tensor y = x * 2.0f;
+        CHECK_FALSE(y.requires_grad());
+        CHECK(y.node()->parents.empty());
+        CHECK_FALSE(grad_enabled());
+    }
+    CHECK(grad_enabled());
+    Tensor d = (x * 2.0f).detach();
+    CHECK_FALSE(d.requires_grad());
+    Tensor z = sum(d * x);
+    z.backward();
+    CHECK(x.grad()(0, 1) == 4);  // d is a constant (2, 4)
+}
+
+TEST_CASE("misuse throws errors that say what is wrong", "[tensor]") {
+    Tensor m = Tensor::from({{1, 2}});
+    CHECK_THROWS_WITH(m.item(), Catch::Contains("item") && Catch::Contains("(1x2)"));
+    Tensor g = Tensor::from({{1, 2}}, true);
+    CHECK_THROWS_WITH((g * 2.0f).backward(), Catch::Contains("backward: needs a 1x1 tensor, got (1x2)"));
+    CHECK_THROWS_WITH(Tensor::from({{1, 2}, {3}}), Catch::Contains("row 1"));
+    Tensor y = g * 2.0f;
+    CHECK_THROWS_WITH(y.requires_grad_(false), Catch::Contains("leaf"));
+}
+
+TEST_CASE("tensors print like PyTorch's", "[tensor]") {
+    std::ostringstream out;
+    out << Tensor::from({{1, 2.5}}, true);
+    CHECK(out.str() == "tensor([[1.0000, 2.5000]], requires_grad=True)");
+    std::ostringstream out2;
+    Tensor x = Tensor::from({{1}}, true);
+    out2 << x * 2.0f;
+    CHECK(out2.str() == "tensor([[2.0000]], grad_fn=<mul>)");
+}
+
+TEST_CASE("the generator is deterministic and well distributed", "[tensor]") {
+    manual_seed(42);
+    const Matrix a = randn(100, 100).value();
+    manual_seed(42);
+    const Matrix b = randn(100, 100).value();
+    CHECK(a == b);
+    manual_seed(43);
+    CHECK(randn(100, 100).value() != a);
+    // 10,000 standard normals: mean within 4 standard errors of 0, variance near 1.
+    CHECK(std::abs(a.mean()) < 0.04);
+    CHECK((a.array() - a.mean()).square().mean() == Approx(1.0).epsilon(0.05));
+    Generator gen(7);
+    const Matrix u = rand(100, 100, gen).value();
+    CHECK(u.minCoeff() >= 0.0f);
+    CHECK(u.maxCoeff() < 1.0f);
+    CHECK(u.mean() == Approx(0.5).epsilon(0.02));
+
+    // A saved state continues the same sequence.
+    Generator g1(5);
+    g1.next();
+    const std::string state = g1.state();
+    const auto expected = g1.next();
+    Generator g2;
+    g2.set_state(state);
+    CHECK(g2.next() == expected);
+    CHECK_THROWS_WITH(g2.set_state("not a state"), Catch::Contains("set_state"));
+}
+
+TEST_CASE("set_num_threads sets the thread count", "[tensor]") {
+    set_num_threads(1);
+    CHECK(get_num_threads() == 1);
+    set_num_threads(2);
+    CHECK(get_num_threads() == 2);
+    CHECK_THROWS_WITH(set_num_threads(0), Catch::Contains("at least 1"));
+}
