@@ -7,6 +7,7 @@
 #include "core/safetensors.h"
 #include "core/tensor.h"
 #include "datasets/dataset.h"
+#include "datasets/loader.h"
 #include "layers/layers.h"
 #include "layers/loss.h"
 #include "layers/mlp.h"

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-#include <numeric>
 
 #include "core/hebb.h"
 
@@ -7,27 +6,18 @@ using namespace hebb;
 
 namespace {
 
-// Trains a 2-64-64-2 ReLU MLP on two spirals with Adam, shuffled minibatches of 32, and returns it.
+// Trains a 2-64-64-2 ReLU MLP on two spirals with Adam and shuffled minibatches of 32.
 std::shared_ptr<nn::Sequential> train_spirals(std::uint64_t seed, int epochs) {
     Generator gen(seed);
     const data::TensorDataset train = data::two_spirals(300, 0.02f, gen);
     auto net = nn::mlp({{2, 64, 64, 2}, "relu"}, gen);
     optim::Adam adam(net->parameters(), {.lr = 0.01});
     nn::CrossEntropyLoss ce;
-    std::vector<Eigen::Index> order(static_cast<size_t>(train.size()));
-    std::iota(order.begin(), order.end(), 0);
+    data::DataLoader loader(train, 32, true, seed);
     for (int epoch = 0; epoch < epochs; ++epoch) {
-        for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[gen.below(i + 1)]);
-        for (size_t start = 0; start < order.size(); start += 32) {
-            const size_t end = std::min(order.size(), start + 32);
-            Matrix x(static_cast<Eigen::Index>(end - start), 2);
-            std::vector<int> y;
-            for (size_t k = start; k < end; ++k) {
-                x.row(static_cast<Eigen::Index>(k - start)) = train.features.row(order[k]);
-                y.push_back(train.labels[static_cast<size_t>(order[k])]);
-            }
+        for (const data::Batch& batch : loader) {
             adam.zero_grad();
-            ce((*net)(Tensor(x)), y).backward();
+            ce((*net)(batch.x), batch.y).backward();
             adam.step();
         }
     }
