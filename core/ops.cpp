@@ -215,7 +215,8 @@ Tensor sigmoid(const Tensor& x) {
 
 // y = tanh x; dx = g (1 - y^2)
 Tensor tanh(const Tensor& x) {
-    return make_result(x.value().array().tanh(), "tanh", {x}, [](Node& y) {
+    // std::tanh rather than Eigen's fast approximation, which rounds to 1 from x = 7.95 on.
+    return make_result(x.value().unaryExpr([](float v) { return std::tanh(v); }), "tanh", {x}, [](Node& y) {
         send(parent(y, 0), y.grad.array() * (1.0f - y.value.array().square()));
     });
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace hebb {
@@ -21,17 +22,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 constexpr std::uint64_t max_header = 100'000'000;  // the format's own limit
-
-void write_all(int fd, const void* data, size_t size, const std::string& path) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-        const ssize_t n = ::write(fd, p, size);
-        if (n < 0 && errno == EINTR) continue;
-        HEBB_CHECK(n > 0, path, ": write failed: ", std::strerror(errno));
-        p += n;
-        size -= static_cast<size_t>(n);
-    }
-}
 
 std::vector<std::int64_t> disk_shape(const NamedArray& a) {
     if (a.rank == 0) return {};
@@ -55,24 +45,37 @@ void save_safetensors(const std::string& path, const StateDict& arrays, const Me
                           {"data_offsets", {offset, offset + bytes}}};
         offset += bytes;
     }
-    std::string text = header.dump();
-    text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
-    const std::uint64_t length = text.size();
+    std::string bytes = header.dump();
+    bytes.append((8 - bytes.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
+    const std::uint64_t length = bytes.size();
+    bytes.insert(0, reinterpret_cast<const char*>(&length), sizeof length);
+    for (const NamedArray& a : arrays)
+        bytes.append(reinterpret_cast<const char*>(a.value.data()), static_cast<size_t>(a.value.size()) * sizeof(float));
+    write_file_atomic(path, bytes);
+}
 
+void write_file_atomic(const std::string& path, std::string_view bytes) {
     std::string tmp = path + ".tmp.XXXXXX";
     const int fd = ::mkstemp(tmp.data());
     HEBB_CHECK(fd >= 0, path, ": cannot create a temporary file beside it: ", std::strerror(errno));
-    try {
-        write_all(fd, &length, sizeof length, tmp);
-        write_all(fd, text.data(), text.size(), tmp);
-        for (const NamedArray& a : arrays)
-            write_all(fd, a.value.data(), static_cast<size_t>(a.value.size()) * sizeof(float), tmp);
-        HEBB_CHECK(::fsync(fd) == 0, tmp, ": fsync failed: ", std::strerror(errno));
-        HEBB_CHECK(::close(fd) == 0, tmp, ": close failed: ", std::strerror(errno));
-    } catch (...) {
+    const auto give_up = [&](const char* what) {
+        const int err = errno;
         ::close(fd);
         ::unlink(tmp.c_str());
-        throw;
+        fail(tmp, ": ", what, " failed: ", std::strerror(err));
+    };
+    if (::fchmod(fd, 0644) != 0) give_up("chmod");  // mkstemp makes it private
+    for (size_t done = 0; done < bytes.size();) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) give_up("write");
+        done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0) give_up("fsync");
+    if (::close(fd) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        fail(tmp, ": close failed: ", std::strerror(err));
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         const int err = errno;

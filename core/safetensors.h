@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/tensor.h"
@@ -20,6 +21,10 @@ struct NamedArray {
 };
 using StateDict = std::vector<NamedArray>;
 using Metadata = std::map<std::string, std::string>;
+
+// Writes `bytes` to a temporary file in the same folder as `path`, flushes it to disk and renames it
+// over `path`: a crash leaves either the old file or the new one, never half of one.
+void write_file_atomic(const std::string& path, std::string_view bytes);
 
 // Writes to a temporary file in the same folder, flushes it to disk, then renames it over `path`,
 // so a crash leaves either the old file or the new one, never half of one.

@@ -1,6 +1,7 @@
 // Datasets held in memory: one row of features per sample and an integer class label.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "core/random.h"
@@ -12,6 +13,7 @@ struct TensorDataset {
     Matrix features;          // (N x D)
     std::vector<int> labels;  // N labels in [0, classes)
     int classes = 0;
+    std::vector<std::string> class_names{};  // empty when the classes have no names
 
     Eigen::Index size() const { return features.rows(); }
 };

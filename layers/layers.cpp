@@ -73,6 +73,16 @@ Tensor Dropout::forward(const Tensor& x) {
 
 std::string Dropout::extra_repr() const { return "p=" + format_float(p_) + ", inplace=False"; }
 
+std::vector<const Linear*> linear_layers(const Module& model) {
+    std::vector<const Linear*> out;
+    if (auto* linear = dynamic_cast<const Linear*>(&model)) out.push_back(linear);
+    for (const auto& [name, child] : model.children()) {
+        const auto below = linear_layers(*child);
+        out.insert(out.end(), below.begin(), below.end());
+    }
+    return out;
+}
+
 std::shared_ptr<Module> make_activation(const std::string& name) {
     if (name == "relu") return std::make_shared<ReLU>();
     if (name == "leaky_relu") return std::make_shared<LeakyReLU>();

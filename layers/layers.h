@@ -90,6 +90,9 @@ private:
     Generator* gen_;
 };
 
+// Every Linear layer inside `model` (itself included), in forward order.
+std::vector<const Linear*> linear_layers(const Module& model);
+
 // An activation module by its lowercase name: relu, leaky_relu, tanh, sigmoid or gelu.
 std::shared_ptr<Module> make_activation(const std::string& name);
 

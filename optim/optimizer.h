@@ -67,7 +67,7 @@ struct AdamOptions {
     double beta1 = 0.9;
     double beta2 = 0.999;
     double eps = 1e-8;
-    std::optional<double> weight_decay;  // 0 for Adam, 1e-2 for AdamW when not given
+    std::optional<double> weight_decay{};  // 0 for Adam, 1e-2 for AdamW when not given
     bool amsgrad = false;
 };
 

@@ -36,8 +36,8 @@ CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, std::int64_t t_max, d
 }
 
 double CosineAnnealingLR::lr_at(std::int64_t epoch) const {
-    const double t = static_cast<double>(std::min(epoch, t_max_));
-    return eta_min_ + (base_lr_ - eta_min_) * (1.0 + std::cos(std::numbers::pi * t / t_max_)) / 2.0;
+    const double t = static_cast<double>(epoch);
+    return eta_min_ + (base_lr_ - eta_min_) * (1.0 + std::cos(std::numbers::pi * t / static_cast<double>(t_max_))) / 2.0;
 }
 
 LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor, std::int64_t total_iters)

@@ -44,7 +44,8 @@ private:
     double gamma_;
 };
 
-// lr = eta_min + (base - eta_min) (1 + cos(pi epoch / t_max)) / 2, held at eta_min after t_max
+// lr = eta_min + (base - eta_min) (1 + cos(pi epoch / t_max)) / 2; past t_max it rises again, as in
+// PyTorch (a period of 2 t_max)
 class CosineAnnealingLR : public LRScheduler {
 public:
     CosineAnnealingLR(Optimizer& optimizer, std::int64_t t_max, double eta_min = 0.0);

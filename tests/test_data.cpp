@@ -67,3 +67,36 @@ TEST_CASE("two spirals are balanced and bounded", "[data]") {
     CHECK(d.features.row(0) == -d.features.row(1));
     CHECK_THROWS_WITH(data::DataLoader(d, 0), Catch::Contains("batch size must be positive, got 0"));
 }
+
+TEST_CASE("slices and few-shot subsets keep samples with their labels", "[data]") {
+    const auto d = numbered(100);
+    const auto s = data::slice(d, 10, 20);
+    CHECK(s.size() == 10);
+    CHECK(s.features(0, 0) == 10.0f);
+    CHECK(s.labels[0] == 10 % 3);
+    CHECK_THROWS_WITH(data::slice(d, 90, 101), Catch::Contains("[90, 101) is not inside the 100 samples"));
+
+    const auto shots = data::few_shot(d, 4, 7, 0, 60);
+    REQUIRE(shots.size() == 12);
+    std::vector<int> per_class(3, 0);
+    for (Eigen::Index i = 0; i < shots.size(); ++i) {
+        const float index = shots.features(i, 0);
+        CHECK(index < 60.0f);                                            // only from [0, 60)
+        CHECK(shots.labels[static_cast<size_t>(i)] == static_cast<int>(index) % 3);
+        ++per_class[static_cast<size_t>(shots.labels[static_cast<size_t>(i)])];
+    }
+    CHECK(per_class == std::vector<int>{4, 4, 4});
+    CHECK(data::few_shot(d, 4, 7, 0, 60).features == shots.features);   // same seed, same samples
+    CHECK(data::few_shot(d, 4, 8, 0, 60).features != shots.features);
+    CHECK_THROWS_WITH(data::few_shot(d, 5, 1, 0, 12), Catch::Contains("fewer than 5"));
+}
+
+TEST_CASE("standardisation is fitted on one split and applied to another", "[data]") {
+    data::TensorDataset train{Tensor::from({{1, 5}, {3, 5}}).value(), {0, 1}, 2};
+    data::TensorDataset test{Tensor::from({{2, 7}}).value(), {0}, 2};
+    const auto s = data::Standardizer::fit(train);
+    s.apply(train);
+    s.apply(test);
+    CHECK(train.features == Tensor::from({{-1, 0}, {1, 0}}).value());  // constant feature: std 1
+    CHECK(test.features == Tensor::from({{0, 2}}).value());
+}

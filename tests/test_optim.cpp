@@ -119,8 +119,10 @@ TEST_CASE("schedulers set the lr by epoch and can jump to an epoch", "[optim]") 
     optim::CosineAnnealingLR cosine(sgd2, 4, 0.0);
     cosine.set_epoch(2);
     CHECK(sgd2.lr() == Approx(0.5));
-    cosine.set_epoch(9);
+    cosine.set_epoch(4);
     CHECK(sgd2.lr() == Approx(0.0).margin(1e-12));
+    cosine.set_epoch(6);  // past t_max the cosine goes on
+    CHECK(sgd2.lr() == Approx(0.5));
 
     optim::SGD sgd3({p}, {.lr = 1.0});
     optim::LinearLR warmup(sgd3, 0.25, 1.0, 3);

@@ -1,0 +1,43 @@
+// hebb eval: a checkpoint's accuracy, loss, per-class accuracy and confusion matrix on a split.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "apps/commands.h"
+#include "apps/evaluate.h"
+
+namespace hebb::app {
+
+Command add_eval(CLI::App& app) {
+    struct Options {
+        std::string model, data = "fashion-mnist", split = "test";
+        bool json = false;
+        int threads = 1;
+    };
+    auto o = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand("eval", "Evaluate a checkpoint on a dataset split");
+    cmd->add_option("--model", o->model, "Checkpoint (.safetensors)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--data", o->data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals")->capture_default_str();
+    cmd->add_option("--split", o->split)->check(CLI::IsMember({"test", "train"}))->capture_default_str();
+    cmd->add_flag("--json", o->json, "Print one JSON object: accuracy, loss, per_class, n");
+    cmd->add_option("--threads", o->threads)->check(CLI::PositiveNumber)->capture_default_str();
+    return [o] {
+        set_num_threads(o->threads);
+        const nn::LoadedMlp loaded = nn::load_mlp(o->model);
+        data::Splits splits = data::load_dataset(o->data);
+        const data::TensorDataset& d = o->split == "test" ? splits.test : splits.train;
+        HEBB_CHECK(loaded.spec.sizes.front() == d.features.cols(), o->model, ": the model takes ",
+                   loaded.spec.sizes.front(), " inputs, ", o->data, " has ", d.features.cols());
+        const Evaluation e = evaluate(*loaded.model, d);
+        if (o->json) {
+            std::printf("%s\n", nlohmann::json{{"accuracy", e.accuracy}, {"loss", e.loss},
+                                               {"per_class", e.per_class}, {"n", e.n}}.dump().c_str());
+        } else {
+            std::printf("%s on %s (%s split, %ld samples)\naccuracy %.4f  loss %.4f\n\n%s", o->model.c_str(),
+                        o->data.c_str(), o->split.c_str(), e.n, e.accuracy, e.loss,
+                        evaluation_markdown(e, d.class_names).c_str());
+        }
+        return 0;
+    };
+}
+
+}  // namespace hebb::app

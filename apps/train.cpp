@@ -1,0 +1,334 @@
+// hebb train: trains an MLP, writing its configuration, metrics, checkpoints, curves and report to
+// --out; --resume continues such a run exactly where its last checkpoint left it.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "apps/commands.h"
+#include "apps/evaluate.h"
+#include "apps/plot.h"
+#include "apps/progress.h"
+#include "core/hebb.h"
+
+namespace hebb::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+struct Config {
+    std::string data = "fashion-mnist";
+    std::string arch = "784-256-128-10";
+    std::string act = "relu";
+    float dropout = 0.0f;
+    std::string optimizer = "adam";
+    double lr = 1e-3;
+    double momentum = 0.0;
+    double weight_decay = 0.0;
+    std::string schedule = "none";
+    int epochs = 10;
+    int batch_size = 64;
+    long val = 0;
+    long subset = 0;
+    bool shuffle = true;
+    std::uint64_t seed = 0;
+    std::string init;
+    std::string reg = "none";
+    float alpha = 0.0f;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Config, data, arch, act, dropout, optimizer, lr, momentum,
+                                                weight_decay, schedule, epochs, batch_size, val, subset,
+                                                shuffle, seed, init, reg, alpha)
+
+struct EpochMetrics {
+    int epoch;
+    double train_loss, reg_loss, train_acc, val_acc, lr, seconds, samples_per_s;
+};
+
+Json to_json(const EpochMetrics& m, bool has_val) {
+    return {{"epoch", m.epoch}, {"train_loss", m.train_loss}, {"reg_loss", m.reg_loss},
+            {"train_acc", m.train_acc}, {"val_acc", has_val ? Json(m.val_acc) : Json(nullptr)},
+            {"lr", m.lr}, {"seconds", m.seconds}, {"samples_per_s", m.samples_per_s}};
+}
+
+EpochMetrics from_json(const Json& j) {
+    return {j.at("epoch"), j.at("train_loss"), j.at("reg_loss"), j.at("train_acc"),
+            j.at("val_acc").is_null() ? 0.0 : j.at("val_acc").get<double>(), j.at("lr"), j.at("seconds"),
+            j.at("samples_per_s")};
+}
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const Config& c, std::vector<Tensor> params) {
+    if (c.optimizer == "sgd")
+        return std::make_unique<optim::SGD>(params, optim::SGDOptions{.lr = c.lr, .momentum = c.momentum,
+                                                                      .weight_decay = c.weight_decay});
+    if (c.optimizer == "rmsprop")
+        return std::make_unique<optim::RMSprop>(params, optim::RMSpropOptions{.lr = c.lr, .weight_decay = c.weight_decay,
+                                                                              .momentum = c.momentum});
+    const optim::AdamOptions adam{.lr = c.lr, .weight_decay = c.weight_decay};
+    if (c.optimizer == "adamw") return std::make_unique<optim::AdamW>(params, adam);
+    return std::make_unique<optim::Adam>(params, adam);
+}
+
+std::unique_ptr<optim::LRScheduler> make_schedule(const Config& c, optim::Optimizer& opt) {
+    if (c.schedule == "step") return std::make_unique<optim::StepLR>(opt, std::max(1, c.epochs / 3), 0.1);
+    if (c.schedule == "exp") return std::make_unique<optim::ExponentialLR>(opt, 0.95);
+    if (c.schedule == "cosine") return std::make_unique<optim::CosineAnnealingLR>(opt, c.epochs);
+    return nullptr;
+}
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path);
+    HEBB_CHECK(in, path.string(), ": cannot read");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// The metrics lines of epochs up to `last_epoch`, so a resumed run does not repeat any.
+std::string metrics_until(const fs::path& path, int last_epoch) {
+    std::ifstream in(path);
+    std::string kept, line;
+    while (std::getline(in, line)) {
+        const Json j = Json::parse(line, nullptr, false);
+        if (!j.is_discarded() && j.contains("epoch") && j["epoch"].get<int>() <= last_epoch) kept += line + "\n";
+    }
+    return kept;
+}
+
+std::string report_markdown(const Config& c, const nn::Module& net, long params, const Evaluation& test,
+                            const std::vector<std::string>& class_names, const std::vector<EpochMetrics>& history,
+                            double seconds, const std::string& tested) {
+    std::ostringstream out;
+    out.setf(std::ios::fixed);
+    out.precision(4);
+    out << "# hebb training report\n\n"
+        << "Test accuracy: **" << test.accuracy * 100 << " %** (" << test.n << " samples, loss "
+        << test.loss << "), measured once on the test split with the " << tested << " model.\n\n"
+        << "## Settings\n\n| setting | value |\n|---|---|\n";
+    const Json settings = c;
+    for (const auto& [key, value] : settings.items()) out << "| " << key << " | " << value.dump() << " |\n";
+    out << "\n## Model\n\n" << params << " parameters\n\n```\n" << net << "\n```\n\n";
+    out << "## Training\n\n| epoch | train loss | reg loss | train acc | val acc | lr | seconds | samples/s |\n"
+        << "|---|---|---|---|---|---|---|---|\n";
+    for (const EpochMetrics& m : history)
+        out << "| " << m.epoch << " | " << m.train_loss << " | " << m.reg_loss << " | " << m.train_acc << " | "
+            << (c.val > 0 ? std::to_string(m.val_acc) : "-") << " | " << m.lr << " | " << m.seconds << " | "
+            << static_cast<long>(m.samples_per_s) << " |\n";
+    out << "\nTotal time " << seconds << " s. Curves: curves.svg.\n\n## Test set\n\n"
+        << evaluation_markdown(test, class_names);
+    return out.str();
+}
+
+struct Cli {
+    Config config;
+    std::string out = "runs/latest";
+    std::string resume;
+    int threads = 1;
+    CLI::Option* epochs_flag = nullptr;
+};
+
+int run(const Cli& cli, const std::vector<std::string>& given) {
+    Config c = cli.config;
+    fs::path out = cli.out;
+    if (!cli.resume.empty()) {
+        for (const std::string& flag : given)
+            HEBB_CHECK(flag == "--resume" || flag == "--epochs" || flag == "--threads", "--resume ", cli.resume,
+                       " takes its settings from config.json there; ", flag, " cannot change them (only --epochs and --threads)");
+        out = cli.resume;
+        c = Json::parse(read_text(out / "config.json")).get<Config>();
+        if (cli.epochs_flag->count()) c.epochs = cli.config.epochs;
+    }
+    set_num_threads(cli.threads);
+
+    // Everything that can be refused is checked before any work.
+    const nn::MlpSpec spec{nn::parse_arch(c.arch), c.act, c.dropout};
+    auto reg = reg::make_regularizer(c.reg, c.alpha);
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    HEBB_CHECK(!ec, "--out ", out.string(), ": cannot create the folder: ", ec.message());
+    write_file_atomic((out / ".write-test").string(), "");
+    fs::remove(out / ".write-test");
+
+    const auto start = std::chrono::steady_clock::now();
+    data::Splits splits = data::load_dataset(c.data);
+    data::TensorDataset train = std::move(splits.train), val;
+    HEBB_CHECK(c.val >= 0 && c.val < train.size(), "--val ", c.val, ": the training split has ", train.size(), " samples");
+    if (c.val > 0) {
+        val = data::slice(train, train.size() - c.val, train.size());
+        train = data::slice(train, 0, train.size() - c.val);
+    }
+    if (c.subset > 0) train = data::slice(train, 0, std::min<Eigen::Index>(c.subset, train.size()));
+    HEBB_CHECK(spec.sizes.front() == train.features.cols() && spec.sizes.back() == train.classes, "--arch ", c.arch,
+               ": ", c.data, " needs input size ", train.features.cols(), " and output size ", train.classes);
+
+    Generator gen(c.seed);  // initial weights, then dropout masks
+    auto net = nn::mlp(spec, gen);
+    if (!c.init.empty()) {
+        const nn::LoadedMlp init = nn::load_mlp(c.init);
+        HEBB_CHECK(init.spec.arch() == spec.arch(), "--init ", c.init, ": its arch ", init.spec.arch(),
+                   " is not --arch ", spec.arch());
+        net->load_state_dict(init.model->state_dict());
+    }
+    auto opt = make_optimizer(c, net->parameters());
+    auto schedule = make_schedule(c, *opt);
+    data::DataLoader loader(train, c.batch_size, c.shuffle, c.seed);
+    nn::CrossEntropyLoss ce;
+
+    int first_epoch = 1;
+    double best_val = -1.0;
+    std::vector<EpochMetrics> history;
+    if (!cli.resume.empty()) {
+        const nn::LoadedMlp last = nn::load_mlp((out / "last.safetensors").string());
+        net->load_state_dict(last.model->state_dict());
+        StateDict optim_state;
+        for (NamedArray a : last.extra) optim_state.push_back({a.name.substr(6), std::move(a.value), a.rank});
+        opt->load_state_dict(optim_state);
+        const int done = std::stoi(last.metadata.at("epoch"));
+        best_val = std::stod(last.metadata.at("best_val_acc"));
+        gen.set_state(last.metadata.at("rng"));
+        first_epoch = done + 1;
+        loader.set_epoch(done);
+        if (schedule) schedule->set_epoch(done);
+        const std::string kept = metrics_until(out / "metrics.jsonl", done);
+        write_file_atomic((out / "metrics.jsonl").string(), kept);
+        std::istringstream lines(kept);
+        for (std::string line; std::getline(lines, line);) history.push_back(from_json(Json::parse(line)));
+    } else {
+        write_file_atomic((out / "config.json").string(), Json(c).dump(2) + "\n");
+        write_file_atomic((out / "metrics.jsonl").string(), "");
+    }
+    std::ofstream metrics(out / "metrics.jsonl", std::ios::app);
+
+    long params = 0;
+    for (const Tensor& p : net->parameters()) params += static_cast<long>(p.value().size());
+    std::printf("%s\n%ld parameters; %lld training samples, %lld validation, %lld test\n",
+                (std::ostringstream() << *net).str().c_str(), params, static_cast<long long>(train.size()),
+                static_cast<long long>(val.size()), static_cast<long long>(splits.test.size()));
+
+    for (int epoch = first_epoch; epoch <= c.epochs; ++epoch) {
+        const auto epoch_start = std::chrono::steady_clock::now();
+        Progress bar(loader.num_batches());
+        double loss_sum = 0.0, reg_sum = 0.0;
+        long correct = 0, seen = 0, step = 0;
+        const double lr = opt->lr();
+        net->train();
+        for (const data::Batch& batch : loader) {
+            opt->zero_grad();
+            const Tensor logits = (*net)(batch.x);
+            const Tensor task = ce(logits, batch.y);
+            const Tensor penalty = reg ? (*reg)(*net) : Tensor::scalar(0.0f);
+            const Tensor loss = reg ? task + penalty : task;
+            ++step;
+            HEBB_CHECK(std::isfinite(loss.item()), "epoch ", epoch, " step ", step, ": the loss is ", loss.item(),
+                       "; the last good checkpoint is ", (out / "last.safetensors").string(), "; try a smaller --lr");
+            loss.backward();
+            opt->step();
+            const auto b = batch.x.rows();
+            loss_sum += task.item() * static_cast<double>(b);
+            reg_sum += penalty.item() * static_cast<double>(b);
+            correct += count_correct(logits.value(), batch.y);
+            seen += b;
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+            char info[160];
+            std::snprintf(info, sizeof info, "epoch %d  loss %.4f  reg %.4f  acc %.4f  %.0f samples/s", epoch,
+                          loss_sum / seen, reg_sum / seen, static_cast<double>(correct) / seen, seen / secs);
+            bar.update(step, info);
+        }
+        bar.clear();
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+        EpochMetrics m{epoch, loss_sum / seen, reg_sum / seen, static_cast<double>(correct) / seen,
+                       val.size() ? evaluate(*net, val).accuracy : 0.0, lr, seconds, seen / seconds};
+        if (schedule) schedule->step();
+
+        // Checkpoints first, then the metrics line: a crash in between repeats the epoch's line never.
+        const Metadata meta{{"epoch", std::to_string(epoch)}, {"rng", gen.state()},
+                            {"best_val_acc", std::to_string(std::max(best_val, m.val_acc))}};
+        if (val.size() && m.val_acc > best_val) {
+            best_val = m.val_acc;
+            nn::save_mlp((out / "best.safetensors").string(), spec, *net, {}, meta);
+        }
+        StateDict extra;
+        for (NamedArray a : opt->state_dict()) extra.push_back({"optim." + a.name, std::move(a.value), a.rank});
+        nn::save_mlp((out / "last.safetensors").string(), spec, *net, extra, meta);
+        metrics << to_json(m, val.size() > 0).dump() << "\n" << std::flush;
+        history.push_back(m);
+
+        std::printf("epoch %3d/%d  loss %.4f  reg %.4f  train_acc %.4f", epoch, c.epochs, m.train_loss, m.reg_loss, m.train_acc);
+        if (val.size()) std::printf("  val_acc %.4f", m.val_acc);
+        std::printf("  lr %.3g  %.1f s  %.0f samples/s\n", m.lr, m.seconds, m.samples_per_s);
+        std::fflush(stdout);
+    }
+
+    // The test split, once: with the best-validation model when there is a validation split.
+    std::string tested = "last";
+    if (val.size() && fs::exists(out / "best.safetensors")) {
+        net->load_state_dict(nn::load_mlp((out / "best.safetensors").string()).model->state_dict());
+        tested = "best-validation";
+    }
+    const Evaluation test = evaluate(*net, splits.test);
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    std::vector<double> epochs, train_loss, reg_loss, train_acc, val_acc;
+    for (const EpochMetrics& m : history) {
+        epochs.push_back(m.epoch), train_loss.push_back(m.train_loss), reg_loss.push_back(m.reg_loss);
+        train_acc.push_back(m.train_acc), val_acc.push_back(m.val_acc);
+    }
+    std::vector<Series> acc_series{{"train", "#1f77b4", epochs, train_acc}};
+    if (val.size()) acc_series.push_back({"validation", "#d62728", epochs, val_acc});
+    std::vector<Series> loss_series{{"train loss", "#1f77b4", epochs, train_loss}};
+    if (reg) loss_series.push_back({"regularizer", "#2ca02c", epochs, reg_loss});
+    write_file_atomic((out / "curves.svg").string(),
+                      charts_svg({{"Loss", "epoch", loss_series}, {"Accuracy", "epoch", acc_series}}));
+    write_file_atomic((out / "report.md").string(),
+                      report_markdown(c, *net, params, test, splits.test.class_names, history, total, tested));
+
+    std::printf("\ntest accuracy %.4f  loss %.4f  (%ld samples, %s model)\n", test.accuracy, test.loss, test.n, tested.c_str());
+    std::printf("%s", evaluation_markdown(test, splits.test.class_names).c_str());
+    std::printf("\nwrote %s/{config.json, metrics.jsonl, last.safetensors%s, curves.svg, report.md} in %.1f s\n",
+                out.string().c_str(), val.size() ? ", best.safetensors" : "", total);
+    return 0;
+}
+
+}  // namespace
+
+Command add_train(CLI::App& app) {
+    auto cli = std::make_shared<Cli>();
+    Config& c = cli->config;
+    CLI::App* cmd = app.add_subcommand("train", "Train an MLP; write metrics, checkpoints, curves and a report");
+    cmd->add_option("--data", c.data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals")->capture_default_str();
+    cmd->add_option("--arch", c.arch, "Layer sizes from input to output")->capture_default_str();
+    cmd->add_option("--act", c.act, "Hidden activation")
+        ->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();
+    cmd->add_option("--dropout", c.dropout, "Dropout after each hidden activation")->check(CLI::Range(0.0, 0.99));
+    cmd->add_option("--optimizer", c.optimizer)->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}))->capture_default_str();
+    cmd->add_option("--lr", c.lr, "Learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--momentum", c.momentum, "Momentum (sgd, rmsprop)")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--weight-decay", c.weight_decay)->check(CLI::NonNegativeNumber);
+    cmd->add_option("--schedule", c.schedule, "LR schedule: none, step (x0.1 every epochs/3), exp (x0.95), cosine")
+        ->check(CLI::IsMember({"none", "step", "exp", "cosine"}))->capture_default_str();
+    cli->epochs_flag = cmd->add_option("--epochs", c.epochs)->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--batch-size", c.batch_size)->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--val", c.val, "Hold out the last N training samples for validation")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--subset", c.subset, "Train on the first N training samples only")->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each epoch (default) or keep the file's order");
+    cmd->add_option("--seed", c.seed)->capture_default_str();
+    cmd->add_option("--threads", cli->threads)->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--init", c.init, "Start from the weights of this checkpoint");
+    cmd->add_option("--reg", c.reg, "Regularizer")->check(CLI::IsMember({"none", "l1", "l2"}))->capture_default_str();
+    cmd->add_option("--alpha", c.alpha, "Regularizer strength")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--out", cli->out, "Output folder")->capture_default_str();
+    cmd->add_option("--resume", cli->resume, "Continue the run in this folder exactly");
+    return [cli, cmd] {
+        std::vector<std::string> given;
+        for (const CLI::Option* o : cmd->get_options())
+            if (o->count() && !o->get_lnames().empty()) given.push_back("--" + o->get_lnames().front());
+        return run(*cli, given);
+    };
+}
+
+}  // namespace hebb::app

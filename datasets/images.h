@@ -1,0 +1,23 @@
+// Image folders: ROOT/<class>/<image>, one sub-folder per class, as torchvision's ImageFolder.
+#pragma once
+
+#include <string>
+
+#include "datasets/dataset.h"
+
+namespace hebb::data {
+
+// Reads every PNG, JPEG and BMP image (by extension, any case) in the sub-folders of `root` with
+// stb_image. The classes are the sub-folder names in sorted order (class_names), the images of a
+// class are taken in file-name order (byte-wise: "10.png" before "9.png"); other files, and names
+// starting with '.', are ignored.
+//
+// Returns features (N x height*width*channels) holding pixel / 255 in [0, 1], row by row, the
+// channels of a pixel side by side (RGB, RGB, ...); channels is 1 when `grayscale`, else 3, and stb
+// converts every image to that count (gray to RGB, RGB to gray, dropping alpha).
+// Throws hebb::Error when `root` is not a folder or has no class folders, when a class folder has no
+// images, when an image cannot be read (naming it and stb's reason), or when an image's size differs
+// from the first one's (naming both files and sizes).
+TensorDataset read_image_folder(const std::string& root, bool grayscale = true);
+
+}  // namespace hebb::data

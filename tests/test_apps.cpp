@@ -1,0 +1,157 @@
+// The hebb command end to end: it runs as a user would run it, and its files are read back.
+#include <catch2/catch.hpp>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/wait.h>
+
+#include "core/hebb.h"
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace {
+
+struct Result {
+    int status;
+    std::string output;  // stdout and stderr
+};
+
+Result hebb_cli(const std::string& args) {
+    const std::string command = std::string(HEBB_EXE) + " " + args + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    REQUIRE(pipe);
+    std::string output;
+    std::array<char, 4096> buf;
+    while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) output.append(buf.data(), n);
+    const int status = ::pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+fs::path scratch(const std::string& name) {
+    const fs::path p = fs::temp_directory_path() / ("hebb_apps_" + std::to_string(::getpid())) / name;
+    fs::remove_all(p);
+    fs::create_directories(p.parent_path());
+    return p;
+}
+
+std::vector<Json> read_jsonl(const fs::path& p) {
+    std::ifstream in(p);
+    std::vector<Json> out;
+    for (std::string line; std::getline(in, line);) out.push_back(Json::parse(line));
+    return out;
+}
+
+const std::string spirals = "--data spirals --arch 2-32-32-2 --lr 0.01 --batch-size 50 --threads 1";
+
+}  // namespace
+
+TEST_CASE("hebb train writes its configuration, metrics, checkpoints, curves and report", "[apps]") {
+    const fs::path out = scratch("train");
+    const Result r = hebb_cli("train " + spirals + " --epochs 3 --val 100 --dropout 0.1 --out " + out.string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    for (const char* f : {"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "curves.svg", "report.md"})
+        CHECK(fs::exists(out / f));
+    const auto metrics = read_jsonl(out / "metrics.jsonl");
+    REQUIRE(metrics.size() == 3);
+    for (const char* key : {"epoch", "train_loss", "reg_loss", "train_acc", "val_acc", "lr", "seconds", "samples_per_s"})
+        CHECK(metrics[2].contains(key));
+    CHECK(metrics[2]["epoch"] == 3);
+    CHECK(metrics[2]["val_acc"].get<double>() >= 0.0);
+    CHECK(metrics[2]["val_acc"].get<double>() <= 1.0);
+    CHECK(metrics[2]["train_loss"].get<double>() < metrics[0]["train_loss"].get<double>());
+    CHECK(Json::parse(std::ifstream(out / "config.json"))["arch"] == "2-32-32-2");
+    std::stringstream report;
+    report << std::ifstream(out / "report.md").rdbuf();
+    CHECK_THAT(report.str(), Catch::Contains("Test accuracy") && Catch::Contains("Confusion matrix"));
+    const auto loaded = hebb::nn::load_mlp((out / "last.safetensors").string());
+    CHECK(loaded.spec.arch() == "2-32-32-2");
+    CHECK(loaded.metadata.at("epoch") == "3");
+}
+
+TEST_CASE("a resumed run ends with exactly the weights of an uninterrupted one", "[apps]") {
+    const fs::path whole = scratch("whole"), split = scratch("split");
+    const std::string common = "train " + spirals + " --dropout 0.2 --optimizer adam --schedule exp --val 100 ";
+    REQUIRE(hebb_cli(common + "--epochs 4 --out " + whole.string()).status == 0);
+    REQUIRE(hebb_cli(common + "--epochs 2 --out " + split.string()).status == 0);
+    const Result resumed = hebb_cli("train --resume " + split.string() + " --epochs 4 --threads 1");
+    INFO(resumed.output);
+    REQUIRE(resumed.status == 0);
+    const auto a = hebb::load_safetensors((whole / "last.safetensors").string());
+    const auto b = hebb::load_safetensors((split / "last.safetensors").string());
+    REQUIRE(a.arrays.size() == b.arrays.size());
+    for (size_t i = 0; i < a.arrays.size(); ++i) {
+        INFO(a.arrays[i].name);
+        CHECK(a.arrays[i].value == b.arrays[i].value);
+    }
+    const auto metrics = read_jsonl(split / "metrics.jsonl");
+    REQUIRE(metrics.size() == 4);  // no epoch twice
+    for (int i = 0; i < 4; ++i) CHECK(metrics[static_cast<size_t>(i)]["epoch"] == i + 1);
+    CHECK(hebb_cli("train --resume " + split.string() + " --lr 0.5").output.find("--lr cannot change") != std::string::npos);
+}
+
+TEST_CASE("hebb eval --json agrees with the accuracy that train reported", "[apps]") {
+    const fs::path out = scratch("eval");
+    const Result train = hebb_cli("train " + spirals + " --epochs 5 --out " + out.string());
+    REQUIRE(train.status == 0);
+    const auto at = train.output.find("test accuracy ");
+    REQUIRE(at != std::string::npos);
+    const double reported = std::stod(train.output.substr(at + 14, 6));
+    const Result eval = hebb_cli("eval --json --data spirals --model " + (out / "last.safetensors").string());
+    INFO(eval.output);
+    REQUIRE(eval.status == 0);
+    const Json j = Json::parse(eval.output);
+    CHECK(j["accuracy"].get<double>() == Approx(reported).margin(5e-5));
+    CHECK(j["n"] == 1000);
+    CHECK(j["per_class"].size() == 2);
+    CHECK(j["loss"].get<double>() > 0.0);
+
+    const Result inspect = hebb_cli("inspect " + (out / "last.safetensors").string());
+    CHECK(inspect.status == 0);
+    CHECK_THAT(inspect.output, Catch::Contains("arch 2-32-32-2") && Catch::Contains("1218 parameters"));
+}
+
+TEST_CASE("hebb train on a Fashion-MNIST subset learns", "[apps]") {
+    INFO("Fashion-MNIST is missing: apt-get install dataset-fashion-mnist (or scripts/setup)");
+    REQUIRE(fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"));
+    const fs::path out = scratch("fashion");
+    const Result r = hebb_cli("train --data fashion-mnist --arch 784-64-10 --subset 3000 --epochs 2 --threads 1 --out " + out.string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const auto at = r.output.find("test accuracy ");
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stod(r.output.substr(at + 14, 6)) > 0.70);
+}
+
+TEST_CASE("bad settings are refused before any work, naming the flag", "[apps]") {
+    const fs::path out = scratch("bad");
+    struct Case {
+        std::string args, expected;
+    };
+    const std::vector<Case> cases{
+        {"train --optimizer foo", "--optimizer: foo not in {sgd,adam,adamw,rmsprop}"},
+        {"train --lr 0", "--lr"},
+        {"train --lr -1", "--lr"},
+        {"train --batch-size 0", "--batch-size"},
+        {"train --data spirals --arch 3-10-2", "--arch 3-10-2: spirals needs input size 2"},
+        {"train --data spirals --arch 2-x-2", "arch '2-x-2'"},
+        {"train --data nothing", "dataset 'nothing' is unknown"},
+        {"train --reg bean7", "--reg: bean7 not in"},
+        {"train --data spirals --arch 2-8-2 --out /proc/hebb", "--out /proc/hebb"},
+        {"train --data spirals --arch 2-8-2 --val 5000", "--val 5000"},
+        {"eval --model /nonexistent.safetensors", "--model: File does not exist"},
+        {"inspect " + std::string(HEBB_FIXTURES) + "/../meson.build", "header length"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.args);
+        const bool add_out = c.args.starts_with("train") && c.args.find("--out") == std::string::npos;
+        const Result r = hebb_cli(c.args + (add_out ? " --epochs 1 --out " + out.string() : ""));
+        CHECK(r.status != 0);
+        CHECK_THAT(r.output, Catch::Contains(c.expected));
+    }
+    CHECK_FALSE(fs::exists(out / "metrics.jsonl"));
+}

@@ -1,0 +1,375 @@
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <stb/stb_image_write.h>
+#include <zlib.h>
+
+#include "datasets/csv.h"
+#include "datasets/file.h"
+#include "datasets/idx.h"
+#include "datasets/images.h"
+
+using namespace hebb;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh folder under the system's temporary folder, removed with everything in it at scope exit.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string name = (fs::temp_directory_path() / "hebb-readers-XXXXXX").string();
+        REQUIRE(::mkdtemp(name.data()) != nullptr);
+        path = name;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(path, ignored);
+    }
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string write_raw(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+}
+
+std::string write_gz(const std::string& path, const std::string& bytes) {
+    gzFile gz = gzopen(path.c_str(), "wb");
+    REQUIRE(gz != nullptr);
+    REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
+    REQUIRE(gzclose(gz) == Z_OK);
+    return path;
+}
+
+// An IDX file: magic (0 0 type rank), big-endian dimensions, then `data`.
+std::string idx(const std::vector<std::uint32_t>& dims, const std::string& data, unsigned char type = 0x08) {
+    std::string b{'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
+    for (const std::uint32_t d : dims)
+        for (int shift = 24; shift >= 0; shift -= 8) b += static_cast<char>(d >> shift & 0xff);
+    return b + data;
+}
+
+// The setup installs these; a missing one fails the test with the command that installs it.
+std::string fashion_file(const std::string& name) {
+    const std::string path = "/usr/share/datasets/fashion-mnist/" + name;
+    if (!fs::exists(path)) FAIL(path << " is missing: apt-get install dataset-fashion-mnist");
+    return path;
+}
+
+std::string data_root() {
+    const char* env = std::getenv("HEBB_DATA");
+    return env && *env ? env : "/usr/local/share/hebb";
+}
+
+std::string setup_file(const std::string& name) {
+    const std::string path = data_root() + "/" + name;
+    if (!fs::exists(path))
+        FAIL(path << " is missing: run scripts/setup as root (it fetches MNIST and sklearn's CSVs)");
+    return path;
+}
+
+std::vector<int> class_counts(const data::TensorDataset& d) {
+    std::vector<int> counts(static_cast<size_t>(d.classes));
+    for (const int label : d.labels) ++counts[static_cast<size_t>(label)];
+    return counts;
+}
+
+// The pixel bytes of a sample whose features are byte / 255.
+std::vector<unsigned char> bytes_of(const data::TensorDataset& d, Eigen::Index row) {
+    std::vector<unsigned char> out;
+    for (const float v : d.features.row(row)) out.push_back(static_cast<unsigned char>(std::lround(v * 255.0f)));
+    return out;
+}
+
+data::TensorDataset fashion_test_set() {
+    return data::read_idx(fashion_file("t10k-images-idx3-ubyte.gz"), fashion_file("t10k-labels-idx1-ubyte.gz"));
+}
+
+// Two 2x3 images and their labels.
+const std::string tiny_pixels{0, 1, 2, 3, 127, static_cast<char>(255), 10, 20, 30, 40, 50, static_cast<char>(200)};
+const std::string tiny_images = idx({2, 2, 3}, tiny_pixels);
+const std::string tiny_labels = idx({2}, {7, 0});
+
+}  // namespace
+
+TEST_CASE("read_idx reads a hand-made file exactly, raw or gzipped", "[readers]") {
+    TempDir dir;
+    const auto d = data::read_idx(write_raw(dir / "images", tiny_images), write_raw(dir / "labels", tiny_labels));
+    REQUIRE(d.size() == 2);
+    REQUIRE(d.features.cols() == 6);
+    for (Eigen::Index i = 0; i < 12; ++i)
+        CHECK(d.features(i / 6, i % 6) == static_cast<unsigned char>(tiny_pixels[static_cast<size_t>(i)]) / 255.0f);
+    CHECK(d.features(0, 5) == 1.0f);
+    CHECK(d.labels == std::vector<int>{7, 0});
+    CHECK(d.classes == 10);
+    CHECK(data::read_idx(dir / "images", dir / "labels", 8).classes == 8);
+
+    // Any mix of gzipped and raw files gives the same dataset.
+    const auto gz = data::read_idx(write_gz(dir / "images.gz", tiny_images),
+                                   write_gz(dir / "labels.gz", tiny_labels));
+    CHECK(gz.features == d.features);
+    CHECK(gz.labels == d.labels);
+    CHECK(data::read_idx(dir / "images.gz", dir / "labels").features == d.features);
+    CHECK(data::read_file(dir / "images.gz") == tiny_images);
+}
+
+TEST_CASE("read_idx rejects broken files, naming the file and the problem", "[readers]") {
+    TempDir dir;
+    const std::string images = write_raw(dir / "images", tiny_images);
+    const std::string labels = write_raw(dir / "labels", tiny_labels);
+    // Writes a broken images file (raw and gzipped) and checks both messages.
+    const auto bad_images = [&](const std::string& name, const std::string& bytes, const std::string& problem) {
+        for (const std::string& path : {write_raw(dir / name, bytes), write_gz(dir / (name + ".gz"), bytes)}) {
+            INFO(path);
+            CHECK_THROWS_WITH(data::read_idx(path, labels), Contains(path) && Contains(problem));
+        }
+    };
+    const auto bad_labels = [&](const std::string& name, const std::string& bytes, const std::string& problem) {
+        const std::string path = write_raw(dir / name, bytes);
+        CHECK_THROWS_WITH(data::read_idx(images, path), Contains(path) && Contains(problem));
+    };
+
+    bad_images("empty", "", "has 0 bytes, fewer than the 4-byte magic");
+    bad_images("text", "hello, world\n",
+               "not an IDX file: the magic at offset 0 starts with 0x68 0x65 instead of 0x00 0x00");
+    bad_images("floats", idx({2, 2, 3}, tiny_pixels, 0x0d), "IDX data type 0x0d at offset 2 is not 0x08");
+    bad_images("rank2", idx({2, 6}, tiny_pixels), "2 dimensions (the byte at offset 3), but images need 3");
+    bad_labels("rank3", idx({2, 1, 1}, {7, 0}), "3 dimensions (the byte at offset 3), but labels need 1");
+    bad_images("short_header", tiny_images.substr(0, 10),
+               "truncated header: 3 dimensions need 16 header bytes, the file has 10");
+    bad_images("zero", idx({2, 0, 3}, ""), "dimension 1 (offset 8) is 0");
+    bad_images("truncated", tiny_images.substr(0, tiny_images.size() - 1),
+               "truncated: the header promises 2 x 2 x 3 data bytes from offset 16, but only 11 follow");
+    bad_images("trailing", tiny_images + "xyz",
+               "3 bytes of trailing data at offset 28: the dimensions 2 x 2 x 3 disagree with the file size 31");
+    bad_labels("three_labels", idx({3}, {7, 0, 1}), "holds 2 images but " + dir / "three_labels" + " holds 3 labels");
+    bad_labels("label10", idx({2}, {7, 10}), "label 10 of sample 1 (offset 9) is not below classes = 10");
+    CHECK_THROWS_WITH(data::read_idx(images, labels, 7),
+                      Contains(labels) && Contains("label 7 of sample 0 (offset 8) is not below classes = 7"));
+    CHECK_THROWS_WITH(data::read_idx(images, labels, 0), Contains("classes must be positive, got 0"));
+    CHECK_THROWS_WITH(data::read_idx(dir / "missing", labels),
+                      Contains(dir / "missing") && Contains("cannot open: No such file or directory"));
+    CHECK_THROWS_WITH(data::read_idx(dir.path.string(), labels),
+                      Contains(dir.path.string()) && Contains("read failed after 0 bytes: Is a directory"));
+
+    // Broken gzip streams: garbage after the magic, and a valid stream cut short.
+    const std::string garbage = write_raw(dir / "garbage.gz", "\x1f\x8b garbage, not deflate data");
+    CHECK_THROWS_WITH(data::read_idx(garbage, labels),
+                      Contains(garbage) && Contains("corrupt gzip data after 0 decompressed bytes"));
+    write_gz(dir / "big.gz", idx({100, 28, 28}, std::string(78400, 'x')));
+    std::ifstream in(dir / "big.gz", std::ios::binary);
+    const std::string compressed{std::istreambuf_iterator<char>(in), {}};
+    const std::string cut = write_raw(dir / "cut.gz", compressed.substr(0, compressed.size() / 2));
+    CHECK_THROWS_WITH(data::read_idx(cut, labels),
+                      Contains(cut) && Contains("corrupt gzip data") && Contains("unexpected end of file"));
+}
+
+TEST_CASE("read_idx does not trust a lying header", "[readers]") {
+    TempDir dir;
+    const std::string labels = write_raw(dir / "labels", idx({4'000'000'000u}, "abc"));
+    // 4 billion 28x28 images promised (3 TB) and one there; dimensions whose product overflows 64 bits.
+    const std::string liar = idx({4'000'000'000u, 28, 28}, std::string(784, '\0'));
+    for (const std::string& images : {write_gz(dir / "liar.gz", liar), write_raw(dir / "liar", liar),
+                                      write_gz(dir / "overflow.gz", idx({~0u, ~0u, ~0u}, "x"))}) {
+        CHECK_THROWS_WITH(data::read_idx(images, labels),
+                          Contains(images) && Contains("truncated: the header promises"));
+    }
+    CHECK_THROWS_WITH(data::read_idx(write_raw(dir / "images", tiny_images), labels),
+                      Contains(labels) && Contains("truncated: the header promises 4000000000 data bytes "
+                                                   "from offset 8, but only 3 follow"));
+}
+
+TEST_CASE("read_idx loads the Fashion-MNIST and MNIST test sets", "[readers]") {
+    const auto fashion = fashion_test_set();
+    REQUIRE(fashion.features.rows() == 10000);
+    REQUIRE(fashion.features.cols() == 784);
+    CHECK(class_counts(fashion) == std::vector<int>(10, 1000));
+    CHECK(fashion.labels[0] == 9);  // an ankle boot
+    CHECK(fashion.features.minCoeff() == 0.0f);
+    CHECK(fashion.features.maxCoeff() == 1.0f);
+    CHECK(fashion.features.mean() == Approx(0.2868).margin(0.002));
+
+    // The same files gunzipped read the same.
+    TempDir dir;
+    const std::string images = write_raw(dir / "images", data::read_file(fashion_file("t10k-images-idx3-ubyte.gz")));
+    const std::string labels = write_raw(dir / "labels", data::read_file(fashion_file("t10k-labels-idx1-ubyte.gz")));
+    CHECK(fs::file_size(images) == 16 + 10000 * 784);
+    const auto raw = data::read_idx(images, labels);
+    CHECK(raw.features == fashion.features);
+    CHECK(raw.labels == fashion.labels);
+
+    // The original MNIST files come raw.
+    const auto mnist = data::read_idx(setup_file("mnist/t10k-images-idx3-ubyte"),
+                                      setup_file("mnist/t10k-labels-idx1-ubyte"));
+    REQUIRE(mnist.size() == 10000);
+    CHECK(class_counts(mnist) == std::vector<int>{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009});
+    CHECK(mnist.labels[0] == 7);
+}
+
+TEST_CASE("read_csv reads numbers and labels, with or without a header", "[readers]") {
+    TempDir dir;
+    const std::string plain = write_raw(dir / "plain.csv", "1,2,0\n3,-4e-1,2\n\n 5 ,\t6,1\n");
+    auto d = data::read_csv(plain);
+    REQUIRE(d.size() == 3);
+    CHECK(d.features == Matrix{{1.0f, 2.0f}, {3.0f, -0.4f}, {5.0f, 6.0f}});
+    CHECK(d.labels == std::vector<int>{0, 2, 1});
+    CHECK(d.classes == 3);
+    CHECK(d.class_names.empty());
+
+    // The label in the first or a middle column.
+    d = data::read_csv(plain, 0);
+    CHECK(d.features == Matrix{{2.0f, 0.0f}, {-0.4f, 2.0f}, {6.0f, 1.0f}});
+    CHECK(d.labels == std::vector<int>{1, 3, 5});
+    CHECK(d.classes == 6);
+    CHECK(data::read_csv(plain, 2).labels == std::vector<int>{0, 2, 1});
+    CHECK(data::read_csv(write_raw(dir / "middle.csv", "0.5,1,9\n0.25,0,8\n"), 1).labels == std::vector<int>{1, 0});
+
+    // Headers: named columns, sklearn's form (with class names), a numeric row of another width, CRLF.
+    const std::string named = write_raw(dir / "named.csv", "x, y, label\r\n1,2,0\r\n3,4,1\r\n");
+    d = data::read_csv(named);
+    CHECK(d.features == Matrix{{1.0f, 2.0f}, {3.0f, 4.0f}});
+    CHECK(d.class_names.empty());
+    d = data::read_csv(write_raw(dir / "sklearn.csv", "3,2,setosa,versicolor\n1,2,0\n3,4,1\n5,6,1\n"));
+    CHECK(d.size() == 3);
+    CHECK(d.class_names == std::vector<std::string>{"setosa", "versicolor"});
+    const std::string counts = write_raw(dir / "counts.csv", "2,2\n1,2,0\n3,4,1\n");
+    CHECK(data::read_csv(counts).size() == 2);
+    CHECK_THROWS_WITH(data::read_csv(counts, -1, false), Contains("row 2 has 3 cells, expected 2 as in row 1"));
+    // Forced: a numeric first row skipped, or read as data.
+    const std::string numeric = write_raw(dir / "numeric.csv", "9,9,1\n1,2,0\n");
+    CHECK(data::read_csv(numeric, -1, true).labels == std::vector<int>{0});
+    CHECK(data::read_csv(numeric, -1, false).labels == std::vector<int>{1, 0});
+    CHECK(data::read_csv(numeric).labels == std::vector<int>{1, 0});
+    CHECK_THROWS_WITH(data::read_csv(named, -1, false),
+                      Contains(named) && Contains("row 1, column 1: 'x' is not a number"));
+
+    // Gzipped, as sklearn's digits.csv.gz.
+    const std::string gz = write_gz(dir / "plain.csv.gz", "1,2,0\n3,-4e-1,2\n\n 5 ,\t6,1\n");
+    CHECK(data::read_csv(gz).features == data::read_csv(plain).features);
+}
+
+TEST_CASE("read_csv rejects broken files, naming the file, row and column", "[readers]") {
+    TempDir dir;
+    const auto bad = [&](const std::string& name, const std::string& text, const std::string& problem,
+                         int label_column = -1) {
+        const std::string path = write_raw(dir / name, text);
+        CHECK_THROWS_WITH(data::read_csv(path, label_column), Contains(path) && Contains(problem));
+    };
+    std::string ragged = "a,b,c,d,e,label\n";
+    for (int row = 2; row <= 20; ++row) ragged += row == 17 ? "1,2,3,4,0\n" : "1,2,3,4,5,0\n";
+    bad("ragged.csv", ragged, "row 17 has 5 cells, expected 6 as in row 2");
+    bad("word.csv", "1,2,0\n3,four,1\n", "row 2, column 2: 'four' is not a number");
+    bad("empty_cell.csv", "1,2,0\n3,,1\n", "row 2, column 2: '' is not a number");
+    bad("nan.csv", "1,2,0\n3,nan,1\n", "row 2, column 2: 'nan' is not a number");
+    bad("fraction.csv", "1,2,0\n3,4,1.5\n", "row 2, column 3: label '1.5' is not a non-negative integer");
+    bad("negative.csv", "1,2,0\n3,4,-1\n", "row 2, column 3: label '-1' is not a non-negative integer");
+    bad("first_label.csv", "7.5,2,0\n3,4,1\n", "row 1, column 1: label '7.5' is not", 0);
+    bad("empty.csv", "", "empty file (no rows)");
+    bad("blank.csv", "\n \n\r\n", "empty file (no rows)");
+    bad("header_only.csv", "x,y,label\n", "no data rows after the header on row 1");
+    bad("one_column.csv", "1\n2\n", "row 1 has 1 cell; need at least one feature and a label");
+    bad("column3.csv", "1,2,0\n",
+        "label column 3 is out of range for rows of 3 cells (use 0..2, or -1 for the last)", 3);
+    bad("column-2.csv", "1,2,0\n", "label column -2 is out of range", -2);
+    CHECK_THROWS_WITH(data::read_csv(dir / "missing.csv"), Contains(dir / "missing.csv") && Contains("cannot open"));
+}
+
+TEST_CASE("read_csv reads sklearn's datasets", "[readers]") {
+    const auto iris = data::read_csv(setup_file("sklearn/iris.csv"));
+    REQUIRE(iris.size() == 150);
+    CHECK(iris.features.cols() == 4);
+    CHECK(class_counts(iris) == std::vector<int>{50, 50, 50});
+    CHECK(iris.class_names == std::vector<std::string>{"setosa", "versicolor", "virginica"});
+    CHECK(iris.features.row(0) == Eigen::RowVector4f(5.1f, 3.5f, 1.4f, 0.2f));
+
+    const auto digits = data::read_csv(setup_file("sklearn/digits.csv.gz"));
+    REQUIRE(digits.size() == 1797);
+    CHECK(digits.features.cols() == 64);
+    CHECK(digits.classes == 10);
+    for (const int n : class_counts(digits)) CHECK(std::abs(n - 180) <= 10);
+    CHECK(digits.features.maxCoeff() == 16.0f);
+
+    const auto wine = data::read_csv(setup_file("sklearn/wine_data.csv"));
+    CHECK((wine.size() == 178 && wine.features.cols() == 13 && wine.classes == 3));
+    const auto cancer = data::read_csv(setup_file("sklearn/breast_cancer.csv"));
+    CHECK((cancer.size() == 569 && cancer.features.cols() == 30));
+    CHECK(cancer.class_names == std::vector<std::string>{"malignant", "benign"});
+}
+
+TEST_CASE("read_image_folder reads back PNGs of Fashion-MNIST images byte for byte", "[readers]") {
+    const auto fashion = fashion_test_set();
+    TempDir dir;
+    // DIR/<label>/<index>.png for the first 50 test images; the expected order is by folder, then name.
+    std::map<std::string, std::map<std::string, Eigen::Index>> expected;  // label -> file name -> index
+    for (Eigen::Index i = 0; i < 50; ++i) {
+        const std::string label = std::to_string(fashion.labels[static_cast<size_t>(i)]);
+        fs::create_directories(dir.path / label);
+        const std::string name = std::to_string(i) + ".png";
+        REQUIRE(stbi_write_png((dir.path / label / name).c_str(), 28, 28, 1, bytes_of(fashion, i).data(), 28) != 0);
+        expected[label][name] = i;
+    }
+
+    const auto d = data::read_image_folder(dir.path.string());
+    REQUIRE(d.size() == 50);
+    REQUIRE(d.features.cols() == 784);
+    CHECK(d.classes == static_cast<int>(expected.size()));
+    std::vector<std::string> names;
+    for (const auto& [label, files] : expected) names.push_back(label);
+    CHECK(d.class_names == names);
+    Eigen::Index row = 0;
+    for (const auto& [label, files] : expected)
+        for (const auto& [name, index] : files) {
+            INFO(label << "/" << name);
+            CHECK(d.class_names[static_cast<size_t>(d.labels[static_cast<size_t>(row)])] == label);
+            CHECK(bytes_of(d, row) == bytes_of(fashion, index));
+            CHECK(d.features.row(row) == fashion.features.row(index));
+            ++row;
+        }
+
+    // As RGB, each gray pixel becomes three equal channels.
+    const auto rgb = data::read_image_folder(dir.path.string(), false);
+    REQUIRE(rgb.features.cols() == 3 * 784);
+    for (Eigen::Index pixel = 0; pixel < 784; ++pixel)
+        for (Eigen::Index channel = 0; channel < 3; ++channel)
+            REQUIRE(rgb.features(0, 3 * pixel + channel) == d.features(0, pixel));
+    CHECK(rgb.labels == d.labels);
+
+    // A BMP in the same folder reads the same way.
+    const std::string first_label = names.front();
+    const Eigen::Index first_index = expected[first_label].begin()->second;
+    const std::string bmp = (dir.path / first_label / "zz.BMP").string();
+    REQUIRE(stbi_write_bmp(bmp.c_str(), 28, 28, 1, bytes_of(fashion, first_index).data()) != 0);
+    const auto with_bmp = data::read_image_folder(dir.path.string());
+    REQUIRE(with_bmp.size() == 51);
+    const auto bmp_row = static_cast<Eigen::Index>(expected[first_label].size());  // after the PNGs
+    CHECK(with_bmp.features.row(bmp_row) == fashion.features.row(first_index));
+
+    // An image of another size, and a corrupt one.
+    std::vector<unsigned char> wide(30 * 28, 0);
+    const std::string odd = (dir.path / names.back() / "odd.png").string();
+    REQUIRE(stbi_write_png(odd.c_str(), 30, 28, 1, wide.data(), 30) != 0);
+    CHECK_THROWS_WITH(data::read_image_folder(dir.path.string()),
+                      Contains(odd + " is 30x28 but ") && Contains(" is 28x28 (width x height)"));
+    fs::remove(odd);
+    const std::string corrupt = write_raw((dir.path / names.back() / "corrupt.png").string(), "not an image at all");
+    CHECK_THROWS_WITH(data::read_image_folder(dir.path.string()),
+                      Contains(corrupt + ": cannot read the image: unknown image type"));
+}
+
+TEST_CASE("read_image_folder rejects empty folders", "[readers]") {
+    TempDir dir;
+    CHECK_THROWS_WITH(data::read_image_folder(dir.path.string()), Contains(dir.path.string() + ": no class folders"));
+    CHECK_THROWS_WITH(data::read_image_folder(dir / "missing"),
+                      Contains(dir / "missing") && Contains("not a folder"));
+    fs::create_directories(dir.path / "cat");
+    write_raw(dir / "cat/notes.txt", "not an image");
+    CHECK_THROWS_WITH(data::read_image_folder(dir.path.string()),
+                      Contains(dir / "cat") && Contains("a class folder without images"));
+}
