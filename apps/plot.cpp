@@ -8,7 +8,7 @@ namespace hebb::app {
 
 namespace {
 
-constexpr double width = 420, height = 300, left = 60, right = 20, top = 40, bottom = 50;
+constexpr double width = 420, height = 300, left = 60, right = 20, top = 52, bottom = 50;
 
 // A range [lo, hi] covering all values, padded so that a flat line is still drawn.
 std::pair<double, double> range(const std::vector<Series>& series, bool use_x) {
@@ -41,15 +41,15 @@ void chart(std::ostringstream& out, const Chart& c, double offset) {
     }
     out << "<text x='" << offset + width / 2 << "' y='" << height - 12
         << "' text-anchor='middle' font-size='12'>" << c.x_label << "</text>\n";
-    double legend_y = top + 14;
+    double legend_x = offset + left;  // the legend runs along the top, above the plot
     for (const Series& s : c.series) {
         out << "<polyline fill='none' stroke='" << s.color << "' stroke-width='2' points='";
         for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
             if (std::isfinite(s.y[i])) out << px(s.x[i]) << "," << py(s.y[i]) << " ";
         out << "'/>\n";
-        out << "<text x='" << offset + width - right - 6 << "' y='" << legend_y
-            << "' text-anchor='end' font-size='12' fill='" << s.color << "'>" << s.name << "</text>\n";
-        legend_y += 15;
+        out << "<text x='" << legend_x << "' y='" << top - 8 << "' font-size='12' fill='" << s.color << "'>"
+            << s.name << "</text>\n";
+        legend_x += 12 + 7 * static_cast<double>(s.name.size());
     }
 }
 

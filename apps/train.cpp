@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -116,9 +117,13 @@ std::string report_markdown(const Config& c, const nn::Module& net, long params,
     out << "## Training\n\n| epoch | train loss | reg loss | train acc | val acc | lr | seconds | samples/s |\n"
         << "|---|---|---|---|---|---|---|---|\n";
     for (const EpochMetrics& m : history)
-        out << "| " << m.epoch << " | " << m.train_loss << " | " << m.reg_loss << " | " << m.train_acc << " | "
-            << (c.val > 0 ? std::to_string(m.val_acc) : "-") << " | " << m.lr << " | " << m.seconds << " | "
-            << static_cast<long>(m.samples_per_s) << " |\n";
+    {
+        out << "| " << m.epoch << " | " << m.train_loss << " | " << m.reg_loss << " | " << m.train_acc << " | ";
+        if (c.val > 0) out << m.val_acc;
+        else out << "-";
+        out << " | " << std::defaultfloat << m.lr << std::fixed << " | " << std::setprecision(2) << m.seconds
+            << std::setprecision(4) << " | " << static_cast<long>(m.samples_per_s) << " |\n";
+    }
     out << "\nTotal time " << seconds << " s. Curves: curves.svg.\n\n## Test set\n\n"
         << evaluation_markdown(test, class_names);
     return out.str();
