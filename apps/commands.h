@@ -12,5 +12,8 @@ using Command = std::function<int()>;
 Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);
 Command add_inspect(CLI::App& app);
+Command add_assemblies(CLI::App& app);
+Command add_prune(CLI::App& app);
+Command add_fewshot(CLI::App& app);
 
 }  // namespace hebb::app

@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
         {"train", hebb::app::add_train(app)},
         {"eval", hebb::app::add_eval(app)},
         {"inspect", hebb::app::add_inspect(app)},
+        {"assemblies", hebb::app::add_assemblies(app)},
+        {"prune", hebb::app::add_prune(app)},
+        {"fewshot", hebb::app::add_fewshot(app)},
     };
     try {
         app.parse(argc, argv);

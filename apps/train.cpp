@@ -41,10 +41,12 @@ struct Config {
     std::string init;
     std::string reg = "none";
     float alpha = 0.0f;
+    float gamma = 1.0f;
+    std::string bean_layers = "hidden";
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Config, data, arch, act, dropout, optimizer, lr, momentum,
                                                 weight_decay, schedule, epochs, batch_size, val, subset,
-                                                shuffle, seed, init, reg, alpha)
+                                                shuffle, seed, init, reg, alpha, gamma, bean_layers)
 
 struct EpochMetrics {
     int epoch;
@@ -152,7 +154,7 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
 
     // Everything that can be refused is checked before any work.
     const nn::MlpSpec spec{nn::parse_arch(c.arch), c.act, c.dropout};
-    auto reg = reg::make_regularizer(c.reg, c.alpha);
+    auto reg = reg::make_regularizer(c.reg, c.alpha, c.gamma, c.bean_layers);
     std::error_code ec;
     fs::create_directories(out, ec);
     HEBB_CHECK(!ec, "--out ", out.string(), ": cannot create the folder: ", ec.message());
@@ -324,8 +326,13 @@ Command add_train(CLI::App& app) {
     cmd->add_option("--seed", c.seed)->capture_default_str();
     cmd->add_option("--threads", cli->threads)->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--init", c.init, "Start from the weights of this checkpoint");
-    cmd->add_option("--reg", c.reg, "Regularizer")->check(CLI::IsMember({"none", "l1", "l2"}))->capture_default_str();
+    cmd->add_option("--reg", c.reg, "Regularizer")
+        ->check(CLI::IsMember({"none", "l1", "l2", "bean1", "bean2"}))->capture_default_str();
     cmd->add_option("--alpha", c.alpha, "Regularizer strength")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--gamma", c.gamma, "BEAN's tanh scale")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--bean-layers", c.bean_layers,
+                    "Layers BEAN covers: hidden (those whose input is a hidden layer), all, or Linear indices like 1,2")
+        ->capture_default_str();
     cmd->add_option("--out", cli->out, "Output folder")->capture_default_str();
     cmd->add_option("--resume", cli->resume, "Continue the run in this folder exactly");
     return [cli, cmd] {

@@ -16,4 +16,5 @@
 #include "layers/module.h"
 #include "optim/optimizer.h"
 #include "optim/scheduler.h"
+#include "regularizers/bean.h"
 #include "regularizers/regularizer.h"

@@ -35,7 +35,9 @@ private:
     float alpha_;
 };
 
-// A regularizer by name: "none" (nullptr), "l1" or "l2".
-std::unique_ptr<Regularizer> make_regularizer(const std::string& name, float alpha);
+// A regularizer by name: "none" (nullptr), "l1", "l2", "bean1" or "bean2" (gamma and layers are
+// BEAN's).
+std::unique_ptr<Regularizer> make_regularizer(const std::string& name, float alpha, float gamma = 1.0f,
+                                              const std::string& layers = "hidden");
 
 }  // namespace hebb::reg

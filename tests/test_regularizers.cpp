@@ -28,7 +28,7 @@ TEST_CASE("L1 and L2 cover every Linear weight and no bias", "[reg]") {
 TEST_CASE("regularizers are made by name", "[reg]") {
     CHECK(reg::make_regularizer("none", 1.0f) == nullptr);
     CHECK(reg::make_regularizer("l1", 1.0f) != nullptr);
-    CHECK_THROWS_WITH(reg::make_regularizer("l3", 1.0f), Catch::Contains("use none, l1 or l2"));
+    CHECK_THROWS_WITH(reg::make_regularizer("l3", 1.0f), Catch::Contains("use none, l1, l2, bean1 or bean2"));
     CHECK_THROWS_WITH(reg::make_regularizer("l1", -1.0f), Catch::Contains("alpha must be >= 0"));
     auto net = nn::mlp({{3, 4, 2}, "relu"});
     CHECK(nn::linear_layers(*net).size() == 2);

@@ -1,0 +1,415 @@
+// hebb assemblies: what BEAN did to a trained model. For each covered dense layer: the assemblies
+// of its structural graph (spectral clustering, k from the eigengap), their modularity, how
+// class-pure and selective they are on the test split, heatmaps of the structural and functional
+// graphs reordered by assembly, and mean input images per assembly; optionally side by side with a
+// baseline model (alpha = 0). The numbers come from hebb::reg (regularizers/assemblies.h).
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+
+#include "apps/commands.h"
+#include "apps/evaluate.h"
+#include "core/hebb.h"
+#include "regularizers/assemblies.h"
+
+namespace hebb::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using Index = Eigen::Index;
+
+struct Options {
+    std::string model, data = "fashion-mnist", out, baseline, layers = "hidden";
+    int order = 1;
+    double gamma = 1.0;
+    int k = 0;
+    int threads = 1;
+};
+
+// --layers: "hidden" (every Linear whose input is a hidden layer), "all", or Linear indices "1,2".
+std::vector<size_t> parse_layers(const std::string& spec, size_t count) {
+    std::vector<size_t> out;
+    if (spec == "hidden" || spec == "all") {
+        for (size_t l = spec == "all" ? 0 : 1; l < count; ++l) out.push_back(l);
+    } else {
+        std::stringstream in(spec);
+        for (std::string item; std::getline(in, item, ',');) {
+            size_t used = 0;
+            long l = -1;
+            try {
+                l = std::stol(item, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            HEBB_CHECK(used == item.size() && !item.empty() && l >= 0, "--layers ", spec,
+                       ": expected hidden, all or a comma list of Linear indices such as 1,2");
+            HEBB_CHECK(static_cast<size_t>(l) < count, "--layers ", spec, ": the model has ", count,
+                       " Linear layers (0 to ", count - 1, ")");
+            if (std::find(out.begin(), out.end(), static_cast<size_t>(l)) == out.end()) out.push_back(static_cast<size_t>(l));
+        }
+        std::sort(out.begin(), out.end());
+    }
+    HEBB_CHECK(!out.empty(), "--layers ", spec, ": no layer to analyse (the model has ", count, " Linear layers)");
+    return out;
+}
+
+// The activations that entered each Linear layer in `which` (N x in), over every row of `features`,
+// in eval mode and without a graph, in batches: the model runs and each Linear's input() is read.
+std::vector<Matrix> layer_inputs(nn::Module& model, const Matrix& features, const std::vector<size_t>& which) {
+    const std::vector<const nn::Linear*> linears = nn::linear_layers(model);
+    std::vector<Matrix> out;
+    for (size_t l : which) out.emplace_back(features.rows(), linears[l]->weight.cols());
+    const bool was_training = model.is_training();
+    model.eval();
+    NoGradGuard no_grad;
+    const Index batch = 1000;
+    for (Index start = 0; start < features.rows(); start += batch) {
+        const Index count = std::min(batch, features.rows() - start);
+        model(Tensor(Matrix(features.middleRows(start, count))));
+        for (size_t i = 0; i < which.size(); ++i) out[i].middleRows(start, count) = linears[which[i]]->input().value();
+    }
+    model.train(was_training);
+    return out;
+}
+
+// The dotted name of a Linear's weight in the model's state_dict ("2.weight").
+std::string weight_name(const nn::Module& model, const nn::Linear& linear) {
+    for (const auto& [name, t] : model.named_parameters())
+        if (t.node() == linear.weight.node()) return name;
+    return "?";
+}
+
+// ---- pictures ---------------------------------------------------------------------------------
+
+struct Rgb {
+    std::uint8_t r, g, b;
+};
+
+// Piecewise linear through evenly spaced anchors, t clamped to [0, 1].
+template <size_t N>
+Rgb interpolate(const std::array<Rgb, N>& anchors, double t) {
+    t = std::isfinite(t) ? std::clamp(t, 0.0, 1.0) * static_cast<double>(N - 1) : 0.0;
+    const size_t i = std::min(static_cast<size_t>(t), N - 2);
+    const double f = t - static_cast<double>(i);
+    const auto mix = [&](std::uint8_t a, std::uint8_t b) {
+        return static_cast<std::uint8_t>(std::lround(a + f * (static_cast<double>(b) - a)));
+    };
+    return {mix(anchors[i].r, anchors[i + 1].r), mix(anchors[i].g, anchors[i + 1].g), mix(anchors[i].b, anchors[i + 1].b)};
+}
+
+// matplotlib's viridis (perceptually uniform, readable in grey and by colour-blind readers), for
+// the non-negative structural graph.
+Rgb viridis(double t) {
+    static constexpr std::array<Rgb, 9> a{{{68, 1, 84}, {71, 44, 122}, {59, 81, 139}, {44, 113, 142}, {33, 144, 141},
+                                           {39, 173, 129}, {92, 200, 99}, {170, 220, 50}, {253, 231, 37}}};
+    return interpolate(a, t);
+}
+
+// Moreland's diverging cool-warm map, for correlations: -1 blue, 0 light grey, +1 red.
+Rgb coolwarm(double t) {
+    static constexpr std::array<Rgb, 5> a{{{59, 76, 192}, {141, 176, 254}, {221, 221, 221}, {244, 154, 123}, {180, 4, 38}}};
+    return interpolate(a, t);
+}
+
+// A graph's heatmap with neurons in `order`, each `scale` pixels wide, and a one-pixel line of
+// `line` colour between consecutive blocks (block_sizes, in order). Values map lo..hi to 0..1.
+reg::Image heatmap(const reg::Graph& g, const std::vector<int>& order, const std::vector<size_t>& block_sizes,
+                   double lo, double hi, Rgb (*map)(double), Rgb line) {
+    const auto n = static_cast<int>(order.size());
+    const int scale = std::clamp(600 / std::max(n, 1), 2, 16);
+    std::vector<int> axis;  // pixel -> position in order, or -1 for a boundary line
+    size_t block = 0, left = block_sizes.empty() ? order.size() : block_sizes[0];
+    for (int pos = 0; pos < n; ++pos) {
+        while (left == 0 && block + 1 < block_sizes.size()) {
+            left = block_sizes[++block];
+            if (pos > 0) axis.push_back(-1);
+        }
+        for (int s = 0; s < scale; ++s) axis.push_back(pos);
+        --left;
+    }
+    reg::Image img{static_cast<int>(axis.size()), static_cast<int>(axis.size()), 3, {}};
+    img.pixels.reserve(axis.size() * axis.size() * 3);
+    for (int y : axis)
+        for (int x : axis) {
+            const Rgb c = y < 0 || x < 0 ? line
+                                         : map((g(order[static_cast<size_t>(y)], order[static_cast<size_t>(x)]) - lo) /
+                                               (hi - lo));
+            img.pixels.insert(img.pixels.end(), {c.r, c.g, c.b});
+        }
+    return img;
+}
+
+// The q-quantile of the off-diagonal entries.
+double off_diagonal_quantile(const reg::Graph& g, double q) {
+    std::vector<double> v;
+    for (Index j = 0; j < g.cols(); ++j)
+        for (Index i = 0; i < g.rows(); ++i)
+            if (i != j) v.push_back(g(i, j));
+    if (v.empty()) return 0.0;
+    const auto at = static_cast<std::ptrdiff_t>(q * static_cast<double>(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + at, v.end());
+    return v[static_cast<size_t>(at)];
+}
+
+// Square grey images (side x side, values in [0, 1]) in a grid of up to 8 columns, 3x enlarged,
+// on a dark frame, in the order given.
+reg::Image image_grid(const std::vector<Eigen::RowVectorXf>& images, int side) {
+    const int zoom = 3, gap = 4, tile = side * zoom;
+    const int cols = std::min<int>(8, static_cast<int>(images.size()));
+    const int rows = (static_cast<int>(images.size()) + cols - 1) / cols;
+    reg::Image img{gap + cols * (tile + gap), gap + rows * (tile + gap), 3, {}};
+    img.pixels.assign(static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3, 48);
+    for (size_t a = 0; a < images.size(); ++a) {
+        const int x0 = gap + static_cast<int>(a % static_cast<size_t>(cols)) * (tile + gap);
+        const int y0 = gap + static_cast<int>(a / static_cast<size_t>(cols)) * (tile + gap);
+        for (int y = 0; y < tile; ++y)
+            for (int x = 0; x < tile; ++x) {
+                const float v = images[a](static_cast<Index>((y / zoom) * side + x / zoom));
+                const auto grey = static_cast<std::uint8_t>(std::lround(255.0f * std::clamp(v, 0.0f, 1.0f)));
+                const size_t p = (static_cast<size_t>(y0 + y) * static_cast<size_t>(img.width) + static_cast<size_t>(x0 + x)) * 3;
+                img.pixels[p] = img.pixels[p + 1] = img.pixels[p + 2] = grey;
+            }
+    }
+    return img;
+}
+
+// ---- one model ----------------------------------------------------------------------------------
+
+struct LayerResult {
+    size_t linear;  // index among the Linear layers; the neurons are those of layer `linear`
+    std::string weight_name;
+    Index targets;
+    reg::LayerAnalysis a;
+    std::vector<std::string> pictures;
+};
+
+struct ModelResult {
+    std::string path, arch;
+    double accuracy;
+    std::vector<LayerResult> layers;
+};
+
+std::string layer_name(size_t linear) { return "layer" + std::to_string(linear); }
+
+std::string class_name(int c, const std::vector<std::string>& names) {
+    if (c < 0) return "-";
+    return static_cast<size_t>(c) < names.size() ? std::to_string(c) + " " + names[static_cast<size_t>(c)]
+                                                  : std::to_string(c);
+}
+
+// Analyses every covered layer of one model and writes its pictures (file names start with prefix).
+ModelResult analyse_model(const std::string& path, const nn::LoadedMlp& loaded, const data::TensorDataset& test,
+                          const std::vector<size_t>& which, const Options& o, const fs::path& out,
+                          const std::string& prefix) {
+    ModelResult m{path, loaded.spec.arch(), evaluate(*loaded.model, test).accuracy, {}};
+    const std::vector<const nn::Linear*> linears = nn::linear_layers(*loaded.model);
+    const std::vector<Matrix> inputs = layer_inputs(*loaded.model, test.features, which);
+    reg::LayerOptions lo{.order = o.order, .gamma = o.gamma, .spectral = {.k = o.k}};
+    for (size_t i = 0; i < which.size(); ++i) {
+        const nn::Linear& lin = *linears[which[i]];
+        LayerResult r{which[i], weight_name(*loaded.model, lin), lin.weight.rows(),
+                      reg::analyze_layer(lin.weight.value(), inputs[i], test.labels, test.classes, lo), {}};
+        const std::vector<int> order = r.a.order();
+        std::vector<size_t> blocks;
+        for (const reg::Assembly& as : r.a.assemblies) blocks.push_back(as.neurons.size());
+        if (!r.a.partition.unassigned.empty()) blocks.push_back(r.a.partition.unassigned.size());
+        const std::string base = prefix + layer_name(which[i]);
+        double hi = off_diagonal_quantile(r.a.structural, 0.99);
+        if (!(hi > 0)) hi = 1.0;
+        const std::vector<std::pair<std::string, reg::Image>> pictures{
+            {base + "_structural.png", heatmap(r.a.structural, order, blocks, 0.0, hi, viridis, {255, 255, 255})},
+            {base + "_functional.png", heatmap(r.a.functional, order, blocks, -1.0, 1.0, coolwarm, {0, 0, 0})}};
+        for (const auto& [file, img] : pictures) {
+            write_file_atomic((out / file).string(), reg::encode_png(img));
+            r.pictures.push_back(file);
+        }
+        // The first hidden layer (input of Linear 1): what each assembly's favourite inputs look like.
+        const Index side = static_cast<Index>(std::lround(std::sqrt(static_cast<double>(test.features.cols()))));
+        if (which[i] == 1 && test.features.cols() == 784 && !r.a.assemblies.empty()) {
+            std::vector<Eigen::RowVectorXf> means;
+            for (const reg::Assembly& as : r.a.assemblies)
+                means.push_back(reg::preferred_mean_input(inputs[i], test.features, as.neurons, 100));
+            const std::string file = base + "_mean_images.png";
+            write_file_atomic((out / file).string(), reg::encode_png(image_grid(means, static_cast<int>(side))));
+            r.pictures.push_back(file);
+        }
+        m.layers.push_back(std::move(r));
+    }
+    return m;
+}
+
+Json layer_json(const LayerResult& r, bool k_forced) {
+    const reg::LayerAnalysis& a = r.a;
+    Json assemblies = Json::array(), neurons = Json::array();
+    for (size_t i = 0; i < a.assemblies.size(); ++i) {
+        const reg::Assembly& as = a.assemblies[i];
+        assemblies.push_back({{"id", i}, {"size", as.neurons.size()}, {"dominant_class", as.dominant_class},
+                              {"purity", as.purity}, {"selectivity", as.selectivity}, {"neurons", as.neurons}});
+    }
+    for (size_t i = 0; i < a.partition.labels.size(); ++i)
+        neurons.push_back({{"preferred_class", a.selectivity.preferred[i]}, {"selectivity", a.selectivity.index[i]},
+                           {"assembly", a.partition.labels[i]}});
+    return {{"layer", layer_name(r.linear)}, {"linear", r.linear}, {"weight", r.weight_name},
+            {"n_neurons", a.partition.labels.size()}, {"targets", r.targets}, {"k", a.partition.k},
+            {"k_forced", k_forced}, {"eigengap", a.partition.eigengap}, {"eigenvalues", a.partition.eigenvalues},
+            {"modularity", a.modularity}, {"mean_purity", a.mean_purity}, {"chance_purity", a.chance_purity},
+            {"mean_selectivity", a.mean_selectivity}, {"correlation_within", a.cohesion.within},
+            {"correlation_between", a.cohesion.between}, {"small_weight_fraction", a.small_weights},
+            {"unassigned", a.partition.unassigned}, {"assemblies", assemblies}, {"neurons", neurons},
+            {"pictures", r.pictures}};
+}
+
+Json model_json(const ModelResult& m, bool k_forced) {
+    Json layers = Json::array();
+    for (const LayerResult& r : m.layers) layers.push_back(layer_json(r, k_forced));
+    return {{"model", m.path}, {"arch", m.arch}, {"accuracy", m.accuracy}, {"layers", layers}};
+}
+
+std::string markdown(const ModelResult& m, const ModelResult* baseline, const Options& o,
+                     const data::TensorDataset& test) {
+    std::ostringstream out;
+    out.setf(std::ios::fixed);
+    out.precision(3);
+    out << "# Assemblies of " << m.path << "\n\n"
+        << "Model " << m.arch << ", test accuracy " << 100 * m.accuracy << " %. Activations: " << o.data
+        << ", test split (" << test.size() << " samples). Structural graph C = "
+        << (o.order == 1 ? "A A^T" : "(A A^T)∘(A A^T)") << " with A = |tanh(" << o.gamma
+        << " W)|; assemblies by spectral clustering of C, "
+        << (o.k > 0 ? "k = " + std::to_string(o.k) + " forced by --k" : std::string("k from the largest eigengap"))
+        << ". layerL is the neuron set of layer L (0 = the input), the input of Linear L.\n\n"
+        << "Purity is size-weighted (the fraction of assigned neurons preferring their assembly's "
+           "dominant class); \"chance\" is the same with the preferred classes shuffled. Selectivity "
+           "(mu_max - mu_rest) / (mu_max + mu_rest) is averaged over all neurons. A neuron whose class "
+           "means are all equal (silent) has no preferred class (-).\n";
+    for (const LayerResult& r : m.layers) {
+        const reg::LayerAnalysis& a = r.a;
+        out << "\n## " << layer_name(r.linear) << ": " << a.partition.labels.size() << " neurons -> " << r.targets
+            << " (" << r.weight_name << ")\n\n"
+            << "k = " << a.partition.k << " (eigengap " << a.partition.eigengap << "), modularity Q = " << a.modularity
+            << ". Mean purity " << a.mean_purity << " (chance " << a.chance_purity << "), mean selectivity "
+            << a.mean_selectivity << ". Mean activation correlation within assemblies " << a.cohesion.within
+            << ", between " << a.cohesion.between << ". " << 100 * a.small_weights
+            << " % of the weights are below 1e-3 of the largest. Unassigned (isolated: no outgoing weight) neurons: "
+            << a.partition.unassigned.size() << ".\n\n"
+            << "| assembly | size | dominant class | purity | mean selectivity |\n|---|---|---|---|---|\n";
+        for (size_t i = 0; i < a.assemblies.size(); ++i) {
+            const reg::Assembly& as = a.assemblies[i];
+            out << "| " << i << " | " << as.neurons.size() << " | " << class_name(as.dominant_class, test.class_names)
+                << " | " << as.purity << " | " << as.selectivity << " |\n";
+        }
+        out << "\nPictures (neurons reordered by assembly, lines between assemblies, unassigned last): `"
+            << r.pictures[0] << "` (C from 0 to its 99th percentile, viridis), `" << r.pictures[1]
+            << "` (activation correlation, -1 blue, 0 grey, +1 red)";
+        if (r.pictures.size() > 2)
+            out << ", `" << r.pictures[2] << "` (per assembly, in table order: the mean input of the 100 test "
+                << "samples that drive its neurons hardest)";
+        out << ".\n";
+    }
+    if (baseline) {
+        out << "\n## Model and baseline\n\nBaseline " << baseline->path << " (" << baseline->arch << "), test accuracy "
+            << 100 * baseline->accuracy << " %.\n\n| layer | measure | model | baseline |\n|---|---|---|---|\n";
+        for (size_t i = 0; i < m.layers.size(); ++i) {
+            const reg::LayerAnalysis &a = m.layers[i].a, &b = baseline->layers[i].a;
+            const std::string l = layer_name(m.layers[i].linear);
+            out << "| " << l << " | assemblies k | " << a.partition.k << " | " << b.partition.k << " |\n"
+                << "| " << l << " | modularity Q | " << a.modularity << " | " << b.modularity << " |\n"
+                << "| " << l << " | mean purity | " << a.mean_purity << " | " << b.mean_purity << " |\n"
+                << "| " << l << " | mean selectivity | " << a.mean_selectivity << " | " << b.mean_selectivity << " |\n"
+                << "| " << l << " | weights below 1e-3 max | " << a.small_weights << " | " << b.small_weights << " |\n";
+        }
+        out << "| all | test accuracy | " << m.accuracy << " | " << baseline->accuracy << " |\n"
+            << "\nThe baseline's pictures are the `baseline_*.png` files.\n";
+    }
+    return out.str();
+}
+
+void print_summary(const ModelResult& m, const char* label) {
+    std::printf("%s %s (%s), test accuracy %.4f\n", label, m.path.c_str(), m.arch.c_str(), m.accuracy);
+    for (const LayerResult& r : m.layers) {
+        const reg::LayerAnalysis& a = r.a;
+        std::printf("  %-7s %4zu neurons  k %2d  eigengap %.3f  Q %.3f  purity %.3f (chance %.3f)  selectivity %.3f"
+                    "  small weights %.1f%%\n",
+                    layer_name(r.linear).c_str(), a.partition.labels.size(), a.partition.k, a.partition.eigengap,
+                    a.modularity, a.mean_purity, a.chance_purity, a.mean_selectivity, 100 * a.small_weights);
+    }
+}
+
+int run(const Options& o) {
+    set_num_threads(o.threads);
+    // Everything that can be refused is checked before any work.
+    const nn::LoadedMlp model = nn::load_mlp(o.model);
+    const size_t n_linear = nn::linear_layers(*model.model).size();
+    const std::vector<size_t> which = parse_layers(o.layers, n_linear);
+    const std::vector<const nn::Linear*> linears = nn::linear_layers(*model.model);
+    for (size_t l : which)
+        HEBB_CHECK(o.k <= linears[l]->weight.cols(), "--k ", o.k, ": ", layer_name(l), " has only ",
+                   linears[l]->weight.cols(), " neurons");
+    std::optional<nn::LoadedMlp> baseline;
+    if (!o.baseline.empty()) {
+        baseline = nn::load_mlp(o.baseline);
+        HEBB_CHECK(baseline->spec.arch() == model.spec.arch(), "--baseline ", o.baseline, ": its arch ",
+                   baseline->spec.arch(), " is not the model's ", model.spec.arch());
+    }
+    const fs::path out = o.out;
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    HEBB_CHECK(!ec, "--out ", o.out, ": cannot create the folder: ", ec.message());
+    write_file_atomic((out / ".write-test").string(), "");
+    fs::remove(out / ".write-test");
+    const data::TensorDataset test = data::load_dataset(o.data).test;
+    HEBB_CHECK(model.spec.sizes.front() == test.features.cols(), "--data ", o.data, ": ", test.features.cols(),
+               " features, but ", o.model, " takes ", model.spec.sizes.front(), " inputs");
+
+    const ModelResult m = analyse_model(o.model, model, test, which, o, out, "");
+    std::optional<ModelResult> b;
+    if (baseline) b = analyse_model(o.baseline, *baseline, test, which, o, out, "baseline_");
+
+    Json j = {{"data", o.data}, {"split", "test"}, {"samples", test.size()}, {"order", o.order}, {"gamma", o.gamma},
+              {"class_names", test.class_names}};
+    j.update(model_json(m, o.k > 0));
+    if (b) j["baseline"] = model_json(*b, o.k > 0);
+    write_file_atomic((out / "assemblies.json").string(), j.dump(1) + "\n");
+    write_file_atomic((out / "assemblies.md").string(), markdown(m, b ? &*b : nullptr, o, test));
+
+    print_summary(m, "model   ");
+    if (b) print_summary(*b, "baseline");
+    size_t pictures = 0;
+    for (const ModelResult* r : std::array<const ModelResult*, 2>{&m, b ? &*b : nullptr})
+        if (r)
+            for (const LayerResult& l : r->layers) pictures += l.pictures.size();
+    std::printf("wrote %s: assemblies.json, assemblies.md and %zu PNG files\n", o.out.c_str(), pictures);
+    return 0;
+}
+
+}  // namespace
+
+Command add_assemblies(CLI::App& app) {
+    auto o = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand("assemblies", "Find the neuronal assemblies of a trained model and picture them");
+    cmd->add_option("--model", o->model, "Checkpoint (.safetensors)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--data", o->data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals (its test split)")
+        ->capture_default_str();
+    cmd->add_option("--out", o->out, "Folder for assemblies.json, assemblies.md and the PNG pictures")->required();
+    cmd->add_option("--baseline", o->baseline, "A checkpoint of the same arch to compare with (e.g. alpha = 0)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--order", o->order, "Structural graph: 1 for A A^T (BEAN-1), 2 for its Hadamard square (BEAN-2)")
+        ->check(CLI::Range(1, 2))->capture_default_str();
+    cmd->add_option("--gamma", o->gamma, "tanh scale in A = |tanh(gamma W)|")->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--layers", o->layers,
+                    "hidden (every Linear whose input is a hidden layer), all, or Linear indices such as 1,2")
+        ->capture_default_str();
+    cmd->add_option("--k", o->k, "Number of assemblies per layer (default: the largest eigengap)")
+        ->check(CLI::Range(2, 1 << 20));
+    cmd->add_option("--threads", o->threads)->check(CLI::PositiveNumber)->capture_default_str();
+    return [o] { return run(*o); };
+}
+
+}  // namespace hebb::app

@@ -1,0 +1,166 @@
+#include "layers/prune.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hebb::nn {
+
+namespace {
+
+// The Linear layers of `model`, checked against the layout mlp(spec) builds.
+std::vector<const Linear*> mlp_linears(const MlpSpec& spec, const Sequential& model) {
+    const size_t n_linear = spec.sizes.size() - 1;
+    const size_t per_hidden = spec.dropout > 0.0f ? 3 : 2;  // Linear, act[, Dropout]
+    const std::string where = "prune: the model is not the MLP " + spec.arch() + " (" + spec.activation + ")";
+    HEBB_CHECK(spec.sizes.size() >= 2, where, ": needs at least an input and an output size");
+    HEBB_CHECK(model.size() == (n_linear - 1) * per_hidden + 1, where, ": it has ", model.size(),
+               " modules, that MLP has ", (n_linear - 1) * per_hidden + 1);
+    const std::string act_name = make_activation(spec.activation)->name();
+    std::vector<const Linear*> linears;
+    for (size_t i = 0; i < n_linear; ++i) {
+        const size_t at = i * per_hidden;
+        const auto* linear = dynamic_cast<const Linear*>(&model[at]);
+        HEBB_CHECK(linear, where, ": module ", at, " is ", model[at].name(), ", expected Linear");
+        const Matrix& w = linear->weight.value();
+        HEBB_CHECK(w.cols() == spec.sizes[i] && w.rows() == spec.sizes[i + 1], where, ": module ", at,
+                   " has weight ", shape_str(w), ", expected (", spec.sizes[i + 1], "x", spec.sizes[i], ")");
+        linears.push_back(linear);
+        if (i + 1 == n_linear) break;
+        HEBB_CHECK(model[at + 1].name() == act_name, where, ": module ", at + 1, " is ", model[at + 1].name(),
+                   ", expected ", act_name);
+        if (per_hidden == 3)
+            HEBB_CHECK(model[at + 2].name() == "Dropout", where, ": module ", at + 2, " is ",
+                       model[at + 2].name(), ", expected Dropout");
+    }
+    return linears;
+}
+
+long count_nonzero(const Matrix& m) { return static_cast<long>((m.array() != 0.0f).count()); }
+
+}  // namespace
+
+long dense_parameters(const std::vector<Eigen::Index>& sizes) {
+    long n = 0;
+    for (size_t i = 0; i + 1 < sizes.size(); ++i) n += static_cast<long>(sizes[i] * sizes[i + 1] + sizes[i + 1]);
+    return n;
+}
+
+long dense_flops(const std::vector<Eigen::Index>& sizes) {
+    long n = 0;  // one multiply and one add per weight; biases and activations are not counted
+    for (size_t i = 0; i + 1 < sizes.size(); ++i) n += static_cast<long>(2 * sizes[i] * sizes[i + 1]);
+    return n;
+}
+
+PrunedMlp prune_mlp(const MlpSpec& spec, const Sequential& model, float threshold) {
+    HEBB_CHECK(threshold >= 0.0f, "prune: threshold ", threshold, " must be >= 0 (weights with |w| below it are zeroed)");
+    const std::vector<const Linear*> linears = mlp_linears(spec, model);
+    const size_t L = linears.size();
+    PruneStats stats;
+    stats.neurons_before = spec.sizes;
+
+    // W[l] (out x in) and B[l] (1 x out) of dense layer l, which maps layer l to layer l + 1.
+    std::vector<Matrix> W(L), B(L);
+    for (size_t l = 0; l < L; ++l) {
+        W[l] = linears[l]->weight.value();
+        stats.nonzero_before += count_nonzero(W[l]);
+        W[l] = (W[l].array().abs() < threshold).select(0.0f, W[l]);
+        stats.kept += count_nonzero(W[l]);
+        B[l] = linears[l]->bias.defined() ? linears[l]->bias.value() : Matrix::Zero(1, W[l].rows());
+    }
+    stats.weights_total = dense_flops(spec.sizes) / 2;
+
+    // act(b) through the model's own activation module, so the folded constant is exactly what
+    // the forward pass would compute.
+    NoGradGuard no_grad;
+    auto act = [&](float b) { return L > 1 ? model[1](Tensor(Matrix::Constant(1, 1, b))).item() : b; };
+
+    // Neuron states of every layer; only hidden ones (1 .. L-1) change. A removed neuron ends with
+    // its incoming row and outgoing column zeroed, so it counts as no weight for its neighbours.
+    enum State : char { Alive, Removed, Placeholder };
+    std::vector<std::vector<State>> state(L + 1);
+    std::vector<Eigen::Index> alive = spec.sizes;
+    for (size_t h = 0; h <= L; ++h) state[h].assign(static_cast<size_t>(spec.sizes[h]), Alive);
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t h = 1; h < L; ++h) {
+            Matrix& in = W[h - 1];  // row j: the weights into neuron j of layer h
+            Matrix& out = W[h];     // column j: the weights out of it
+            for (Eigen::Index j = 0; j < spec.sizes[h]; ++j) {
+                State& s = state[h][static_cast<size_t>(j)];
+                if (s != Alive) continue;
+                const bool no_in = (in.row(j).array() == 0.0f).all();
+                const bool no_out = (out.col(j).array() == 0.0f).all();
+                if (!no_in && !no_out) continue;
+                if (no_in) {  // a constant act(b_j): the next layer gets it through its bias
+                    const float c = act(B[h - 1](0, j));
+                    B[h] += out.col(j).transpose() * c;
+                    out.col(j).setZero();
+                }
+                in.row(j).setZero();  // with no outgoing weight, its inputs feed nothing
+                B[h - 1](0, j) = 0.0f;
+                // A layer that would lose every neuron keeps this one with all its weights and its
+                // bias at zero (it adds nothing downstream), so the result is still a valid MLP.
+                if (alive[h] == 1) {
+                    s = Placeholder;
+                } else {
+                    s = Removed;
+                    --alive[h];
+                }
+                changed = true;
+            }
+        }
+    }
+
+    PrunedMlp result{spec, nullptr, {}};
+    result.spec.sizes = alive;
+    // Built with the default generator so that Dropout keeps a generator that outlives the model,
+    // whose state is put back: pruning draws no random numbers of the caller's.
+    Generator& gen = default_generator();
+    const std::string gen_state = gen.state();
+    result.model = mlp(result.spec, gen);
+    gen.set_state(gen_state);
+    std::vector<Tensor> params = result.model->parameters();  // weight, bias of each Linear
+    auto kept_of = [&](size_t layer) {
+        std::vector<Eigen::Index> idx;
+        for (Eigen::Index j = 0; j < spec.sizes[layer]; ++j)
+            if (state[layer][static_cast<size_t>(j)] != Removed) idx.push_back(j);
+        return idx;
+    };
+    for (size_t l = 0; l < L; ++l) {
+        const std::vector<Eigen::Index> rows = kept_of(l + 1), cols = kept_of(l);
+        Matrix weight = W[l](rows, cols), bias = B[l](Eigen::all, rows);
+        stats.nonzero_after += count_nonzero(weight);
+        params[2 * l].value() = std::move(weight);  // the handles share the model's values
+        params[2 * l + 1].value() = std::move(bias);
+    }
+    if (!model.is_training()) result.model->eval();
+
+    stats.neurons_after = result.spec.sizes;
+    stats.params_before = dense_parameters(spec.sizes);
+    stats.params_after = dense_parameters(result.spec.sizes);
+    stats.flops_before = dense_flops(spec.sizes);
+    stats.flops_after = dense_flops(result.spec.sizes);
+    result.stats = std::move(stats);
+    return result;
+}
+
+float threshold_for_fraction(const Sequential& model, double fraction) {
+    HEBB_CHECK(fraction >= 0.0 && fraction <= 1.0, "threshold_for_fraction: fraction ", fraction,
+               " is not in [0, 1]");
+    std::vector<float> mags;
+    for (const Linear* linear : linear_layers(model)) {
+        const Matrix& w = linear->weight.value();
+        for (Eigen::Index i = 0; i < w.size(); ++i) mags.push_back(std::abs(w.data()[i]));
+    }
+    HEBB_CHECK(!mags.empty(), "threshold_for_fraction: the model has no Linear layer");
+    const auto n = static_cast<long>(mags.size());
+    const long keep = std::lround(fraction * static_cast<double>(n));
+    if (keep >= n) return 0.0f;
+    if (keep <= 0) return std::nextafter(*std::max_element(mags.begin(), mags.end()), INFINITY);
+    // The keep-th largest |w| is the cut-off: every weight at least that large stays.
+    auto cut = mags.begin() + (n - keep);
+    std::nth_element(mags.begin(), cut, mags.end());
+    return *cut;
+}
+
+}  // namespace hebb::nn

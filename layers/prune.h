@@ -1,0 +1,50 @@
+// Pruning: a sparse MLP becomes a smaller dense one that computes the same function.
+//
+// Every weight with |w| < threshold is zeroed (biases are kept). Then a hidden neuron left with no
+// incoming weight outputs the constant act(b_j): that constant is folded into the next layer's
+// bias (b_next += W_next[:, j] * act(b_j)) and the neuron removed; a hidden neuron left with no
+// outgoing weight is removed outright. Removing a neuron can strip another of its last weight, so
+// this repeats until nothing changes. Inputs and outputs are never removed. The result is exactly
+// the thresholded network (up to float rounding of the folded sums), in eval mode: in training,
+// dropout would have dropped the folded constants too.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "layers/mlp.h"
+
+namespace hebb::nn {
+
+struct PruneStats {
+    long weights_total = 0;   // dense weights of the model before (sum of in * out)
+    long nonzero_before = 0;  // weights != 0 before thresholding
+    long kept = 0;            // weights with |w| >= threshold and w != 0, after thresholding
+    long nonzero_after = 0;   // weights != 0 in the pruned model (kept, minus those of removed neurons)
+    long params_before = 0, params_after = 0;  // weights + biases of the dense models
+    long flops_before = 0, flops_after = 0;    // per sample: 2 * sum of in * out (the dense forward pass)
+    std::vector<Eigen::Index> neurons_before, neurons_after;  // per layer, input and output included
+};
+
+struct PrunedMlp {
+    MlpSpec spec;  // the smaller architecture, same activation and dropout
+    std::shared_ptr<Sequential> model;
+    PruneStats stats;
+};
+
+// `model` must be what mlp(spec) builds: Linear, act, [Dropout,] Linear, ..., Linear, with the
+// spec's sizes and activation; otherwise this throws, naming what differs. threshold >= 0; at 0
+// only weights that are exactly 0 count as absent. The source model is left untouched; the
+// result is in the source's train/eval mode.
+PrunedMlp prune_mlp(const MlpSpec& spec, const Sequential& model, float threshold);
+
+// The threshold that keeps the largest `fraction` (in [0, 1]) of all dense weights by |w|:
+// round(fraction * N) of them, more when several share the cut-off magnitude. 0 for fraction 1;
+// just above the largest |w| for a fraction that keeps none.
+float threshold_for_fraction(const Sequential& model, double fraction);
+
+// Weights + biases and FLOPs per sample (2 * sum of in * out) of the dense MLP with these sizes.
+long dense_parameters(const std::vector<Eigen::Index>& sizes);
+long dense_flops(const std::vector<Eigen::Index>& sizes);
+
+}  // namespace hebb::nn

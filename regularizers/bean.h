@@ -1,0 +1,40 @@
+// BEAN, Biologically-Enhanced Artificial Neuronal assembly regularization (Gao, Ascoli and Zhao,
+// 2021). For a dense layer from n neurons to m, with W (n x m) = weight^T and H (B x n) the
+// activations that entered it on this minibatch:
+//   A = |tanh(gamma W)|,  C = A A^T (order 1) or (A A^T)∘(A A^T) (order 2),
+//   D[i,j] = (1/B) sum_b (H[b,i] - H[b,j])^2,   R = (1/n^2) sum_ij C[i,j] D[i,j].
+// The loss gains alpha * sum of R over the covered layers. Neurons that share downstream targets are
+// pulled to fire alike, and weights between neurons that fire differently shrink towards zero.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "regularizers/regularizer.h"
+
+namespace hebb::reg {
+
+// R for one layer as one graph node with inputs weight (m x n, PyTorch's layout) and H (B x n),
+// computed in closed form with a hand-written backward for both: with q = column sums of H^2 and
+// L = diag(C 1) - C, sum_ij C D = (2/B) trace(H L H^T). Order 1 never forms an n x n matrix.
+Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gamma = 1.0f);
+
+class BEAN : public Regularizer {
+public:
+    // layers: "hidden" (every Linear whose input is a hidden layer), "all" (the first one too), or
+    // Linear indices counted from 0 in forward order, e.g. "1,2".
+    BEAN(float alpha, int order = 1, float gamma = 1.0f, std::string layers = "hidden");
+    // Reads each covered Linear's weight and the input of its last forward pass: call it after the
+    // forward pass of the minibatch.
+    Tensor operator()(const nn::Module& model) const override;
+    // The Linear indices this covers in a model with `count` Linear layers.
+    std::vector<size_t> covered(size_t count) const;
+
+private:
+    float alpha_;
+    int order_;
+    float gamma_;
+    std::string layers_;
+};
+
+}  // namespace hebb::reg
