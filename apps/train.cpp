@@ -184,7 +184,6 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     auto opt = make_optimizer(c, net->parameters());
     auto schedule = make_schedule(c, *opt);
     data::DataLoader loader(train, c.batch_size, c.shuffle, c.seed);
-    nn::CrossEntropyLoss ce;
 
     int first_epoch = 1;
     double best_val = -1.0;
@@ -220,36 +219,25 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     for (int epoch = first_epoch; epoch <= c.epochs; ++epoch) {
         const auto epoch_start = std::chrono::steady_clock::now();
         Progress bar(loader.num_batches());
-        double loss_sum = 0.0, reg_sum = 0.0;
-        long correct = 0, seen = 0, step = 0;
         const double lr = opt->lr();
-        net->train();
-        for (const data::Batch& batch : loader) {
-            opt->zero_grad();
-            const Tensor logits = (*net)(batch.x);
-            const Tensor task = ce(logits, batch.y);
-            const Tensor penalty = reg ? (*reg)(*net) : Tensor::scalar(0.0f);
-            const Tensor loss = reg ? task + penalty : task;
-            ++step;
-            HEBB_CHECK(std::isfinite(loss.item()), "epoch ", epoch, " step ", step, ": the loss is ", loss.item(),
-                       "; the last good checkpoint is ", (out / "last.safetensors").string(), "; try a smaller --lr");
-            loss.backward();
-            opt->step();
-            const auto b = batch.x.rows();
-            loss_sum += task.item() * static_cast<double>(b);
-            reg_sum += penalty.item() * static_cast<double>(b);
-            correct += count_correct(logits.value(), batch.y);
-            seen += b;
-            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-            char info[160];
-            std::snprintf(info, sizeof info, "epoch %d  loss %.4f  reg %.4f  acc %.4f  %.0f samples/s", epoch,
-                          loss_sum / seen, reg_sum / seen, static_cast<double>(correct) / seen, seen / secs);
-            bar.update(step, info);
+        EpochStats stats;
+        try {
+            stats = train_epoch(*net, loader, *opt, reg.get(), epoch, [&](const EpochStats& now) {
+                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+                char info[160];
+                std::snprintf(info, sizeof info, "epoch %d  loss %.4f  reg %.4f  acc %.4f  %.0f samples/s", epoch,
+                              now.loss, now.reg_loss, now.accuracy, static_cast<double>(now.samples) / secs);
+                bar.update(now.steps, info);
+            });
+        } catch (const Error& e) {
+            bar.clear();
+            if (epoch > 1) fail(e.what(), "\nthe last good checkpoint, ", (out / "last.safetensors").string(), ", is untouched");
+            throw;
         }
         bar.clear();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-        EpochMetrics m{epoch, loss_sum / seen, reg_sum / seen, static_cast<double>(correct) / seen,
-                       val.size() ? evaluate(*net, val).accuracy : 0.0, lr, seconds, seen / seconds};
+        EpochMetrics m{epoch, stats.loss, stats.reg_loss, stats.accuracy, val.size() ? evaluate(*net, val).accuracy : 0.0,
+                       lr, seconds, static_cast<double>(stats.samples) / seconds};
         if (schedule) schedule->step();
 
         // Checkpoints first, then the metrics line: a crash in between repeats the epoch's line never.

@@ -155,3 +155,40 @@ TEST_CASE("bad settings are refused before any work, naming the flag", "[apps]")
     }
     CHECK_FALSE(fs::exists(out / "metrics.jsonl"));
 }
+
+TEST_CASE("hebb train with BEAN reports its term next to the task loss", "[apps][bean]") {
+    const fs::path out = scratch("bean");
+    const Result r = hebb_cli("train " + spirals + " --epochs 2 --reg bean2 --alpha 5 --gamma 0.5 --bean-layers all --out " + out.string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const auto metrics = read_jsonl(out / "metrics.jsonl");
+    REQUIRE(metrics.size() == 2);
+    CHECK(metrics[1]["reg_loss"].get<double>() > 0.0);
+    const Json config = Json::parse(std::ifstream(out / "config.json"));
+    CHECK(config["reg"] == "bean2");
+    CHECK(config["bean_layers"] == "all");
+    CHECK(hebb_cli("train --data spirals --arch 2-8-2 --reg bean1 --bean-layers 5 --epochs 1 --out " + out.string()).output.find(
+              "BEAN layers '5': the model has 2 Linear layers") != std::string::npos);
+}
+
+TEST_CASE("hebb fewshot runs the protocol and writes its table", "[apps][fewshot]") {
+    INFO("MNIST is missing: run scripts/setup as root");
+    REQUIRE(fs::exists(hebb::data::data_root() + "/mnist/train-images-idx3-ubyte"));
+    const fs::path out = scratch("fewshot");
+    const Result r = hebb_cli("fewshot --data mnist --arch 784-32-10 --shots 1,2 --seeds 2 --methods none,l2 --epochs 2 "
+                              "--val-size 300 --out " + out.string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const Json results = Json::parse(std::ifstream(out / "fewshot.json"));
+    REQUIRE(results.size() == 4);  // 2 shots x 2 methods
+    for (const Json& row : results) {
+        CHECK(row["test_acc"].size() == 2);
+        CHECK(row["mean"].get<double>() > 0.1);  // above chance even after 2 epochs
+    }
+    CHECK(results[1]["method"] == "l2");
+    CHECK(results[1]["chosen"].get<double>() > 0.0);
+    std::stringstream md;
+    md << std::ifstream(out / "fewshot.md").rdbuf();
+    CHECK_THAT(md.str(), Catch::Contains("| 2 |"));
+    CHECK(hebb_cli("fewshot --methods magic --out " + out.string()).output.find("--methods: 'magic' is unknown") != std::string::npos);
+}
