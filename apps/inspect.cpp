@@ -29,7 +29,17 @@ Command add_inspect(CLI::App& app) {
             std::printf("%-12s %-12s %10.4f %10.4f %10.4f %10.4f %10.4f %11.2f%%\n", name.c_str(), t.shape().c_str(),
                         mean, std, w.minCoeff(), w.maxCoeff(), largest, 100 * small);
         }
-        std::printf("\n%ld parameters\n\nmetadata\n", total);
+        // Sparsity over all dense weights together (biases aside), against the largest of them.
+        float largest = 0.0f;
+        long weights = 0, small = 0;
+        for (const nn::Linear* layer : nn::linear_layers(*loaded.model)) {
+            largest = std::max(largest, layer->weight.value().cwiseAbs().maxCoeff());
+            weights += static_cast<long>(layer->weight.value().size());
+        }
+        for (const nn::Linear* layer : nn::linear_layers(*loaded.model))
+            small += (layer->weight.value().array().abs() < 1e-3f * largest).count();
+        std::printf("\n%ld parameters; %ld dense weights, %.2f%% of them below 1e-3 of the largest |w| (%.4g)\n\nmetadata\n",
+                    total, weights, 100.0 * static_cast<double>(small) / static_cast<double>(weights), largest);
         for (const auto& [key, value] : loaded.metadata)
             std::printf("  %s: %s\n", key.c_str(), key == "rng" ? "(generator state)" : value.c_str());
         if (!loaded.extra.empty()) std::printf("\n%zu optimizer arrays (optim.*)\n", loaded.extra.size());
