@@ -123,7 +123,7 @@ Rgb coolwarm(double t) {
 reg::Image heatmap(const reg::Graph& g, const std::vector<int>& order, const std::vector<size_t>& block_sizes,
                    double lo, double hi, Rgb (*map)(double), Rgb line) {
     const auto n = static_cast<int>(order.size());
-    const int scale = std::clamp(600 / std::max(n, 1), 2, 16);
+    const int scale = std::clamp(800 / std::max(n, 1), 3, 16);  // at least 3 pixels a neuron
     std::vector<int> axis;  // pixel -> position in order, or -1 for a boundary line
     size_t block = 0, left = block_sizes.empty() ? order.size() : block_sizes[0];
     for (int pos = 0; pos < n; ++pos) {
@@ -322,7 +322,7 @@ std::string markdown(const ModelResult& m, const ModelResult* baseline, const Op
                 << "| " << l << " | modularity Q | " << a.modularity << " | " << b.modularity << " |\n"
                 << "| " << l << " | mean purity | " << a.mean_purity << " | " << b.mean_purity << " |\n"
                 << "| " << l << " | mean selectivity | " << a.mean_selectivity << " | " << b.mean_selectivity << " |\n"
-                << "| " << l << " | weights below 1e-3 max | " << a.small_weights << " | " << b.small_weights << " |\n";
+                << "| " << l << " | fraction of weights below 1e-3 max | " << a.small_weights << " | " << b.small_weights << " |\n";
         }
         out << "| all | test accuracy | " << m.accuracy << " | " << baseline->accuracy << " |\n"
             << "\nThe baseline's pictures are the `baseline_*.png` files.\n";

@@ -3,6 +3,7 @@
 // --sweep: test accuracy against the fraction of weights kept, for one or more models.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -59,6 +60,15 @@ std::string percent_of(long part, long whole) {
     return buf;
 }
 
+std::string shortest(float x) {  // the fewest digits that read back as the same float: 0.05, not 0.0500000007
+    char buf[32];
+    for (int digits = 1; digits <= 9; ++digits) {
+        std::snprintf(buf, sizeof buf, "%.*g", digits, static_cast<double>(x));
+        if (std::strtof(buf, nullptr) == x) break;
+    }
+    return buf;
+}
+
 std::string fixed4(double x) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4f", x);
@@ -82,8 +92,7 @@ int prune_one(const Options& o) {
     const double acc_before = evaluate(*source.model, test).accuracy;
     const double acc_after = evaluate(*pruned.model, test).accuracy;
 
-    char threshold[32];
-    std::snprintf(threshold, sizeof threshold, "%.9g", o.threshold);
+    const std::string threshold = shortest(o.threshold);
     // The source's metadata, except what describes its own weights: the generator state (only for
     // resuming its run) and its validation accuracy. The spec's keys come from the pruned spec.
     Metadata meta;
@@ -100,7 +109,7 @@ int prune_one(const Options& o) {
 
     const nn::PruneStats& s = pruned.stats;
     const long dense_after = nn::dense_flops(s.neurons_after) / 2;
-    std::printf("pruned %s at threshold %s; %s, test split, %ld samples\n\n", path.c_str(), threshold,
+    std::printf("pruned %s at threshold %s; %s, test split, %ld samples\n\n", path.c_str(), threshold.c_str(),
                 o.data.c_str(), static_cast<long>(test.size()));
     row("", "before", "after");
     std::printf("|-------------------|---------------------:|---------------------:|\n");
@@ -112,7 +121,7 @@ int prune_one(const Options& o) {
     row("test accuracy", fixed4(acc_before), fixed4(acc_after));
     std::printf("\n%s weights have |w| >= %s; %s of them belonged to removed neurons (constant ones are folded "
                 "into the next layer's bias).\nwrote %s\n",
-                thousands(s.kept).c_str(), threshold, thousands(s.kept - s.nonzero_after).c_str(), o.out.c_str());
+                thousands(s.kept).c_str(), threshold.c_str(), thousands(s.kept - s.nonzero_after).c_str(), o.out.c_str());
     return 0;
 }
 
@@ -181,7 +190,7 @@ int run_sweep(const Options& o) {
 
     try {
         write_file_atomic(o.plot, charts_svg({{"Test accuracy after pruning", "log10(fraction of weights kept)", by_fraction},
-                                              {"Test accuracy after pruning", "log10(dense parameters after)", by_params}}));
+                                              {"Test accuracy against pruned size", "log10(dense parameters after pruning)", by_params}}));
     } catch (const Error& e) {
         fail("--plot ", o.plot, ": ", e.what());
     }

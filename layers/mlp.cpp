@@ -78,8 +78,12 @@ void save_mlp(const std::string& path, const MlpSpec& spec, const Module& model,
 LoadedMlp load_mlp(const std::string& path) {
     SafetensorsFile file = load_safetensors(path);
     LoadedMlp loaded{MlpSpec::from_metadata(file.metadata, path), nullptr, {}, std::move(file.metadata)};
-    Generator scratch;  // the initial weights are overwritten: leave the caller's generator alone
-    loaded.model = mlp(loaded.spec, scratch);
+    // The model's dropout draws from the default generator; its initial weights are overwritten
+    // below, so the generator is put back as it was: loading uses no randomness.
+    Generator& gen = default_generator();
+    const std::string state = gen.state();
+    loaded.model = mlp(loaded.spec, gen);
+    gen.set_state(state);
     StateDict weights;
     for (NamedArray& a : file.arrays)
         (a.name.starts_with("optim.") ? loaded.extra : weights).push_back(std::move(a));

@@ -391,7 +391,15 @@ double small_weight_fraction(const Matrix& weight, double relative) {
 
 std::vector<int> LayerAnalysis::order() const {
     std::vector<int> out;
-    for (const Assembly& a : assemblies) out.insert(out.end(), a.neurons.begin(), a.neurons.end());
+    const auto key = [&](int i) {  // preferred class, silent neurons last, then index
+        const int c = i < static_cast<int>(selectivity.preferred.size()) ? selectivity.preferred[static_cast<size_t>(i)] : -1;
+        return std::pair{c < 0 ? std::numeric_limits<int>::max() : c, i};
+    };
+    for (const Assembly& a : assemblies) {
+        std::vector<int> neurons = a.neurons;
+        std::sort(neurons.begin(), neurons.end(), [&](int x, int y) { return key(x) < key(y); });
+        out.insert(out.end(), neurons.begin(), neurons.end());
+    }
     out.insert(out.end(), partition.unassigned.begin(), partition.unassigned.end());
     return out;
 }

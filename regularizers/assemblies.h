@@ -143,7 +143,8 @@ struct LayerAnalysis {
     Cohesion cohesion;
     double small_weights = 0.0;     // small_weight_fraction(weight)
 
-    // Neurons by assembly (assembly 0 first), unassigned last: the heatmaps' order.
+    // The heatmaps' order: neurons by assembly (assembly 0 first), inside an assembly by preferred
+    // class (silent neurons last) then index; unassigned neurons last.
     std::vector<int> order() const;
 };
 LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std::span<const int> labels,

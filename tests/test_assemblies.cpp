@@ -1,0 +1,427 @@
+// Assemblies after training: the graphs, spectral clustering, modularity, selectivity, and the
+// hebb assemblies command end to end.
+#include <catch2/catch.hpp>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stb/stb_image.h>
+#include <sys/wait.h>
+
+#include "core/hebb.h"
+#include "regularizers/assemblies.h"
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using namespace hebb;
+
+namespace {
+
+// True when a and b put the same pairs of neurons together (equal up to renaming the groups).
+bool same_partition(const std::vector<int>& a, const std::vector<int>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        for (size_t j = 0; j < a.size(); ++j)
+            if ((a[i] == a[j]) != (b[i] == b[j])) return false;
+    return true;
+}
+
+// Two triangles {0,1,2} and {3,4,5} joined by the edge 2-3, unit weights.
+reg::Graph two_triangles() {
+    reg::Graph g = reg::Graph::Zero(6, 6);
+    for (auto [i, j] : std::vector<std::pair<int, int>>{{0, 1}, {0, 2}, {1, 2}, {3, 4}, {3, 5}, {4, 5}, {2, 3}})
+        g(i, j) = g(j, i) = 1.0;
+    return g;
+}
+
+struct Result {
+    int status;
+    std::string output;  // stdout and stderr
+};
+
+Result hebb_cli(const std::string& args) {
+    const std::string command = std::string(HEBB_EXE) + " " + args + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    REQUIRE(pipe);
+    std::string output;
+    std::array<char, 4096> buf;
+    while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) output.append(buf.data(), n);
+    const int status = ::pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+fs::path scratch(const std::string& name) {
+    const fs::path p = fs::temp_directory_path() / ("hebb_assemblies_" + std::to_string(::getpid())) / name;
+    fs::remove_all(p);
+    fs::create_directories(p.parent_path());
+    return p;
+}
+
+std::string read_text(const fs::path& p) {
+    std::stringstream s;
+    s << std::ifstream(p).rdbuf();
+    return s.str();
+}
+
+// A small spirals model, trained once per test run and shared by the test cases.
+std::string spirals_model(const std::string& name, const std::string& arch, const std::string& extra) {
+    const fs::path out = scratch("model_" + name);
+    if (!fs::exists(out / "last.safetensors")) {
+        const Result r = hebb_cli("train --data spirals --arch " + arch + " --lr 0.01 --batch-size 50 --threads 1 " +
+                                  extra + " --out " + out.string());
+        INFO(r.output);
+        REQUIRE(r.status == 0);
+    }
+    return (out / "last.safetensors").string();
+}
+
+}  // namespace
+
+TEST_CASE("the structural graph is A A^T of A = |tanh(gamma W)|, or its Hadamard square", "[assemblies]") {
+    // weight (out x in) = (2 x 3): BEAN's W (3 x 2) is its transpose.
+    const Matrix weight = Tensor::from({{0.5f, -1.0f, 0.0f}, {2.0f, 0.25f, -0.75f}}).value();
+    const double gamma = 0.7;
+    const reg::Graph c1 = reg::structural_graph(weight, 1, gamma);
+    const reg::Graph c2 = reg::structural_graph(weight, 2, gamma);
+    REQUIRE(c1.rows() == 3);
+    REQUIRE(c1.cols() == 3);
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) {
+            double expected = 0.0;
+            for (int k = 0; k < 2; ++k)
+                expected += std::abs(std::tanh(gamma * weight(k, i))) * std::abs(std::tanh(gamma * weight(k, j)));
+            CHECK(c1(i, j) == Approx(expected).epsilon(1e-6));
+            CHECK(c2(i, j) == Approx(expected * expected).epsilon(1e-6));
+        }
+    CHECK(reg::zero_diagonal(c1).diagonal().isZero());
+    CHECK_THROWS_WITH(reg::structural_graph(weight, 3), Catch::Contains("order must be 1 or 2"));
+}
+
+TEST_CASE("a planted block structure is recovered exactly, with k = 3 from the eigengap", "[assemblies]") {
+    // 30 neurons in 3 planted blocks (shuffled, so the answer is not the index order) and 24
+    // targets in 3 groups: neuron i reaches the targets of its own group strongly and the others
+    // only through small noise, so C = A A^T is block-diagonal plus noise. Neuron 30 has no
+    // outgoing weight at all (pruned): it must come out unassigned.
+    const int n = 31, m = 24;
+    Generator gen(7);
+    std::vector<int> block(30);
+    for (int i = 0; i < 30; ++i) block[static_cast<size_t>(i)] = i % 3;
+    for (size_t i = block.size() - 1; i > 0; --i) std::swap(block[i], block[gen.below(i + 1)]);
+    Matrix weight(m, n);  // (out x in)
+    for (int t = 0; t < m; ++t)
+        for (int i = 0; i < n; ++i)
+            weight(t, i) = i == 30                          ? 0.0f
+                           : block[static_cast<size_t>(i)] == t % 3 ? 1.5f + 0.2f * gen.normal()
+                                                                    : 0.05f * gen.normal();
+    const reg::Graph c = reg::zero_diagonal(reg::structural_graph(weight));
+    const reg::Partition p = reg::spectral_clustering(c);
+    CHECK(p.k == 3);
+    CHECK(p.eigengap > 0.5);
+    REQUIRE(p.eigenvalues.size() == 21);
+    CHECK(p.eigenvalues[0] == Approx(0.0).margin(1e-9));
+    CHECK(p.unassigned == std::vector<int>{30});
+    CHECK(p.labels[30] == -1);
+    const std::vector<int> found(p.labels.begin(), p.labels.begin() + 30);
+    CHECK(same_partition(found, block));
+    for (int a = 0; a < 3; ++a) CHECK(std::count(found.begin(), found.end(), a) == 10);
+    // Three equal blocks: Q = (fraction of the weight inside blocks) - 1/3. Inside, C_ij is about
+    // 8 * 0.9^2 = 6.5 over 9 partners; across, about 16 * 0.9 * 0.04 = 0.6 over 20: Q ~ 0.83 - 0.33.
+    CHECK(reg::modularity(c, p.labels) > 0.45);
+    CHECK(reg::modularity(c, p.labels) < 2.0 / 3.0);
+
+    // Forcing k works, and the same input gives the same answer (a fixed seed).
+    const reg::Partition p2 = reg::spectral_clustering(c, {.k = 2});
+    CHECK(p2.k == 2);
+    CHECK(reg::spectral_clustering(c, {.k = 2}).labels == p2.labels);
+    CHECK_THROWS_WITH(reg::spectral_clustering(c, {.k = 31}), Catch::Contains("30 connected neurons"));
+
+    // The whole layer analysis, with activations where block b fires for class b (neuron 30 never
+    // fires): every assembly is class-pure and fires together.
+    Matrix h(90, n);
+    std::vector<int> y(90);
+    for (int b = 0; b < 90; ++b) {
+        y[static_cast<size_t>(b)] = b % 3;
+        for (int i = 0; i < n; ++i)
+            h(b, i) = i == 30 ? 0.0f : (block[static_cast<size_t>(i)] == b % 3 ? 1.0f : 0.0f) + 0.1f * std::abs(gen.normal());
+    }
+    const reg::LayerAnalysis a = reg::analyze_layer(weight, h, y, 3);
+    CHECK(a.partition.labels == p.labels);
+    REQUIRE(a.assemblies.size() == 3);
+    std::vector<int> classes;
+    for (const reg::Assembly& as : a.assemblies) {
+        CHECK(as.purity == 1.0);
+        CHECK(as.selectivity > 0.7);
+        classes.push_back(as.dominant_class);
+    }
+    std::sort(classes.begin(), classes.end());
+    CHECK(classes == std::vector<int>{0, 1, 2});
+    CHECK(a.mean_purity == 1.0);
+    CHECK(a.chance_purity < 0.7);
+    CHECK(a.cohesion.within > 0.8);
+    CHECK(a.cohesion.between < 0.0);
+    CHECK(a.selectivity.preferred[30] == -1);
+    const std::vector<int> order = a.order();
+    REQUIRE(order.size() == 31);
+    CHECK(order.back() == 30);
+    for (size_t i = 1; i < 30; ++i)  // assembly by assembly
+        CHECK(a.partition.labels[static_cast<size_t>(order[i - 1])] <= a.partition.labels[static_cast<size_t>(order[i])]);
+    const float tiny = 1e-3f * weight.cwiseAbs().maxCoeff();
+    long small = 0;
+    for (Eigen::Index i = 0; i < weight.size(); ++i) small += std::abs(weight.data()[i]) < tiny;
+    CHECK(small >= 24);  // neuron 30's zero column, and some of the noise
+    CHECK(a.small_weights == Approx(static_cast<double>(small) / (24 * 31)));
+}
+
+TEST_CASE("modularity of two triangles joined by one edge, by hand", "[assemblies]") {
+    // 7 unit edges, so 2w = 14 (the sum of all C_ij counts each edge twice). Degrees: 2, 2, 3, 3, 2, 2.
+    // Q = sum over groups of (in_c / 2w - (K_c / 2w)^2), in_c = sum of C_ij inside c (each inner edge twice).
+    // Split into the two triangles: each has in_c = 6 and K_c = 2 + 2 + 3 = 7, so
+    //   Q = 2 * (6/14 - (7/14)^2) = 6/7 - 1/2 = 5/14 = 0.357142...
+    // Everything in one group: Q = 14/14 - 1 = 0. Every node alone: Q = -(4*2^2 + 2*3^2) / 14^2 = -34/196.
+    const reg::Graph g = two_triangles();
+    CHECK(reg::modularity(g, std::vector<int>{0, 0, 0, 1, 1, 1}) == Approx(5.0 / 14.0));
+    CHECK(reg::modularity(g, std::vector<int>{1, 1, 1, 0, 0, 0}) == Approx(5.0 / 14.0));
+    CHECK(reg::modularity(g, std::vector<int>(6, 0)) == Approx(0.0).margin(1e-12));
+    CHECK(reg::modularity(g, std::vector<int>{0, 1, 2, 3, 4, 5}) == Approx(-34.0 / 196.0));
+    CHECK(reg::modularity(reg::Graph::Zero(3, 3), std::vector<int>{0, 0, 1}) == 0.0);
+    CHECK_THROWS_WITH(reg::modularity(g, std::vector<int>{0, 1}), Catch::Contains("2 labels for 6 neurons"));
+
+    // Spectral clustering finds the two triangles, with k = 2 from the eigengap.
+    const reg::Partition p = reg::spectral_clustering(g);
+    CHECK(p.k == 2);
+    CHECK(same_partition(p.labels, {0, 0, 0, 1, 1, 1}));
+    CHECK(p.labels[0] == 0);  // equal sizes: the assembly holding neuron 0 is numbered first
+}
+
+TEST_CASE("k-means separates obvious clusters and prefers the lowest inertia", "[assemblies]") {
+    Eigen::MatrixXd points(6, 2);
+    points << 0, 0, 0.1, 0, 0, 0.1, 5, 5, 5.1, 5, 5, 5.1;
+    Generator gen(0);
+    const reg::KMeans km = reg::kmeans(points, 2, gen);
+    CHECK(same_partition(km.labels, {0, 0, 0, 1, 1, 1}));
+    CHECK(km.inertia == Approx(4 * 0.1 * 0.1 * 2.0 / 3.0).epsilon(1e-9));
+    Generator gen6(0);
+    CHECK(reg::kmeans(points, 6, gen6).inertia == Approx(0.0).margin(1e-12));  // every point its own centre
+}
+
+TEST_CASE("preferred class and selectivity on hand-made activations", "[assemblies]") {
+    // 6 samples, labels 0 0 1 1 2 2 (class 3 has no sample and is left out), 3 neurons:
+    //   neuron 0: 1 3 | 0 0 | 1 1  class means 2, 0, 1: prefers 0, mu_rest = (0 + 1)/2 = 0.5,
+    //             selectivity (2 - 0.5) / (2 + 0.5) = 0.6
+    //   neuron 1: all 0 (silent): no preferred class (-1), selectivity 0
+    //   neuron 2: 0 0 | 4 4 | 0 0  means 0, 4, 0: prefers 1, selectivity (4 - 0) / (4 + 0) = 1
+    const Matrix h = Tensor::from({{1, 0, 0}, {3, 0, 0}, {0, 0, 4}, {0, 0, 4}, {1, 0, 0}, {1, 0, 0}}).value();
+    const std::vector<int> y{0, 0, 1, 1, 2, 2};
+    const reg::Selectivity s = reg::class_selectivity(h, y, 4);
+    CHECK(s.preferred == std::vector<int>{0, -1, 1});
+    CHECK(s.index[0] == Approx(0.6));
+    CHECK(s.index[1] == 0.0);
+    CHECK(s.index[2] == Approx(1.0));
+    CHECK(s.class_means(0, 0) == Approx(2.0));
+    CHECK(s.class_means(2, 0) == Approx(1.0));
+    CHECK_THROWS_WITH(reg::class_selectivity(h, std::vector<int>{0, 0, 1, 1, 2, 9}, 4), Catch::Contains("label 9"));
+
+    // Assemblies {0, 1} and {2}: the first has preferred classes {0, -}: dominant 0, purity 1/2,
+    // selectivity (0.6 + 0) / 2; the second is class 1, pure, selectivity 1.
+    reg::Partition p;
+    p.labels = {0, 0, 1};
+    p.k = 2;
+    const std::vector<reg::Assembly> a = reg::describe_assemblies(p, s);
+    REQUIRE(a.size() == 2);
+    CHECK(a[0].neurons == std::vector<int>{0, 1});
+    CHECK(a[0].dominant_class == 0);
+    CHECK(a[0].purity == Approx(0.5));
+    CHECK(a[0].selectivity == Approx(0.3));
+    CHECK(a[1].dominant_class == 1);
+    CHECK(a[1].purity == Approx(1.0));
+    CHECK(reg::mean_purity(a) == Approx(2.0 / 3.0));  // (0.5 * 2 + 1 * 1) / 3
+    const double chance = reg::chance_purity(a, s.preferred, 500);
+    CHECK(chance > 0.5);  // a singleton is always pure, so chance is at least 1/3 + ...
+    CHECK(chance < 1.0);
+}
+
+TEST_CASE("the functional graph is the Pearson correlation, 0 for a constant neuron", "[assemblies]") {
+    Generator gen(3);
+    Matrix h(50, 5);
+    for (Eigen::Index b = 0; b < 50; ++b) {
+        for (Eigen::Index i = 0; i < 5; ++i) h(b, i) = gen.normal();
+        h(b, 1) = 0.5f * h(b, 0) + 0.2f * gen.normal();  // correlated with neuron 0
+        h(b, 3) = 2.5f;                                   // constant: zero variance
+    }
+    const reg::Graph r = reg::functional_graph(h);
+    for (int i = 0; i < 5; ++i)
+        for (int j = 0; j < 5; ++j) {
+            // r_ij = sum_b (x_bi - mean_i)(x_bj - mean_j) / sqrt(sum_b (x_bi - mean_i)^2 sum_b (x_bj - mean_j)^2)
+            double mi = 0, mj = 0;
+            for (int b = 0; b < 50; ++b) mi += h(b, i) / 50.0, mj += h(b, j) / 50.0;
+            double sij = 0, sii = 0, sjj = 0;
+            for (int b = 0; b < 50; ++b) {
+                sij += (h(b, i) - mi) * (h(b, j) - mj);
+                sii += (h(b, i) - mi) * (h(b, i) - mi);
+                sjj += (h(b, j) - mj) * (h(b, j) - mj);
+            }
+            const double expected = i == 3 || j == 3 ? 0.0 : sij / std::sqrt(sii * sjj);
+            INFO(i << ", " << j);
+            CHECK(r(i, j) == Approx(expected).margin(1e-9));
+        }
+    CHECK(r(0, 1) > 0.8);
+    CHECK(r(3, 3) == 0.0);
+
+    // Within and between assemblies: {0, 1} against the rest.
+    const reg::Cohesion c = reg::cohesion(r, std::vector<int>{0, 0, 1, 1, -1});
+    CHECK(c.within == Approx((2 * r(0, 1) + 2 * r(2, 3)) / 4));
+    CHECK(c.between == Approx((r(0, 2) + r(0, 3) + r(1, 2) + r(1, 3)) / 4));
+}
+
+TEST_CASE("an assembly's preferred samples and their mean input", "[assemblies]") {
+    const Matrix h = Tensor::from({{0, 1, 9}, {3, 3, 0}, {1, 0, 0}, {2, 2, 0}, {3, 3, 5}}).value();
+    const Matrix x = Tensor::from({{1, 1}, {2, 4}, {3, 9}, {4, 16}, {5, 25}}).value();
+    const std::vector<int> neurons{0, 1};  // mean activation per sample: 0.5, 3, 0.5, 2, 3
+    CHECK(reg::top_samples(h, neurons, 3) == std::vector<Eigen::Index>{1, 4, 3});
+    CHECK(reg::top_samples(h, neurons, 100).size() == 5);
+    const Eigen::RowVectorXf mean = reg::preferred_mean_input(h, x, neurons, 2);
+    CHECK(mean(0) == Approx(3.5));
+    CHECK(mean(1) == Approx(14.5));
+    CHECK(reg::small_weight_fraction(Tensor::from({{1, 0.0005f}, {-0.002f, 0}}).value()) == Approx(0.5));
+}
+
+TEST_CASE("images encode to PNG bytes that decode to the same pixels", "[assemblies]") {
+    const reg::Image img{2, 1, 3, {255, 0, 0, 10, 20, 30}};
+    const std::string png = reg::encode_png(img);
+    int w = 0, h = 0, ch = 0;
+    stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(png.data()), static_cast<int>(png.size()),
+                                        &w, &h, &ch, 3);
+    REQUIRE(px);
+    CHECK(w == 2);
+    CHECK(h == 1);
+    CHECK(std::vector<std::uint8_t>(px, px + 6) == img.pixels);
+    stbi_image_free(px);
+    CHECK_THROWS_WITH(reg::encode_png({2, 2, 3, {1, 2, 3}}), Catch::Contains("3 bytes for a 2x2x3 image"));
+}
+
+TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline", "[assemblies]") {
+    const std::string model = spirals_model("l1", "2-32-32-2", "--epochs 4 --reg l1 --alpha 0.0005");
+    const std::string base = spirals_model("plain", "2-32-32-2", "--epochs 4 --seed 1");
+    const fs::path out = scratch("run");
+    const Result r = hebb_cli("assemblies --model " + model + " --baseline " + base + " --data spirals --out " +
+                              out.string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("layer1") && Catch::Contains("layer2") && Catch::Contains("baseline") &&
+                             Catch::Contains("wrote"));
+    for (const char* f : {"assemblies.json", "assemblies.md", "layer1_structural.png", "layer1_functional.png",
+                          "layer2_structural.png", "layer2_functional.png", "baseline_layer1_structural.png",
+                          "baseline_layer2_functional.png"})
+        CHECK(fs::exists(out / f));
+    CHECK_FALSE(fs::exists(out / "layer0_structural.png"));     // the input is not covered by default
+    CHECK_FALSE(fs::exists(out / "layer1_mean_images.png"));    // spirals are not 28x28 images
+
+    const Json j = Json::parse(read_text(out / "assemblies.json"));
+    REQUIRE(j["layers"].size() == 2);
+    for (const Json& layer : j["layers"]) {
+        for (const char* key : {"layer", "k", "eigengap", "modularity", "mean_purity", "mean_selectivity",
+                                "small_weight_fraction", "assemblies", "neurons", "unassigned"})
+            CHECK(layer.contains(key));
+        CHECK(layer["neurons"].size() == 32);
+        const int k = layer["k"];
+        CHECK(k >= 2);
+        CHECK(k <= 20);
+        REQUIRE(layer["assemblies"].size() == static_cast<size_t>(k));
+        size_t total = layer["unassigned"].size();
+        for (const Json& a : layer["assemblies"]) {
+            for (const char* key : {"size", "dominant_class", "purity", "selectivity", "neurons"}) CHECK(a.contains(key));
+            CHECK(a["neurons"].size() == a["size"].get<size_t>());
+            total += a["size"].get<size_t>();
+        }
+        CHECK(total == 32);
+        for (const Json& n : layer["neurons"])
+            for (const char* key : {"preferred_class", "selectivity", "assembly"}) CHECK(n.contains(key));
+        CHECK(layer["modularity"].get<double>() <= 1.0);
+    }
+    CHECK(j["layers"][0]["layer"] == "layer1");
+    CHECK(j["baseline"]["layers"].size() == 2);
+
+    const std::string md = read_text(out / "assemblies.md");
+    CHECK_THAT(md, Catch::Contains("## layer1") && Catch::Contains("## Model and baseline") &&
+                       Catch::Contains("| layer2 | modularity Q |") && Catch::Contains("weights below 1e-3 max"));
+
+    // A heatmap: square, a few pixels per neuron plus the lines between assemblies.
+    int w = 0, h = 0, ch = 0;
+    stbi_uc* px = stbi_load((out / "layer1_structural.png").c_str(), &w, &h, &ch, 3);
+    REQUIRE(px);
+    stbi_image_free(px);
+    CHECK(w == h);
+    CHECK(w >= 32 * 2);
+
+    // --layers all adds the input (2 neurons: one assembly needs no eigengap), --order 2 and --k.
+    const fs::path all = scratch("all");
+    const Result r2 = hebb_cli("assemblies --model " + model + " --data spirals --layers all --order 2 --out " + all.string());
+    INFO(r2.output);
+    REQUIRE(r2.status == 0);
+    CHECK(fs::exists(all / "layer0_functional.png"));
+    const Json j2 = Json::parse(read_text(all / "assemblies.json"));
+    CHECK(j2["layers"].size() == 3);
+    CHECK(j2["order"] == 2);
+    CHECK_FALSE(j2.contains("baseline"));
+    const Result r3 = hebb_cli("assemblies --model " + model + " --data spirals --layers 2 --k 4 --out " + all.string());
+    REQUIRE(r3.status == 0);
+    const Json j3 = Json::parse(read_text(all / "assemblies.json"));
+    REQUIRE(j3["layers"].size() == 1);
+    CHECK(j3["layers"][0]["k"] == 4);
+    CHECK(j3["layers"][0]["k_forced"] == true);
+}
+
+TEST_CASE("hebb assemblies on Fashion-MNIST draws each assembly's mean image", "[assemblies]") {
+    INFO("Fashion-MNIST is missing: apt-get install dataset-fashion-mnist (or scripts/setup)");
+    REQUIRE(fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"));
+    const fs::path run = scratch("fashion_model"), out = scratch("fashion");
+    const Result t = hebb_cli("train --data fashion-mnist --arch 784-24-10 --subset 2000 --epochs 1 --threads 1 --out " +
+                              run.string());
+    INFO(t.output);
+    REQUIRE(t.status == 0);
+    const Result r = hebb_cli("assemblies --model " + (run / "last.safetensors").string() + " --out " + out.string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    int w = 0, h = 0, ch = 0;
+    stbi_uc* px = stbi_load((out / "layer1_mean_images.png").c_str(), &w, &h, &ch, 3);
+    REQUIRE(px);
+    stbi_image_free(px);
+    const Json j = Json::parse(read_text(out / "assemblies.json"));
+    const size_t k = j["layers"][0]["assemblies"].size();
+    CHECK(w == 4 + static_cast<int>(std::min<size_t>(k, 8)) * (84 + 4));  // 28 x 3 pixels per image
+    CHECK(j["class_names"][0] == "T-shirt/top");
+}
+
+TEST_CASE("hebb assemblies refuses bad settings, naming the flag or file", "[assemblies]") {
+    const std::string model = spirals_model("l1", "2-32-32-2", "--epochs 4 --reg l1 --alpha 0.0005");
+    const std::string small = spirals_model("small", "2-8-2", "--epochs 1");
+    const fs::path out = scratch("bad");
+    struct Case {
+        std::string args, expected;
+    };
+    const std::string m = "assemblies --data spirals --model " + model + " --out " + out.string();
+    const std::vector<Case> cases{
+        {"assemblies --model /nonexistent.safetensors --out " + out.string(), "--model: File does not exist"},
+        {"assemblies --model " + model, "--out is required"},
+        {m + " --order 3", "--order"},
+        {m + " --gamma 0", "--gamma"},
+        {m + " --k 1", "--k"},
+        {m + " --k 40", "--k 40: layer1 has only 32 neurons"},
+        {m + " --layers 5", "--layers 5: the model has 3 Linear layers (0 to 2)"},
+        {m + " --layers 1,x", "--layers 1,x: expected hidden, all or a comma list"},
+        {m + " --baseline " + small, "is not the model's 2-32-32-2"},
+        {"assemblies --data nothing --model " + model + " --out " + out.string(), "dataset 'nothing' is unknown"},
+        {"assemblies --data spirals --model " + model + " --out /proc/hebb", "--out /proc/hebb"},
+        {"assemblies --data spirals --model " + std::string(HEBB_FIXTURES) + "/../meson.build --out " + out.string(),
+         "header length"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.args);
+        const Result r = hebb_cli(c.args);
+        CHECK(r.status != 0);
+        CHECK_THAT(r.output, Catch::Contains(c.expected));
+    }
+    CHECK_FALSE(fs::exists(out / "assemblies.json"));
+}
