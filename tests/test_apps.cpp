@@ -9,34 +9,12 @@
 #include <sys/wait.h>
 
 #include "core/hebb.h"
+#include "tests/cli.h"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 namespace {
-
-struct Result {
-    int status;
-    std::string output;  // stdout and stderr
-};
-
-Result hebb_cli(const std::string& args) {
-    const std::string command = std::string(HEBB_EXE) + " " + args + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe);
-    std::string output;
-    std::array<char, 4096> buf;
-    while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) output.append(buf.data(), n);
-    const int status = ::pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-fs::path scratch(const std::string& name) {
-    const fs::path p = fs::temp_directory_path() / ("hebb_apps_" + std::to_string(::getpid())) / name;
-    fs::remove_all(p);
-    fs::create_directories(p.parent_path());
-    return p;
-}
 
 std::vector<Json> read_jsonl(const fs::path& p) {
     std::ifstream in(p);
@@ -50,8 +28,8 @@ const std::string spirals = "--data spirals --arch 2-32-32-2 --lr 0.01 --batch-s
 }  // namespace
 
 TEST_CASE("hebb train writes its configuration, metrics, checkpoints, curves and report", "[apps]") {
-    const fs::path out = scratch("train");
-    const Result r = hebb_cli("train " + spirals + " --epochs 3 --val 100 --dropout 0.1 --out " + out.string());
+    const fs::path out = cli::scratch("train");
+    const cli::Result r = cli::hebb("train " + spirals + " --epochs 3 --val 100 --dropout 0.1 --out " + out.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
     for (const char* f : {"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "curves.svg", "report.md"})
@@ -74,11 +52,11 @@ TEST_CASE("hebb train writes its configuration, metrics, checkpoints, curves and
 }
 
 TEST_CASE("a resumed run ends with exactly the weights of an uninterrupted one", "[apps]") {
-    const fs::path whole = scratch("whole"), split = scratch("split");
+    const fs::path whole = cli::scratch("whole"), split = cli::scratch("split");
     const std::string common = "train " + spirals + " --dropout 0.2 --optimizer adam --schedule exp --val 100 ";
-    REQUIRE(hebb_cli(common + "--epochs 4 --out " + whole.string()).status == 0);
-    REQUIRE(hebb_cli(common + "--epochs 2 --out " + split.string()).status == 0);
-    const Result resumed = hebb_cli("train --resume " + split.string() + " --epochs 4 --threads 1");
+    REQUIRE(cli::hebb(common + "--epochs 4 --out " + whole.string()).status == 0);
+    REQUIRE(cli::hebb(common + "--epochs 2 --out " + split.string()).status == 0);
+    const cli::Result resumed = cli::hebb("train --resume " + split.string() + " --epochs 4 --threads 1");
     INFO(resumed.output);
     REQUIRE(resumed.status == 0);
     const auto a = hebb::load_safetensors((whole / "last.safetensors").string());
@@ -91,17 +69,17 @@ TEST_CASE("a resumed run ends with exactly the weights of an uninterrupted one",
     const auto metrics = read_jsonl(split / "metrics.jsonl");
     REQUIRE(metrics.size() == 4);  // no epoch twice
     for (int i = 0; i < 4; ++i) CHECK(metrics[static_cast<size_t>(i)]["epoch"] == i + 1);
-    CHECK(hebb_cli("train --resume " + split.string() + " --lr 0.5").output.find("--lr cannot change") != std::string::npos);
+    CHECK(cli::hebb("train --resume " + split.string() + " --lr 0.5").output.find("--lr cannot change") != std::string::npos);
 }
 
 TEST_CASE("hebb eval --json agrees with the accuracy that train reported", "[apps]") {
-    const fs::path out = scratch("eval");
-    const Result train = hebb_cli("train " + spirals + " --epochs 5 --out " + out.string());
+    const fs::path out = cli::scratch("eval");
+    const cli::Result train = cli::hebb("train " + spirals + " --epochs 5 --out " + out.string());
     REQUIRE(train.status == 0);
     const auto at = train.output.find("test accuracy ");
     REQUIRE(at != std::string::npos);
     const double reported = std::stod(train.output.substr(at + 14, 6));
-    const Result eval = hebb_cli("eval --json --data spirals --model " + (out / "last.safetensors").string());
+    const cli::Result eval = cli::hebb("eval --json --data spirals --model " + (out / "last.safetensors").string());
     INFO(eval.output);
     REQUIRE(eval.status == 0);
     const Json j = Json::parse(eval.output);
@@ -110,7 +88,7 @@ TEST_CASE("hebb eval --json agrees with the accuracy that train reported", "[app
     CHECK(j["per_class"].size() == 2);
     CHECK(j["loss"].get<double>() > 0.0);
 
-    const Result inspect = hebb_cli("inspect " + (out / "last.safetensors").string());
+    const cli::Result inspect = cli::hebb("inspect " + (out / "last.safetensors").string());
     CHECK(inspect.status == 0);
     CHECK_THAT(inspect.output, Catch::Contains("arch 2-32-32-2") && Catch::Contains("1218 parameters"));
 }
@@ -118,8 +96,8 @@ TEST_CASE("hebb eval --json agrees with the accuracy that train reported", "[app
 TEST_CASE("hebb train on a Fashion-MNIST subset learns", "[apps]") {
     INFO("Fashion-MNIST is missing: apt-get install dataset-fashion-mnist (or scripts/setup)");
     REQUIRE(fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"));
-    const fs::path out = scratch("fashion");
-    const Result r = hebb_cli("train --data fashion-mnist --arch 784-64-10 --subset 3000 --epochs 2 --threads 1 --out " + out.string());
+    const fs::path out = cli::scratch("fashion");
+    const cli::Result r = cli::hebb("train --data fashion-mnist --arch 784-64-10 --subset 3000 --epochs 2 --threads 1 --out " + out.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
     const auto at = r.output.find("test accuracy ");
@@ -128,7 +106,7 @@ TEST_CASE("hebb train on a Fashion-MNIST subset learns", "[apps]") {
 }
 
 TEST_CASE("bad settings are refused before any work, naming the flag", "[apps]") {
-    const fs::path out = scratch("bad");
+    const fs::path out = cli::scratch("bad");
     struct Case {
         std::string args, expected;
     };
@@ -149,7 +127,7 @@ TEST_CASE("bad settings are refused before any work, naming the flag", "[apps]")
     for (const Case& c : cases) {
         INFO(c.args);
         const bool add_out = c.args.starts_with("train") && c.args.find("--out") == std::string::npos;
-        const Result r = hebb_cli(c.args + (add_out ? " --epochs 1 --out " + out.string() : ""));
+        const cli::Result r = cli::hebb(c.args + (add_out ? " --epochs 1 --out " + out.string() : ""));
         CHECK(r.status != 0);
         CHECK_THAT(r.output, Catch::Contains(c.expected));
     }
@@ -157,8 +135,8 @@ TEST_CASE("bad settings are refused before any work, naming the flag", "[apps]")
 }
 
 TEST_CASE("hebb train with BEAN reports its term next to the task loss", "[apps][bean]") {
-    const fs::path out = scratch("bean");
-    const Result r = hebb_cli("train " + spirals + " --epochs 2 --reg bean2 --alpha 5 --gamma 0.5 --bean-layers all --out " + out.string());
+    const fs::path out = cli::scratch("bean");
+    const cli::Result r = cli::hebb("train " + spirals + " --epochs 2 --reg bean2 --alpha 5 --gamma 0.5 --bean-layers all --out " + out.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
     const auto metrics = read_jsonl(out / "metrics.jsonl");
@@ -167,15 +145,15 @@ TEST_CASE("hebb train with BEAN reports its term next to the task loss", "[apps]
     const Json config = Json::parse(std::ifstream(out / "config.json"));
     CHECK(config["reg"] == "bean2");
     CHECK(config["bean_layers"] == "all");
-    CHECK(hebb_cli("train --data spirals --arch 2-8-2 --reg bean1 --bean-layers 5 --epochs 1 --out " + out.string()).output.find(
+    CHECK(cli::hebb("train --data spirals --arch 2-8-2 --reg bean1 --bean-layers 5 --epochs 1 --out " + out.string()).output.find(
               "BEAN layers '5': the model has 2 Linear layers") != std::string::npos);
 }
 
 TEST_CASE("hebb fewshot runs the protocol and writes its table", "[apps][fewshot]") {
     INFO("MNIST is missing: run scripts/setup as root");
     REQUIRE(fs::exists(hebb::data::data_root() + "/mnist/train-images-idx3-ubyte"));
-    const fs::path out = scratch("fewshot");
-    const Result r = hebb_cli("fewshot --data mnist --arch 784-32-10 --shots 1,2 --seeds 2 --methods none,l2 --epochs 2 "
+    const fs::path out = cli::scratch("fewshot");
+    const cli::Result r = cli::hebb("fewshot --data mnist --arch 784-32-10 --shots 1,2 --seeds 2 --methods none,l2 --epochs 2 "
                               "--val-size 300 --out " + out.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
@@ -190,5 +168,5 @@ TEST_CASE("hebb fewshot runs the protocol and writes its table", "[apps][fewshot
     std::stringstream md;
     md << std::ifstream(out / "fewshot.md").rdbuf();
     CHECK_THAT(md.str(), Catch::Contains("| 2 |"));
-    CHECK(hebb_cli("fewshot --methods magic --out " + out.string()).output.find("--methods: 'magic' is unknown") != std::string::npos);
+    CHECK(cli::hebb("fewshot --methods magic --out " + out.string()).output.find("--methods: 'magic' is unknown") != std::string::npos);
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "core/hebb.h"
+#include "tests/cli.h"
 #include "regularizers/assemblies.h"
 
 namespace fs = std::filesystem;
@@ -36,40 +37,11 @@ reg::Graph two_triangles() {
     return g;
 }
 
-struct Result {
-    int status;
-    std::string output;  // stdout and stderr
-};
-
-Result hebb_cli(const std::string& args) {
-    const std::string command = std::string(HEBB_EXE) + " " + args + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe);
-    std::string output;
-    std::array<char, 4096> buf;
-    while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) output.append(buf.data(), n);
-    const int status = ::pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-fs::path scratch(const std::string& name) {
-    const fs::path p = fs::temp_directory_path() / ("hebb_assemblies_" + std::to_string(::getpid())) / name;
-    fs::remove_all(p);
-    fs::create_directories(p.parent_path());
-    return p;
-}
-
-std::string read_text(const fs::path& p) {
-    std::stringstream s;
-    s << std::ifstream(p).rdbuf();
-    return s.str();
-}
-
 // A small spirals model, trained once per test run and shared by the test cases.
 std::string spirals_model(const std::string& name, const std::string& arch, const std::string& extra) {
-    const fs::path out = scratch("model_" + name);
+    const fs::path out = cli::scratch("model_" + name);
     if (!fs::exists(out / "last.safetensors")) {
-        const Result r = hebb_cli("train --data spirals --arch " + arch + " --lr 0.01 --batch-size 50 --threads 1 " +
+        const cli::Result r = cli::hebb("train --data spirals --arch " + arch + " --lr 0.01 --batch-size 50 --threads 1 " +
                                   extra + " --out " + out.string());
         INFO(r.output);
         REQUIRE(r.status == 0);
@@ -304,8 +276,8 @@ TEST_CASE("images encode to PNG bytes that decode to the same pixels", "[assembl
 TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline", "[assemblies]") {
     const std::string model = spirals_model("l1", "2-32-32-2", "--epochs 4 --reg l1 --alpha 0.0005");
     const std::string base = spirals_model("plain", "2-32-32-2", "--epochs 4 --seed 1");
-    const fs::path out = scratch("run");
-    const Result r = hebb_cli("assemblies --model " + model + " --baseline " + base + " --data spirals --out " +
+    const fs::path out = cli::scratch("run");
+    const cli::Result r = cli::hebb("assemblies --model " + model + " --baseline " + base + " --data spirals --out " +
                               out.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
@@ -318,7 +290,7 @@ TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline
     CHECK_FALSE(fs::exists(out / "layer0_structural.png"));     // the input is not covered by default
     CHECK_FALSE(fs::exists(out / "layer1_mean_images.png"));    // spirals are not 28x28 images
 
-    const Json j = Json::parse(read_text(out / "assemblies.json"));
+    const Json j = Json::parse(cli::read_text(out / "assemblies.json"));
     REQUIRE(j["layers"].size() == 2);
     for (const Json& layer : j["layers"]) {
         for (const char* key : {"layer", "k", "eigengap", "modularity", "mean_purity", "mean_selectivity",
@@ -343,7 +315,7 @@ TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline
     CHECK(j["layers"][0]["layer"] == "layer1");
     CHECK(j["baseline"]["layers"].size() == 2);
 
-    const std::string md = read_text(out / "assemblies.md");
+    const std::string md = cli::read_text(out / "assemblies.md");
     CHECK_THAT(md, Catch::Contains("## layer1") && Catch::Contains("## Model and baseline") &&
                        Catch::Contains("| layer2 | modularity Q |") && Catch::Contains("weights below 1e-3 max"));
 
@@ -356,18 +328,18 @@ TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline
     CHECK(w >= 32 * 2);
 
     // --layers all adds the input (2 neurons: one assembly needs no eigengap), --order 2 and --k.
-    const fs::path all = scratch("all");
-    const Result r2 = hebb_cli("assemblies --model " + model + " --data spirals --layers all --order 2 --out " + all.string());
+    const fs::path all = cli::scratch("all");
+    const cli::Result r2 = cli::hebb("assemblies --model " + model + " --data spirals --layers all --order 2 --out " + all.string());
     INFO(r2.output);
     REQUIRE(r2.status == 0);
     CHECK(fs::exists(all / "layer0_functional.png"));
-    const Json j2 = Json::parse(read_text(all / "assemblies.json"));
+    const Json j2 = Json::parse(cli::read_text(all / "assemblies.json"));
     CHECK(j2["layers"].size() == 3);
     CHECK(j2["order"] == 2);
     CHECK_FALSE(j2.contains("baseline"));
-    const Result r3 = hebb_cli("assemblies --model " + model + " --data spirals --layers 2 --k 4 --out " + all.string());
+    const cli::Result r3 = cli::hebb("assemblies --model " + model + " --data spirals --layers 2 --k 4 --out " + all.string());
     REQUIRE(r3.status == 0);
-    const Json j3 = Json::parse(read_text(all / "assemblies.json"));
+    const Json j3 = Json::parse(cli::read_text(all / "assemblies.json"));
     REQUIRE(j3["layers"].size() == 1);
     CHECK(j3["layers"][0]["k"] == 4);
     CHECK(j3["layers"][0]["k_forced"] == true);
@@ -376,19 +348,19 @@ TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline
 TEST_CASE("hebb assemblies on Fashion-MNIST draws each assembly's mean image", "[assemblies]") {
     INFO("Fashion-MNIST is missing: apt-get install dataset-fashion-mnist (or scripts/setup)");
     REQUIRE(fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"));
-    const fs::path run = scratch("fashion_model"), out = scratch("fashion");
-    const Result t = hebb_cli("train --data fashion-mnist --arch 784-24-10 --subset 2000 --epochs 1 --threads 1 --out " +
+    const fs::path run = cli::scratch("fashion_model"), out = cli::scratch("fashion");
+    const cli::Result t = cli::hebb("train --data fashion-mnist --arch 784-24-10 --subset 2000 --epochs 1 --threads 1 --out " +
                               run.string());
     INFO(t.output);
     REQUIRE(t.status == 0);
-    const Result r = hebb_cli("assemblies --model " + (run / "last.safetensors").string() + " --out " + out.string());
+    const cli::Result r = cli::hebb("assemblies --model " + (run / "last.safetensors").string() + " --out " + out.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
     int w = 0, h = 0, ch = 0;
     stbi_uc* px = stbi_load((out / "layer1_mean_images.png").c_str(), &w, &h, &ch, 3);
     REQUIRE(px);
     stbi_image_free(px);
-    const Json j = Json::parse(read_text(out / "assemblies.json"));
+    const Json j = Json::parse(cli::read_text(out / "assemblies.json"));
     const size_t k = j["layers"][0]["assemblies"].size();
     CHECK(w == 4 + static_cast<int>(std::min<size_t>(k, 8)) * (84 + 4));  // 28 x 3 pixels per image
     CHECK(j["class_names"][0] == "T-shirt/top");
@@ -397,7 +369,7 @@ TEST_CASE("hebb assemblies on Fashion-MNIST draws each assembly's mean image", "
 TEST_CASE("hebb assemblies refuses bad settings, naming the flag or file", "[assemblies]") {
     const std::string model = spirals_model("l1", "2-32-32-2", "--epochs 4 --reg l1 --alpha 0.0005");
     const std::string small = spirals_model("small", "2-8-2", "--epochs 1");
-    const fs::path out = scratch("bad");
+    const fs::path out = cli::scratch("bad");
     struct Case {
         std::string args, expected;
     };
@@ -419,7 +391,7 @@ TEST_CASE("hebb assemblies refuses bad settings, naming the flag or file", "[ass
     };
     for (const Case& c : cases) {
         INFO(c.args);
-        const Result r = hebb_cli(c.args);
+        const cli::Result r = cli::hebb(c.args);
         CHECK(r.status != 0);
         CHECK_THAT(r.output, Catch::Contains(c.expected));
     }

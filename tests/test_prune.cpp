@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "core/hebb.h"
+#include "tests/cli.h"
 #include "layers/prune.h"
 
 namespace fs = std::filesystem;
@@ -76,29 +77,6 @@ std::shared_ptr<nn::Sequential> net342(const std::string& act) {
               mat({{0.1f, -0.7f, 0.4f, 0.2f}}));
     set_layer(*net, 1, mat({{0.5f, 0.8f, -0.6f, 0.1f}, {-0.7f, 0.9f, 0.45f, -0.2f}}), mat({{0.05f, -0.1f}}));
     return net;
-}
-
-struct Result {
-    int status;
-    std::string output;  // stdout and stderr
-};
-
-Result hebb_cli(const std::string& args) {
-    const std::string command = std::string(HEBB_EXE) + " " + args + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe);
-    std::string output;
-    std::array<char, 4096> buf;
-    while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) output.append(buf.data(), n);
-    const int status = ::pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-fs::path scratch(const std::string& name) {
-    const fs::path p = fs::temp_directory_path() / ("hebb_prune_" + std::to_string(::getpid())) / name;
-    fs::remove_all(p);
-    fs::create_directories(p.parent_path());
-    return p;
 }
 
 // The two numbers of a markdown row "| name | a | b |" in `output`.
@@ -277,7 +255,7 @@ TEST_CASE("prune refuses a negative threshold and a model that is not its spec's
 TEST_CASE("a pruned model round-trips through save_mlp and load_mlp", "[prune]") {
     auto net = net342("sigmoid");
     const nn::PrunedMlp p = nn::prune_mlp(spec342("sigmoid"), *net, 0.3f);
-    const fs::path path = scratch("roundtrip.safetensors");
+    const fs::path path = cli::scratch("roundtrip.safetensors");
     nn::save_mlp(path.string(), p.spec, *p.model, {}, {{"pruned_from", "net342"}, {"threshold", "0.3"}});
     const nn::LoadedMlp loaded = nn::load_mlp(path.string());
     CHECK(loaded.spec.arch() == "3-1-2");
@@ -289,18 +267,18 @@ TEST_CASE("a pruned model round-trips through save_mlp and load_mlp", "[prune]")
 }
 
 TEST_CASE("hebb prune on a trained model: eval of the pruned file agrees with what prune printed", "[prune]") {
-    const fs::path dir = scratch("run"), out = scratch("pruned.safetensors");
-    REQUIRE(hebb_cli("train " + spirals + " --epochs 5 --out " + dir.string()).status == 0);
+    const fs::path dir = cli::scratch("run"), out = cli::scratch("pruned.safetensors");
+    REQUIRE(cli::hebb("train " + spirals + " --epochs 5 --out " + dir.string()).status == 0);
     const std::string source = (dir / "last.safetensors").string();
     const nn::LoadedMlp loaded = nn::load_mlp(source);
     const float t = nn::threshold_for_fraction(*loaded.model, 0.2);
 
-    const Result r = hebb_cli("prune --data spirals --model " + source + " --threshold " + str(t) + " --out " + out.string());
+    const cli::Result r = cli::hebb("prune --data spirals --model " + source + " --threshold " + str(t) + " --out " + out.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
     const auto [before, after] = table_row(r.output, "test accuracy");
-    const Json eval_after = Json::parse(hebb_cli("eval --json --data spirals --model " + out.string()).output);
-    const Json eval_before = Json::parse(hebb_cli("eval --json --data spirals --model " + source).output);
+    const Json eval_after = Json::parse(cli::hebb("eval --json --data spirals --model " + out.string()).output);
+    const Json eval_before = Json::parse(cli::hebb("eval --json --data spirals --model " + source).output);
     CHECK(eval_after["accuracy"].get<double>() == Approx(after).margin(5e-5));
     CHECK(eval_before["accuracy"].get<double>() == Approx(before).margin(5e-5));
     CHECK_THAT(r.output, Catch::Contains("| parameters") && Catch::Contains("| FLOPs per sample") &&
@@ -323,17 +301,17 @@ TEST_CASE("hebb prune on a trained model: eval of the pruned file agrees with wh
     const Matrix ya = outputs(*reference, splits.test.features), yb = outputs(*pruned.model, splits.test.features);
     CHECK((ya - yb).cwiseAbs().maxCoeff() <= 1e-5f * (1.0f + ya.cwiseAbs().maxCoeff()));
 
-    const Result inspect = hebb_cli("inspect " + out.string());
+    const cli::Result inspect = cli::hebb("inspect " + out.string());
     CHECK(inspect.status == 0);
     CHECK_THAT(inspect.output, Catch::Contains("arch " + pruned.spec.arch()) && Catch::Contains("pruned_from"));
 }
 
 TEST_CASE("hebb prune --sweep prints a table per model and writes its plot", "[prune]") {
-    const fs::path a = scratch("a"), b = scratch("b"), plot = scratch("sweep.svg");
-    REQUIRE(hebb_cli("train " + spirals + " --epochs 3 --out " + a.string()).status == 0);
-    REQUIRE(hebb_cli("train " + spirals + " --epochs 3 --seed 1 --reg l1 --alpha 0.001 --out " + b.string()).status == 0);
+    const fs::path a = cli::scratch("a"), b = cli::scratch("b"), plot = cli::scratch("sweep.svg");
+    REQUIRE(cli::hebb("train " + spirals + " --epochs 3 --out " + a.string()).status == 0);
+    REQUIRE(cli::hebb("train " + spirals + " --epochs 3 --seed 1 --reg l1 --alpha 0.001 --out " + b.string()).status == 0);
     const std::string ma = (a / "last.safetensors").string(), mb = (b / "last.safetensors").string();
-    const Result r = hebb_cli("prune --sweep --data spirals --model " + ma + " --model " + mb + " --plot " + plot.string());
+    const cli::Result r = cli::hebb("prune --sweep --data spirals --model " + ma + " --model " + mb + " --plot " + plot.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
     for (const char* row : {"| 1 |", "| 0.5 |", "| 0.2 |", "| 0.1 |", "| 0.05 |", "| 0.02 |", "| 0.01 |"})
@@ -342,9 +320,9 @@ TEST_CASE("hebb prune --sweep prints a table per model and writes its plot", "[p
                                          fs::path(b).filename().string() + "/last |"));
     // Keeping every weight is the model itself.
     const auto [full_a, full_b] = table_row(r.output, "1");
-    CHECK(Json::parse(hebb_cli("eval --json --data spirals --model " + ma).output)["accuracy"].get<double>() ==
+    CHECK(Json::parse(cli::hebb("eval --json --data spirals --model " + ma).output)["accuracy"].get<double>() ==
           Approx(full_a).margin(5e-5));
-    CHECK(Json::parse(hebb_cli("eval --json --data spirals --model " + mb).output)["accuracy"].get<double>() ==
+    CHECK(Json::parse(cli::hebb("eval --json --data spirals --model " + mb).output)["accuracy"].get<double>() ==
           Approx(full_b).margin(5e-5));
 
     REQUIRE(fs::exists(plot));
@@ -355,8 +333,8 @@ TEST_CASE("hebb prune --sweep prints a table per model and writes its plot", "[p
 }
 
 TEST_CASE("hebb prune refuses bad flags, naming the flag and the value", "[prune]") {
-    const fs::path model = scratch("model.safetensors"), not_mlp = scratch("not_mlp.safetensors"),
-                   out = scratch("out.safetensors");
+    const fs::path model = cli::scratch("model.safetensors"), not_mlp = cli::scratch("not_mlp.safetensors"),
+                   out = cli::scratch("out.safetensors");
     nn::save_mlp(model.string(), {{2, 4, 2}, "relu"}, *nn::mlp({{2, 4, 2}, "relu"}));
     save_safetensors(not_mlp.string(), {{"w", Matrix::Ones(2, 2)}});
     const std::string m = " --data spirals --model " + model.string();
@@ -381,7 +359,7 @@ TEST_CASE("hebb prune refuses bad flags, naming the flag and the value", "[prune
     };
     for (const Case& c : cases) {
         INFO(c.args);
-        const Result r = hebb_cli(c.args);
+        const cli::Result r = cli::hebb(c.args);
         INFO(r.output);
         CHECK(r.status != 0);
         CHECK_THAT(r.output, Catch::Contains(c.expected));
