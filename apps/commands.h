@@ -15,5 +15,6 @@ Command add_inspect(CLI::App& app);
 Command add_assemblies(CLI::App& app);
 Command add_prune(CLI::App& app);
 Command add_fewshot(CLI::App& app);
+Command add_bench(CLI::App& app);
 
 }  // namespace hebb::app

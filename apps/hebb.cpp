@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
         {"assemblies", hebb::app::add_assemblies(app)},
         {"prune", hebb::app::add_prune(app)},
         {"fewshot", hebb::app::add_fewshot(app)},
+        {"bench", hebb::app::add_bench(app)},
     };
     try {
         app.parse(argc, argv);

@@ -17,8 +17,8 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
                input.shape(), " (out x in, batch x in)");
     HEBB_CHECK(input.rows() > 0, "BEAN: needs at least one sample");
     const Matrix& H = input.value();
-    const Matrix tanh_w = (gamma * weight.value().array()).tanh();  // T (m x n)
-    const Matrix At = tanh_w.cwiseAbs();
+    Matrix tanh_w = (gamma * weight.value().array()).tanh();  // T (m x n)
+    Matrix At = tanh_w.cwiseAbs();
     const double n = static_cast<double>(H.cols()), batch = static_cast<double>(H.rows());
     const float scale = static_cast<float>(2.0 / (n * n * batch));
     const Eigen::RowVectorXf q = H.array().square().colwise().sum();  // (1 x n)
@@ -32,7 +32,7 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
         const double value = scale * (d.cast<double>().dot(q.cast<double>()) - P.cast<double>().squaredNorm());
         return make_result(
             Matrix::Constant(1, 1, static_cast<float>(value)), "bean1", {weight, input},
-            [=](Node& y) {
+            [At = std::move(At), tanh_w = std::move(tanh_w), P = std::move(P), s, d, q, scale, gamma](Node& y) {
                 const float c = y.grad(0, 0) * scale;
                 Node& w = *y.parents[0];
                 Node& h = *y.parents[1];
@@ -68,7 +68,7 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
                                   (HC.cast<double>().array() * H.cast<double>().array()).sum());
     return make_result(
         Matrix::Constant(1, 1, static_cast<float>(value)), "bean2", {weight, input},
-        [=](Node& y) {
+        [At = std::move(At), tanh_w = std::move(tanh_w), S = std::move(S), HC = std::move(HC), d, q, scale, gamma](Node& y) {
             const float c = y.grad(0, 0) * scale;
             Node& w = *y.parents[0];
             Node& h = *y.parents[1];

@@ -1,0 +1,111 @@
+// hebb bench: full training steps (forward, loss, regularizer, backward, optimizer step) and
+// inference on synthetic MNIST-shaped data, one JSON line per case. The cases run in turn, round
+// after round, so that their ratios come from the same stretch of time on a shared machine.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/resource.h>
+
+#include "apps/commands.h"
+#include "core/hebb.h"
+
+namespace hebb::app {
+
+namespace {
+
+struct Case {
+    std::string arch, optimizer, reg;
+    int batch;
+    std::shared_ptr<nn::Sequential> net;
+    std::unique_ptr<optim::Optimizer> opt;
+    std::unique_ptr<reg::Regularizer> regularizer;
+    Tensor x;
+    std::vector<int> y;
+    std::vector<double> step_seconds;  // one figure per round: the mean step time of that round
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+    return out;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+Command add_bench(CLI::App& app) {
+    struct Options {
+        std::string archs = "784-512-256-10", optimizers = "sgd", regs = "none", batches = "64";
+        int threads = 1, steps = 50, rounds = 5;
+        bool inference = false;
+    };
+    auto o = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand("bench", "Time training steps (or inference) on synthetic data");
+    cmd->add_option("--arch", o->archs, "Architectures, comma-separated")->capture_default_str();
+    cmd->add_option("--optimizer", o->optimizers, "sgd (momentum 0.9) and/or adam, comma-separated")->capture_default_str();
+    cmd->add_option("--reg", o->regs, "none, l1, l2, bean1, bean2, comma-separated")->capture_default_str();
+    cmd->add_option("--batch-size", o->batches, "Batch sizes, comma-separated")->capture_default_str();
+    cmd->add_option("--threads", o->threads)->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--steps", o->steps, "Steps per case and round")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--rounds", o->rounds)->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_flag("--inference", o->inference, "Time the forward pass alone, without a graph");
+    return [o] {
+        set_num_threads(o->threads);
+        Generator gen(0);
+        std::vector<Case> cases;
+        for (const std::string& arch : split_list(o->archs))
+            for (const std::string& optimizer : split_list(o->optimizers))
+                for (const std::string& r : split_list(o->regs))
+                    for (const std::string& b : split_list(o->batches)) {
+                        Case c{arch, optimizer, r, std::stoi(b), nn::mlp({nn::parse_arch(arch), "relu"}, gen), nullptr,
+                               reg::make_regularizer(r, 1e-4f), {}, {}, {}};
+                        HEBB_CHECK(optimizer == "sgd" || optimizer == "adam", "--optimizer: '", optimizer, "' is not sgd or adam");
+                        if (optimizer == "sgd") c.opt = std::make_unique<optim::SGD>(c.net->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
+                        else c.opt = std::make_unique<optim::Adam>(c.net->parameters(), optim::AdamOptions{.lr = 1e-4});
+                        const auto sizes = nn::parse_arch(arch);
+                        c.x = rand(c.batch, sizes.front(), gen);
+                        for (int i = 0; i < c.batch; ++i) c.y.push_back(static_cast<int>(gen.below(static_cast<std::uint64_t>(sizes.back()))));
+                        cases.push_back(std::move(c));
+                    }
+        const auto step = [&](Case& c) {
+            if (o->inference) {
+                NoGradGuard no_grad;
+                (*c.net)(c.x);
+                return;
+            }
+            c.opt->zero_grad();
+            Tensor loss = cross_entropy((*c.net)(c.x), c.y);
+            if (c.regularizer) loss = loss + (*c.regularizer)(*c.net);
+            loss.backward();
+            c.opt->step();
+        };
+        for (Case& c : cases) step(c);  // warm up: buffers allocated, caches filled
+        for (int round = 0; round < o->rounds; ++round)
+            for (Case& c : cases) {
+                const auto start = std::chrono::steady_clock::now();
+                for (int s = 0; s < o->steps; ++s) step(c);
+                c.step_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / o->steps);
+            }
+        rusage usage{};
+        ::getrusage(RUSAGE_SELF, &usage);
+        for (const Case& c : cases) {
+            const double med = median(c.step_seconds);
+            const auto [lo, hi] = std::minmax_element(c.step_seconds.begin(), c.step_seconds.end());
+            std::printf("%s\n", nlohmann::json{{"arch", c.arch}, {"batch", c.batch}, {"optimizer", c.optimizer},
+                                               {"reg", c.reg}, {"threads", o->threads}, {"mode", o->inference ? "inference" : "train"},
+                                               {"samples_per_s", c.batch / med}, {"step_ms_median", 1e3 * med},
+                                               {"step_ms_min", 1e3 * *lo}, {"step_ms_max", 1e3 * *hi},
+                                               {"peak_rss_kb_process", usage.ru_maxrss}}.dump().c_str());
+        }
+        return 0;
+    };
+}
+
+}  // namespace hebb::app
