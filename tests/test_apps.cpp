@@ -170,3 +170,19 @@ TEST_CASE("hebb fewshot runs the protocol and writes its table", "[apps][fewshot
     CHECK_THAT(md.str(), Catch::Contains("| 2 |"));
     CHECK(cli::hebb("fewshot --methods magic --out " + out.string()).output.find("--methods: 'magic' is unknown") != std::string::npos);
 }
+
+TEST_CASE("hebb bench prints one JSON line per case", "[apps][bench]") {
+    const cli::Result r = cli::hebb("bench --arch 20-8-4,20-16-4 --reg none,bean2 --optimizer sgd,adam --steps 2 --rounds 2");
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    std::istringstream lines(r.output);
+    int cases = 0;
+    for (std::string line; std::getline(lines, line); ++cases) {
+        const Json j = Json::parse(line);
+        CHECK(j["samples_per_s"].get<double>() > 0.0);
+        CHECK(j["step_ms_min"].get<double>() <= j["step_ms_median"].get<double>());
+        CHECK(j["mode"] == "train");
+    }
+    CHECK(cases == 8);  // 2 archs x 2 optimizers x 2 regularizers
+    CHECK(cli::hebb("bench --optimizer lbfgs --steps 1 --rounds 1").output.find("'lbfgs' is not sgd or adam") != std::string::npos);
+}
