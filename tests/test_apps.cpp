@@ -167,7 +167,7 @@ TEST_CASE("hebb fewshot runs the protocol and writes its table", "[apps][fewshot
     CHECK(results[1]["chosen"].get<double>() > 0.0);
     std::stringstream md;
     md << std::ifstream(out / "fewshot.md").rdbuf();
-    CHECK_THAT(md.str(), Catch::Contains("| 2 |"));
+    CHECK_THAT(md.str(), Catch::Contains("| 2 |") && Catch::Contains("Difference to none"));
     CHECK(cli::hebb("fewshot --methods magic --out " + out.string()).output.find("--methods: 'magic' is unknown") != std::string::npos);
 }
 
