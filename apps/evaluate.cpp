@@ -19,6 +19,7 @@ EpochStats train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optim
                        const reg::Regularizer* reg, int epoch,
                        const std::function<void(const EpochStats&)>& after_step) {
     model.train();
+    const auto params = model.named_parameters();
     double loss_sum = 0.0, reg_sum = 0.0;
     long correct = 0;
     EpochStats s;
@@ -30,8 +31,13 @@ EpochStats train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optim
         const Tensor loss = reg ? task + penalty : task;
         ++s.steps;
         HEBB_CHECK(std::isfinite(loss.item()), "epoch ", epoch, " step ", s.steps, ": the loss is ", loss.item(),
-                   " (task ", task.item(), "); try a smaller --lr or --alpha");
+                   " (task ", task.item(), "); try a smaller --lr or --alpha",
+                   detect_anomaly() ? "" : ", or --detect-anomaly to find the op");
         loss.backward();
+        for (const auto& [name, p] : params)
+            HEBB_CHECK(p.grad().size() == 0 || p.grad().allFinite(), "epoch ", epoch, " step ", s.steps,
+                       ": the gradient of ", name, " is not finite; try a smaller --lr or --alpha",
+                       detect_anomaly() ? "" : ", or --detect-anomaly to find the op");
         opt.step();
         const auto b = static_cast<double>(batch.x.rows());
         loss_sum += task.item() * b;

@@ -136,6 +136,7 @@ struct Cli {
     std::string out = "runs/latest";
     std::string resume;
     int threads = 1;
+    bool detect_anomaly = false;
     CLI::Option* epochs_flag = nullptr;
 };
 
@@ -144,13 +145,15 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     fs::path out = cli.out;
     if (!cli.resume.empty()) {
         for (const std::string& flag : given)
-            HEBB_CHECK(flag == "--resume" || flag == "--epochs" || flag == "--threads", "--resume ", cli.resume,
-                       " takes its settings from config.json there; ", flag, " cannot change them (only --epochs and --threads)");
+            HEBB_CHECK(flag == "--resume" || flag == "--epochs" || flag == "--threads" || flag == "--detect-anomaly",
+                       "--resume ", cli.resume, " takes its settings from config.json there; ", flag,
+                       " cannot change them (only --epochs, --threads and --detect-anomaly)");
         out = cli.resume;
         c = Json::parse(read_text(out / "config.json")).get<Config>();
         if (cli.epochs_flag->count()) c.epochs = cli.config.epochs;
     }
     set_num_threads(cli.threads);
+    set_detect_anomaly(cli.detect_anomaly);
 
     // Everything that can be refused is checked before any work.
     const nn::MlpSpec spec{nn::parse_arch(c.arch), c.act, c.dropout};
@@ -323,6 +326,7 @@ Command add_train(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--out", cli->out, "Output folder")->capture_default_str();
     cmd->add_option("--resume", cli->resume, "Continue the run in this folder exactly");
+    cmd->add_flag("--detect-anomaly", cli->detect_anomaly, "Name the op that first produces a NaN or infinity (slower)");
     return [cli, cmd] {
         std::vector<std::string> given;
         for (const CLI::Option* o : cmd->get_options())

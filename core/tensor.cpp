@@ -8,6 +8,7 @@ namespace hebb {
 
 namespace {
 thread_local bool grad_mode = true;
+bool anomaly_mode = false;
 }
 
 std::string shape_str(const Matrix& m) {
@@ -85,8 +86,16 @@ void Tensor::backward() const {
     for (Node* node : order)
         if (node->backward) node->grad_buffer().setZero();
     node_->grad_buffer().array() += 1.0f;
-    for (auto it = order.rbegin(); it != order.rend(); ++it)
-        if ((*it)->backward) (*it)->backward(**it);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        Node& node = **it;
+        if (!node.backward) continue;
+        node.backward(node);
+        if (!anomaly_mode) continue;
+        for (const auto& p : node.parents)
+            HEBB_CHECK(p->grad.size() == 0 || p->grad.allFinite(), "anomaly: the backward of ", node.op,
+                       " ", shape_str(node.value), " sent a non-finite gradient to its ", p->op, " input ",
+                       shape_str(p->value));
+    }
 }
 
 Tensor Tensor::detach() const { return Tensor(node_->value); }
@@ -114,12 +123,20 @@ std::ostream& operator<<(std::ostream& out, const Tensor& t) {
     return out << ")";
 }
 
+void set_detect_anomaly(bool on) { anomaly_mode = on; }
+bool detect_anomaly() { return anomaly_mode; }
+
 NoGradGuard::NoGradGuard() : previous_(grad_mode) { grad_mode = false; }
 NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
 bool grad_enabled() { return grad_mode; }
 
 Tensor make_result(Matrix value, const char* op, std::vector<Tensor> parents,
                    std::function<void(Node&)> backward) {
+    if (anomaly_mode && !value.allFinite()) {
+        std::string inputs;
+        for (const Tensor& p : parents) inputs += (inputs.empty() ? "" : ", ") + p.shape();
+        fail("anomaly: ", op, " of ", inputs, " produced a non-finite value");
+    }
     Tensor out(std::move(value));
     out.node()->op = op;
     if (!grad_mode) return out;

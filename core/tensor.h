@@ -100,6 +100,11 @@ private:
 };
 bool grad_enabled();
 
+// Anomaly detection (off by default; it costs a pass over every value and gradient): an op whose
+// output or whose backward produces a NaN or infinity throws an Error naming the op and shapes.
+void set_detect_anomaly(bool on);
+bool detect_anomaly();
+
 // Builds an op's result: when gradients are on and a parent needs one, the result records its
 // parents and backward closure; otherwise it is a plain constant.
 Tensor make_result(Matrix value, const char* op, std::vector<Tensor> parents,

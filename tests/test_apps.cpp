@@ -134,6 +134,17 @@ TEST_CASE("bad settings are refused before any work, naming the flag", "[apps]")
     CHECK_FALSE(fs::exists(out / "metrics.jsonl"));
 }
 
+TEST_CASE("a diverging run stops, naming the epoch and step, or with --detect-anomaly the op", "[apps]") {
+    const fs::path out = cli::scratch("diverge");
+    const cli::Result r = cli::hebb("train --data spirals --arch 2-8-2 --lr 1e30 --epochs 3 --out " + out.string());
+    CHECK(r.status != 0);
+    CHECK_THAT(r.output, Catch::Contains("epoch 1 step 2: the loss is -nan") && Catch::Contains("--detect-anomaly"));
+    CHECK_FALSE(fs::exists(out / "last.safetensors"));  // nothing non-finite is ever saved
+    const cli::Result a = cli::hebb("train --data spirals --arch 2-8-2 --lr 1e30 --epochs 3 --detect-anomaly --out " + out.string());
+    CHECK(a.status != 0);
+    CHECK_THAT(a.output, Catch::Contains("anomaly: linear of (64x8), (2x8), (1x2) produced a non-finite value"));
+}
+
 TEST_CASE("hebb train with BEAN reports its term next to the task loss", "[apps][bean]") {
     const fs::path out = cli::scratch("bean");
     const cli::Result r = cli::hebb("train " + spirals + " --epochs 2 --reg bean2 --alpha 5 --gamma 0.5 --bean-layers all --out " + out.string());

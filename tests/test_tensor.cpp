@@ -124,3 +124,13 @@ TEST_CASE("set_num_threads sets the thread count", "[tensor]") {
     CHECK(get_num_threads() == 2);
     CHECK_THROWS_WITH(set_num_threads(0), Catch::Contains("at least 1"));
 }
+
+TEST_CASE("anomaly detection names the op that first goes non-finite", "[tensor]") {
+    set_detect_anomaly(true);
+    CHECK_THROWS_WITH(log(Tensor::from({{1, -1}})), "anomaly: log of (1x2) produced a non-finite value");
+    // sqrt(0) is finite, its derivative 1 / (2 sqrt(0)) is not.
+    Tensor x = Tensor::from({{0, 4}}, true);
+    CHECK_THROWS_WITH(sum(sqrt(x)).backward(), Catch::Contains("the backward of sqrt (1x2) sent a non-finite gradient to its leaf input (1x2)"));
+    set_detect_anomaly(false);
+    CHECK_NOTHROW(log(Tensor::from({{1, -1}})));
+}
