@@ -401,14 +401,14 @@ Command add_assemblies(CLI::App& app) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--order", o->order, "Structural graph: 1 for A A^T (BEAN-1), 2 for its Hadamard square (BEAN-2)")
         ->check(CLI::Range(1, 2))->capture_default_str();
-    cmd->add_option("--gamma", o->gamma, "tanh scale in A = |tanh(gamma W)|")->check(CLI::PositiveNumber)
+    cmd->add_option("--gamma", o->gamma, "tanh scale in A = |tanh(gamma W)|")->check(positive)
         ->capture_default_str();
     cmd->add_option("--layers", o->layers,
                     "hidden (every Linear whose input is a hidden layer), all, or Linear indices such as 1,2")
         ->capture_default_str();
     cmd->add_option("--k", o->k, "Number of assemblies per layer (default: the largest eigengap)")
         ->check(CLI::Range(2, 1 << 20));
-    cmd->add_option("--threads", o->threads)->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--threads", o->threads)->check(positive)->capture_default_str();
     return [o] { return run(*o); };
 }
 

@@ -52,9 +52,9 @@ Command add_bench(CLI::App& app) {
     cmd->add_option("--optimizer", o->optimizers, "sgd (momentum 0.9) and/or adam, comma-separated")->capture_default_str();
     cmd->add_option("--reg", o->regs, "none, l1, l2, bean1, bean2, comma-separated")->capture_default_str();
     cmd->add_option("--batch-size", o->batches, "Batch sizes, comma-separated")->capture_default_str();
-    cmd->add_option("--threads", o->threads)->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--steps", o->steps, "Steps per case and round")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--rounds", o->rounds)->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--threads", o->threads)->check(positive)->capture_default_str();
+    cmd->add_option("--steps", o->steps, "Steps per case and round")->check(positive)->capture_default_str();
+    cmd->add_option("--rounds", o->rounds)->check(positive)->capture_default_str();
     cmd->add_flag("--inference", o->inference, "Time the forward pass alone, without a graph");
     return [o] {
         set_num_threads(o->threads);

@@ -4,10 +4,29 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 namespace hebb::app {
 
 using Command = std::function<int()>;
+
+// Number checks whose messages read well ("--lr: must be positive, got 0"); CLI11's own print
+// their range's bounds in full.
+inline CLI::Validator number_above(double bound, bool inclusive, const std::string& words) {
+    return CLI::Validator(
+        [=](std::string& text) {
+            try {
+                size_t used = 0;
+                const double v = std::stod(text, &used);
+                if (used == text.size() && (v > bound || (inclusive && v == bound))) return std::string();
+            } catch (const std::exception&) {
+            }
+            return "must be " + words + ", got " + text;
+        },
+        words == "positive" ? "POSITIVE" : "NON-NEGATIVE");
+}
+inline const CLI::Validator positive = number_above(0.0, false, "positive");
+inline const CLI::Validator non_negative = number_above(0.0, true, "non-negative");
 
 Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);

@@ -176,13 +176,13 @@ Command add_fewshot(CLI::App& app) {
     cmd->add_option("--arch", o->arch)->capture_default_str();
     cmd->add_option("--act", o->act)->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();
     cmd->add_option("--shots", o->shots, "Samples per class, comma-separated")->capture_default_str();
-    cmd->add_option("--seeds", o->seeds, "Runs per method and k")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--seeds", o->seeds, "Runs per method and k")->check(positive)->capture_default_str();
     cmd->add_option("--methods", o->methods, "none, l1, l2, dropout, bean1, bean2")->capture_default_str();
-    cmd->add_option("--epochs", o->epochs)->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--batch-size", o->batch_size)->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--lr", o->lr)->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--val-size", o->val_size, "Validation images from index 50,000 on")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--threads", o->threads)->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--epochs", o->epochs)->check(positive)->capture_default_str();
+    cmd->add_option("--batch-size", o->batch_size)->check(positive)->capture_default_str();
+    cmd->add_option("--lr", o->lr)->check(positive)->capture_default_str();
+    cmd->add_option("--val-size", o->val_size, "Validation images from index 50,000 on")->check(positive)->capture_default_str();
+    cmd->add_option("--threads", o->threads)->check(positive)->capture_default_str();
     cmd->add_option("--out", o->out, "Folder for fewshot.md and fewshot.json")->capture_default_str();
     return [o] { return run(*o); };
 }

@@ -216,7 +216,7 @@ Command add_prune(CLI::App& app) {
                                        "1 ... 0.01, as a table and a plot");
     sweep_flag->excludes(o->threshold_opt)->excludes(o->out_opt);
     cmd->add_option("--plot", o->plot, "The --sweep plot (SVG)")->needs(sweep_flag)->capture_default_str();
-    cmd->add_option("--threads", o->threads)->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--threads", o->threads)->check(positive)->capture_default_str();
     return [o] {
         set_num_threads(o->threads);
         if (o->sweep) return run_sweep(*o);

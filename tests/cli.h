@@ -18,8 +18,9 @@ struct Result {
     std::string output;  // stdout and stderr
 };
 
-inline Result hebb(const std::string& args) {
-    const std::string command = std::string(HEBB_EXE) + " " + args + " 2>&1";
+// Runs a shell command line, capturing stdout and stderr.
+inline Result shell(const std::string& line) {
+    const std::string command = line + " 2>&1";
     FILE* pipe = ::popen(command.c_str(), "r");
     REQUIRE(pipe);
     std::string output;
@@ -28,6 +29,8 @@ inline Result hebb(const std::string& args) {
     const int status = ::pclose(pipe);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
+
+inline Result hebb(const std::string& args) { return shell(std::string(HEBB_EXE) + " " + args); }
 
 // An empty path under a folder of this test process: /tmp/hebb_test_<pid>/<name>.
 inline std::filesystem::path scratch(const std::string& name) {

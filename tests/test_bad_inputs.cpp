@@ -1,0 +1,149 @@
+// Every bad input hebb is known to face — flags, data files, checkpoints, settings that diverge —
+// each run through the hebb command: it must exit non-zero with a message that names the problem,
+// and write no checkpoint. With HEBB_RELIABILITY_TABLE=FILE set, the cases and hebb's answers are
+// also written to FILE as the markdown table of docs/reliability.md.
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stb/stb_image_write.h>
+
+#include "core/hebb.h"
+#include "tests/cli.h"
+
+namespace fs = std::filesystem;
+using namespace hebb;
+
+namespace {
+
+void write(const fs::path& p, const std::string& bytes) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << bytes;
+}
+
+std::string u32be(std::uint32_t v) {
+    return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+}
+
+// An IDX file of unsigned bytes: magic, big-endian dimensions, data.
+std::string idx(std::vector<std::uint32_t> dims, size_t data_bytes) {
+    std::string out{0, 0, 8, char(dims.size())};
+    for (auto d : dims) out += u32be(d);
+    return out + std::string(data_bytes, '\x07');
+}
+
+void png(const fs::path& p, int w, int h) {
+    fs::create_directories(p.parent_path());
+    std::vector<unsigned char> pixels(static_cast<size_t>(w * h), 100);
+    REQUIRE(stbi_write_png(p.c_str(), w, h, 1, pixels.data(), w));
+}
+
+struct Case {
+    std::string area, what, args, expected;
+};
+
+}  // namespace
+
+TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
+    const fs::path dir = cli::scratch("bad_inputs");
+    const std::string d = dir.string();
+    const std::string out = " --epochs 1 --out " + d + "/out";
+
+    // Data files
+    write(dir / "ragged.csv", "1,2,0\n3,4,1\n5,6\n");
+    write(dir / "cell.csv", "1,2,0\n3,x,1\n5,6,1\n");
+    write(dir / "label.csv", "1,2,0\n3,4,-1\n5,6,1\n");
+    write(dir / "empty.csv", "");
+    png(dir / "images_size/0/a.png", 4, 4);
+    png(dir / "images_size/1/b.png", 5, 4);
+    png(dir / "images_corrupt/0/a.png", 4, 4);
+    write(dir / "images_corrupt/1/b.png", "\x89PNG\r\n\x1a\nnot really");
+    const auto mnist_dir = [&](const std::string& name, const std::string& images, const std::string& labels) {
+        const fs::path m = dir / name / "mnist";
+        write(m / "train-images-idx3-ubyte", images);
+        write(m / "train-labels-idx1-ubyte", labels);
+        write(m / "t10k-images-idx3-ubyte", idx({2, 2, 2}, 8));
+        write(m / "t10k-labels-idx1-ubyte", idx({2}, 2));
+        return "HEBB_DATA=" + (dir / name).string() + " ";
+    };
+    const std::string truncated = mnist_dir("truncated", idx({3, 28, 28}, 100), idx({3}, 3));
+    const std::string magic = mnist_dir("magic", "\x12\x34\x08\x03" + idx({3, 2, 2}, 12).substr(4), idx({3}, 3));
+    const std::string counts = mnist_dir("counts", idx({3, 2, 2}, 12), idx({4}, 4));
+    const std::string lying = mnist_dir("lying", idx({4000000000u, 28, 28}, 784), idx({3}, 3));
+
+    // Checkpoints
+    REQUIRE(cli::hebb("train --data spirals --arch 2-4-2 --epochs 1 --out " + d + "/good").status == 0);
+    const std::string good = d + "/good/last.safetensors";
+    const std::string bytes = cli::read_text(good);
+    write(dir / "truncated.safetensors", bytes.substr(0, bytes.size() - 10));
+    write(dir / "lying.safetensors", std::string("\xff\xff\xff\xff\xff\xff\x00\x00", 8) + bytes.substr(8));
+    write(dir / "notjson.safetensors", std::string("\x08\0\0\0\0\0\0\0{{{{{{{{", 16));
+    save_safetensors(d + "/noarch.safetensors", nn::mlp({{2, 4, 2}})->state_dict(), {});
+    save_safetensors(d + "/wrongshape.safetensors", nn::mlp({{2, 3, 2}})->state_dict(), nn::MlpSpec{{2, 4, 2}}.metadata());
+    write(dir / "f16.safetensors", std::string("\x40\0\0\0\0\0\0\0", 8) +
+                                       R"({"0.weight":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}   )" + "abcd");
+    save_safetensors(d + "/wide.safetensors", nn::mlp({{784, 4, 10}})->state_dict(), nn::MlpSpec{{784, 4, 10}}.metadata());
+
+    const std::vector<Case> cases{
+        {"flag", "unknown optimizer", "train --optimizer foo", "--optimizer: foo not in {sgd,adam,adamw,rmsprop}"},
+        {"flag", "zero learning rate", "train --lr 0", "--lr: must be positive, got 0"},
+        {"flag", "negative learning rate", "train --lr -1", "--lr"},
+        {"flag", "batch size 0", "train --batch-size 0", "--batch-size: must be positive, got 0"},
+        {"flag", "zero epochs", "train --epochs 0", "--epochs: must be positive, got 0"},
+        {"flag", "dropout above 1", "train --dropout 1.5", "--dropout: Value 1.5 not in range"},
+        {"flag", "unknown activation", "train --act swish", "--act: swish not in"},
+        {"flag", "unknown regularizer", "train --reg bean7", "--reg: bean7 not in"},
+        {"flag", "BEAN gamma 0", "train --gamma 0", "--gamma: must be positive, got 0"},
+        {"flag", "negative momentum", "train --momentum -1", "--momentum: must be non-negative, got -1"},
+        {"flag", "malformed architecture", "train --data spirals --arch 2-x-2" + out, "arch '2-x-2': expected positive layer sizes"},
+        {"flag", "architecture that does not fit the data", "train --data spirals --arch 3-10-2" + out, "--arch 3-10-2: spirals needs input size 2 and output size 2"},
+        {"flag", "BEAN layer out of range", "train --data spirals --arch 2-4-2 --reg bean1 --bean-layers 5" + out, "BEAN layers '5': the model has 2 Linear layers"},
+        {"flag", "validation split larger than the data", "train --data spirals --arch 2-4-2 --val 5000" + out, "--val 5000: the training split has 1000 samples"},
+        {"flag", "unwritable output folder", "train --data spirals --arch 2-4-2 --epochs 1 --out /proc/hebb", "--out /proc/hebb: cannot create the folder"},
+        {"flag", "resume from a folder that is not a run", "train --resume " + d + "/nothing", "nothing/config.json: cannot read"},
+        {"flag", "resume with a changed setting", "train --resume " + d + "/good --lr 0.5", "--lr cannot change them"},
+        {"flag", "unknown split", "eval --model " + good + " --split valid", "--split: valid not in {test,train}"},
+        {"flag", "few-shot with an unknown method", "fewshot --methods magic --out " + d + "/fs", "--methods: 'magic' is unknown"},
+        {"flag", "few-shot with 0 shots", "fewshot --shots 0 --out " + d + "/fs", "--shots: 0 must be positive"},
+        {"flag", "negative pruning threshold", "prune --model " + good + " --data spirals --threshold -1 --out " + d + "/p.safetensors", "--threshold -1: must be a number >= 0"},
+        {"data", "unknown dataset", "train --data nothing" + out, "dataset 'nothing' is unknown; use fashion-mnist, mnist"},
+        {"data", "missing CSV file", "train --data csv:" + d + "/none.csv --arch 2-2" + out, "none.csv: cannot open"},
+        {"data", "CSV with a ragged row", "train --data csv:" + d + "/ragged.csv --arch 2-2" + out, "ragged.csv: row 3 has 2 cells, expected 3"},
+        {"data", "CSV with a non-numeric cell", "train --data csv:" + d + "/cell.csv --arch 2-2" + out, "cell.csv"},
+        {"data", "CSV with a negative label", "train --data csv:" + d + "/label.csv --arch 2-2" + out, "label.csv"},
+        {"data", "empty CSV", "train --data csv:" + d + "/empty.csv --arch 2-2" + out, "empty.csv"},
+        {"data", "image folder with images of two sizes", "train --data images:" + d + "/images_size --arch 16-2" + out, "is 5x4 but"},
+        {"data", "image folder with a corrupt image", "train --data images:" + d + "/images_corrupt --arch 16-2" + out, "b.png"},
+        {"data", "truncated IDX file", truncated + std::string(HEBB_EXE) + " train --data mnist" + out, "train-images-idx3-ubyte: truncated"},
+        {"data", "IDX file with a wrong magic", magic + std::string(HEBB_EXE) + " train --data mnist" + out, "not an IDX file: the magic at offset 0"},
+        {"data", "IDX images and labels that disagree in count", counts + std::string(HEBB_EXE) + " train --data mnist" + out, "holds 3 images but"},
+        {"data", "IDX header claiming 4 billion images", lying + std::string(HEBB_EXE) + " train --data mnist" + out, "the header promises 4000000000 x 28 x 28 data bytes"},
+        {"checkpoint", "missing checkpoint", "eval --model " + d + "/none.safetensors", "--model: File does not exist"},
+        {"checkpoint", "truncated checkpoint", "inspect " + d + "/truncated.safetensors", "outside the"},
+        {"checkpoint", "header length larger than the file", "inspect " + d + "/lying.safetensors", "at offset 0 does not fit a file of"},
+        {"checkpoint", "header that is not JSON", "inspect " + d + "/notjson.safetensors", "is not valid JSON"},
+        {"checkpoint", "float16 tensor", "inspect " + d + "/f16.safetensors", "dtype \"F16\"; hebb reads F32 only"},
+        {"checkpoint", "no architecture in the metadata", "inspect " + d + "/noarch.safetensors", "metadata needs 'arch' and 'activation'"},
+        {"checkpoint", "weights whose shapes differ from the architecture", "inspect " + d + "/wrongshape.safetensors", "mis-shaped keys: 0.weight (3x2) for (4x2)"},
+        {"checkpoint", "model for another input size", "eval --data spirals --model " + d + "/wide.safetensors", "the model takes 784 inputs, spirals has 2"},
+        {"checkpoint", "--init with another architecture", "train --data spirals --arch 2-8-2 --init " + good + out, "its arch 2-4-2 is not --arch 2-8-2"},
+        {"divergence", "learning rate so large the loss overflows", "train --data spirals --arch 2-8-2 --lr 1e30" + out, "epoch 1 step 2: the loss is -nan"},
+    };
+    REQUIRE(cases.size() >= 30);
+    std::string table = "| # | input | case | hebb answers |\n|---|---|---|---|\n";
+    int number = 0;
+    for (const Case& c : cases) {
+        INFO(c.args);
+        // Cases that set HEBB_DATA are whole command lines; the rest are arguments to hebb.
+        const cli::Result r = c.args.starts_with("HEBB_DATA=") ? cli::shell(c.args) : cli::hebb(c.args);
+        CHECK(r.status != 0);
+        CHECK_THAT(r.output, Catch::Contains(c.expected));
+        CHECK_FALSE(fs::exists(dir / "out" / "last.safetensors"));
+        std::string answer = r.output.substr(0, r.output.find('\n'));
+        for (const auto& [from, to] : {std::pair<std::string, std::string>{d, "DIR"}, {"|", "\\|"}})
+            for (size_t at = answer.find(from); at != std::string::npos; at = answer.find(from, at + to.size()))
+                answer.replace(at, from.size(), to);
+        table += "| " + std::to_string(++number) + " | " + c.area + " | " + c.what + " | `" + answer + "` |\n";
+    }
+    if (const char* path = std::getenv("HEBB_RELIABILITY_TABLE")) std::ofstream(path) << table;
+}
