@@ -1,9 +1,11 @@
 #!/bin/sh
 # Installs hebb into a scratch folder and builds a program against it with pkg-config alone,
-# compiled without -march=native, as an embedding program may well be.
+# compiled without -march=native, as an embedding program may well be. A third argument
+# (-fsanitize=...) builds the program with the sanitizers the library was built with.
 set -eu
 build=$1
 src=$2
+sanitize=${3:-}
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 meson install -C "$build" --no-rebuild --quiet --destdir "$dest"
@@ -14,5 +16,5 @@ test -f "$dest$prefix/include/hebb/hebb.h"
 test -f "$dest$prefix/include/hebb/core/tensor.h"
 sed -i "s|^prefix=.*|prefix=$dest$prefix|" "$pc"  # as if installed there
 flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs hebb)
-c++ -std=c++20 -O1 "$src" $flags -o "$dest/embed"
+c++ -std=c++20 -O1 $sanitize "$src" $flags -o "$dest/embed"
 LD_LIBRARY_PATH=$(dirname "$(find "$dest" -name 'libhebb.so' | head -1)") "$dest/embed"
