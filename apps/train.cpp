@@ -243,7 +243,10 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
                        lr, seconds, static_cast<double>(stats.samples) / seconds};
         if (schedule) schedule->step();
 
-        // Checkpoints first, then the metrics line: a crash in between repeats the epoch's line never.
+        // The metrics line first, then the checkpoints: a crash in between leaves a line beyond the
+        // last checkpoint, which --resume cuts before it trains that epoch again; the other order
+        // would lose the epoch's line for good.
+        metrics << to_json(m, val.size() > 0).dump() << "\n" << std::flush;
         const Metadata meta{{"epoch", std::to_string(epoch)}, {"rng", gen.state()},
                             {"best_val_acc", std::to_string(std::max(best_val, m.val_acc))}};
         if (val.size() && m.val_acc > best_val) {
@@ -253,7 +256,6 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
         StateDict extra;
         for (NamedArray a : opt->state_dict()) extra.push_back({"optim." + a.name, std::move(a.value), a.rank});
         nn::save_mlp((out / "last.safetensors").string(), spec, *net, extra, meta);
-        metrics << to_json(m, val.size() > 0).dump() << "\n" << std::flush;
         history.push_back(m);
 
         std::printf("epoch %3d/%d  loss %.4f  reg %.4f  train_acc %.4f", epoch, c.epochs, m.train_loss, m.reg_loss, m.train_acc);

@@ -48,11 +48,12 @@ void split_cells(std::string_view line, std::vector<std::string_view>& cells) {
     }
 }
 
-// The whole cell as a finite number, or nothing.
+// The whole cell as a number that is finite as a float (features are stored as floats), or nothing.
 std::optional<double> number(std::string_view cell) {
     double value = 0.0;
     const auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
-    if (cell.empty() || error != std::errc{} || end != cell.data() + cell.size() || !std::isfinite(value))
+    if (cell.empty() || error != std::errc{} || end != cell.data() + cell.size() ||
+        !std::isfinite(static_cast<float>(value)))
         return std::nullopt;
     return value;
 }

@@ -57,6 +57,11 @@ TensorDataset read_image_folder(const std::string& root, bool grayscale) {
     for (size_t i = 0; i < files.size(); ++i) {
         const std::string path = files[i].first.string();
         int w = 0, h = 0, channels_in_file = 0;
+        // The header's size first: stb_image would allocate whatever a (possibly lying) header
+        // claims, and a 0 x 0 image would be a sample without features.
+        if (stbi_info(path.c_str(), &w, &h, &channels_in_file))
+            HEBB_CHECK(w > 0 && h > 0 && w <= 8192 && h <= 8192, path, ": image size ", w, "x", h,
+                       " is outside 1x1 to 8192x8192");
         const std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
             stbi_load(path.c_str(), &w, &h, &channels_in_file, channels), stbi_image_free);
         if (!pixels) {
@@ -68,6 +73,7 @@ TensorDataset read_image_folder(const std::string& root, bool grayscale) {
             height = h;
             d.features.resize(static_cast<Eigen::Index>(files.size()), Eigen::Index{w} * h * channels);
         }
+        HEBB_CHECK(w > 0 && h > 0, path, ": the image is empty");
         HEBB_CHECK(w == width && h == height, path, " is ", w, "x", h, " but ", files[0].first.string(),
                    " is ", width, "x", height, " (width x height); all images must have the same size");
         // stb's pixels are (height x width x channels) bytes, the layout of one feature row.

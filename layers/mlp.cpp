@@ -78,6 +78,16 @@ void save_mlp(const std::string& path, const MlpSpec& spec, const Module& model,
 LoadedMlp load_mlp(const std::string& path) {
     SafetensorsFile file = load_safetensors(path);
     LoadedMlp loaded{MlpSpec::from_metadata(file.metadata, path), nullptr, {}, std::move(file.metadata)};
+    // The arch must account for exactly the model's numbers in the file before a model of that
+    // size is built: a lying arch cannot make hebb allocate more than the file holds.
+    double stored = 0.0, needed = 0.0;
+    for (const NamedArray& a : file.arrays)
+        if (!a.name.starts_with("optim.")) stored += static_cast<double>(a.value.size());
+    for (size_t i = 0; i + 1 < loaded.spec.sizes.size(); ++i)
+        needed += (static_cast<double>(loaded.spec.sizes[i]) + 1.0) * static_cast<double>(loaded.spec.sizes[i + 1]);
+    const auto count = [](double n) { return n < 1e18 ? std::to_string(static_cast<long long>(n)) : "more than 10^18"; };
+    HEBB_CHECK(needed == stored, path, ": arch ", loaded.spec.arch(), " needs ", count(needed),
+               " weights and biases, the file holds ", count(stored));
     // The model's dropout draws from the default generator; its initial weights are overwritten
     // below, so the generator is put back as it was: loading uses no randomness.
     Generator& gen = default_generator();

@@ -124,7 +124,7 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"checkpoint", "header that is not JSON", "inspect " + d + "/notjson.safetensors", "is not valid JSON"},
         {"checkpoint", "float16 tensor", "inspect " + d + "/f16.safetensors", "dtype \"F16\"; hebb reads F32 only"},
         {"checkpoint", "no architecture in the metadata", "inspect " + d + "/noarch.safetensors", "metadata needs 'arch' and 'activation'"},
-        {"checkpoint", "weights whose shapes differ from the architecture", "inspect " + d + "/wrongshape.safetensors", "mis-shaped keys: 0.weight (3x2) for (4x2)"},
+        {"checkpoint", "weights whose shapes differ from the architecture", "inspect " + d + "/wrongshape.safetensors", "arch 2-4-2 needs 22 weights and biases, the file holds 17"},
         {"checkpoint", "model for another input size", "eval --data spirals --model " + d + "/wide.safetensors", "the model takes 784 inputs, spirals has 2"},
         {"checkpoint", "--init with another architecture", "train --data spirals --arch 2-8-2 --init " + good + out, "its arch 2-4-2 is not --arch 2-8-2"},
         {"divergence", "learning rate so large the loss overflows", "train --data spirals --arch 2-8-2 --lr 1e30" + out, "epoch 1 step 2: the loss is -nan"},

@@ -175,7 +175,7 @@ TEST_CASE("load_mlp needs the metadata and matching weights", "[checkpoint]") {
     save_safetensors(path, net->state_dict(), {{"arch", "3-2"}, {"activation", "relu"}, {"format", "other"}});
     CHECK_THROWS_WITH(nn::load_mlp(path), Catch::Contains("format is 'other'"));
     save_safetensors(path, net->state_dict(), {{"arch", "3-4"}, {"activation", "relu"}});
-    CHECK_THROWS_WITH(nn::load_mlp(path), Catch::Contains(path.string()) && Catch::Contains("mis-shaped keys: 0.weight (2x3) for (4x3)"));
+    CHECK_THROWS_WITH(nn::load_mlp(path), Catch::Contains(path.string()) && Catch::Contains("arch 3-4 needs 16 weights and biases, the file holds 8"));
     save_safetensors(path, net->state_dict(), {{"arch", "3-2"}, {"activation", "relu"}, {"format_version", "2"}});
     CHECK_THROWS_WITH(nn::load_mlp(path), Catch::Contains("format_version 2"));
 }
