@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -129,10 +130,13 @@ void print_config(const Options& o) {
     std::stringstream show(torch::show_config());
     for (std::string line; std::getline(show, line);)
         if (const auto at = line.find("CPU capability usage: "); at != std::string::npos) capability = line.substr(at + 22);
+    // OpenBLAS's kernel core, when the BLAS behind torch is OpenBLAS (found among the loaded libraries).
+    const char* core = nullptr;
+    if (auto* corename = reinterpret_cast<char* (*)()>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"))) core = corename();
     std::printf("{\"mode\":\"config\",\"impl\":\"libtorch\",\"torch\":\"%d.%d.%d\",\"threads\":%d,\"warmup\":%d,"
-                "\"cpu_capability\":\"%s\",\"blas\":%s,\"env\":%s}\n",
+                "\"cpu_capability\":\"%s\",\"blas\":%s,\"openblas_core\":%s,\"env\":%s}\n",
                 TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH, torch::get_num_threads(), o.warmup,
-                capability.c_str(), loaded_blas().c_str(), env.c_str());
+                capability.c_str(), loaded_blas().c_str(), json_string(core).c_str(), env.c_str());
 }
 
 double median(std::vector<double> v) {

@@ -19,6 +19,7 @@ import argparse
 import ctypes
 import json
 import os
+import re
 import resource
 import sys
 import time
@@ -28,7 +29,7 @@ import torch.nn.functional as F
 
 ENV_KEYS = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY",
             "OMP_PROC_BIND", "GOMP_SPINCOUNT", "LD_LIBRARY_PATH", "LD_PRELOAD",
-            "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OPENBLAS_L2_SIZE")
+            "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "OPENBLAS_L2_SIZE", "ATEN_CPU_CAPABILITY")
 
 
 def parse_list(text):
@@ -63,14 +64,14 @@ def loaded_blas():
 def config_line(args):
     torch.mm(torch.rand(64, 64), torch.rand(64, 64))  # make sure the BLAS is loaded and initialised
     show = torch.__config__.show()
-    build = [part.strip() for part in show.replace("\n", ",").split(",")
-             if part.strip().startswith(("BLAS_INFO", "LAPACK_INFO", "USE_MKLDNN", "USE_OPENMP"))]
+    build = re.findall(r"\b(?:BLAS_INFO|LAPACK_INFO|USE_MKLDNN|USE_OPENMP)=\w+", show)
     return {"mode": "config", "impl": "pytorch", "torch": torch.__version__,
             "python": sys.version.split()[0], "threads": torch.get_num_threads(),
             "interop_threads": torch.get_num_interop_threads(),
-            "cpu_capability": torch.backends.cpu.get_cpu_capability()
-            if hasattr(torch.backends, "cpu") and hasattr(torch.backends.cpu, "get_cpu_capability") else None,
+            "cpu_capability": next((line.split(":", 1)[1].strip() for line in show.splitlines()
+                                    if "CPU capability usage" in line), None),
             "build": build, "blas": loaded_blas(), "zero_grad_set_to_none": args.set_to_none,
+            "optimizer_foreach": args.foreach,
             "affinity": sorted(os.sched_getaffinity(0)),
             "env": {key: os.environ.get(key) for key in ENV_KEYS}}
 
@@ -136,6 +137,8 @@ def main():
                         help="time the N x N float product instead and print its GFLOP/s")
     parser.add_argument("--zero-grad", choices=("none", "zero"), default="none",
                         help="zero_grad(set_to_none=True) (PyTorch 2's default, the faster) or set grads to zero")
+    parser.add_argument("--foreach", action="store_true",
+                        help="the optimizers' foreach (multi-tensor) implementation; 1.13's default is the per-tensor one")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-config", action="store_true", help="do not print the configuration line")
     args = parser.parse_args()
@@ -177,9 +180,9 @@ def main():
                 for batch in (int(b) for b in parse_list(args.batch_size)):
                     net = MLP(sizes)
                     if opt_name == "sgd":
-                        opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+                        opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, foreach=args.foreach)
                     elif opt_name == "adam":
-                        opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+                        opt = torch.optim.Adam(net.parameters(), lr=1e-4, foreach=args.foreach)
                     else:
                         raise SystemExit(f"error: --optimizer: '{opt_name}' is not sgd or adam")
                     x = torch.rand(batch, sizes[0], dtype=torch.float32)
