@@ -55,7 +55,6 @@ def loaded_blas():
                 lib.openblas_get_config.restype = ctypes.c_char_p
                 info["openblas_core"] = lib.openblas_get_corename().decode()
                 info["openblas_config"] = lib.openblas_get_config().decode().strip()
-                info["openblas_threads"] = lib.openblas_get_num_threads()
             except (OSError, AttributeError):
                 pass
     return info
