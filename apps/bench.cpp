@@ -8,7 +8,9 @@
 #include <sstream>
 #include <sys/resource.h>
 
+#include "apps/allocations.h"
 #include "apps/commands.h"
+#include "core/gemm.h"
 #include "core/hebb.h"
 
 namespace hebb::app {
@@ -24,6 +26,7 @@ struct Case {
     Tensor x;
     std::vector<int> y;
     std::vector<double> step_seconds;  // one figure per round: the mean step time of that round
+    long long allocations = 0;         // over all timed steps
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -38,12 +41,27 @@ double median(std::vector<double> v) {
     return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
+// The machine's ceiling: GFLOP/s of hebb's product of two n x n matrices, the median of `rounds`.
+double matmul_gflops(Eigen::Index n, int rounds, Generator& gen) {
+    const Matrix a = rand(n, n, gen).value(), b = rand(n, n, gen).value();
+    Matrix c(n, n);
+    gemm(a, false, b, false, c);  // warm up
+    std::vector<double> seconds;
+    for (int r = 0; r < rounds; ++r) {
+        const int repeats = 10;
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < repeats; ++i) gemm(a, false, b, false, c);
+        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / repeats);
+    }
+    return 2.0 * static_cast<double>(n) * n * n / median(seconds) / 1e9;
+}
+
 }  // namespace
 
 Command add_bench(CLI::App& app) {
     struct Options {
         std::string archs = "784-512-256-10", optimizers = "sgd", regs = "none", batches = "64";
-        int threads = 1, steps = 50, rounds = 5;
+        int threads = 1, steps = 50, rounds = 5, matmul = 0;
         bool inference = false;
     };
     auto o = std::make_shared<Options>();
@@ -56,9 +74,16 @@ Command add_bench(CLI::App& app) {
     cmd->add_option("--steps", o->steps, "Steps per case and round")->check(positive)->capture_default_str();
     cmd->add_option("--rounds", o->rounds)->check(positive)->capture_default_str();
     cmd->add_flag("--inference", o->inference, "Time the forward pass alone, without a graph");
+    cmd->add_option("--matmul", o->matmul, "Instead, time the product of two N x N matrices (GFLOP/s)")->check(positive);
     return [o] {
         set_num_threads(o->threads);
         Generator gen(0);
+        if (o->matmul > 0) {
+            std::printf("%s\n", nlohmann::json{{"mode", "matmul"}, {"n", o->matmul}, {"threads", o->threads},
+                                               {"backend", gemm_backend()},
+                                               {"gflops", matmul_gflops(o->matmul, o->rounds, gen)}}.dump().c_str());
+            return 0;
+        }
         std::vector<Case> cases;
         for (const std::string& arch : split_list(o->archs))
             for (const std::string& optimizer : split_list(o->optimizers))
@@ -86,23 +111,30 @@ Command add_bench(CLI::App& app) {
             loss.backward();
             c.opt->step();
         };
-        for (Case& c : cases) step(c);  // warm up: buffers allocated, caches filled
+        for (Case& c : cases)  // warm up: buffers allocated and recycled, caches filled
+            for (int s = 0; s < 3; ++s) step(c);
         for (int round = 0; round < o->rounds; ++round)
             for (Case& c : cases) {
+                const long long allocations = heap_allocations();
                 const auto start = std::chrono::steady_clock::now();
                 for (int s = 0; s < o->steps; ++s) step(c);
                 c.step_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / o->steps);
+                c.allocations += heap_allocations() - allocations;
             }
         rusage usage{};
         ::getrusage(RUSAGE_SELF, &usage);
+        const int timed_steps = o->rounds * o->steps;
         for (const Case& c : cases) {
             const double med = median(c.step_seconds);
+            const nlohmann::json allocations_per_step =
+                heap_allocations() < 0 ? nlohmann::json() : nlohmann::json(static_cast<double>(c.allocations) / timed_steps);
             const auto [lo, hi] = std::minmax_element(c.step_seconds.begin(), c.step_seconds.end());
             std::printf("%s\n", nlohmann::json{{"arch", c.arch}, {"batch", c.batch}, {"optimizer", c.optimizer},
                                                {"reg", c.reg}, {"threads", o->threads}, {"mode", o->inference ? "inference" : "train"},
                                                {"samples_per_s", c.batch / med}, {"step_ms_median", 1e3 * med},
                                                {"step_ms_min", 1e3 * *lo}, {"step_ms_max", 1e3 * *hi},
-                                               {"peak_rss_kb_process", usage.ru_maxrss}}.dump().c_str());
+                                               {"peak_rss_kb_process", usage.ru_maxrss},
+                                               {"allocs_per_step", allocations_per_step}, {"backend", gemm_backend()}}.dump().c_str());
         }
         return 0;
     };

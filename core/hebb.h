@@ -1,6 +1,7 @@
 // The public API of hebb in one include: #include <hebb/hebb.h> once installed.
 #pragma once
 
+#include "core/gemm.h"
 #include "core/gradcheck.h"
 #include "core/ops.h"
 #include "core/random.h"

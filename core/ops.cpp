@@ -1,5 +1,7 @@
 #include "core/ops.h"
 
+#include "core/gemm.h"
+
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -26,6 +28,14 @@ void send(Node& p, const Expr& g) {
 
 Node& parent(Node& y, size_t i) { return *y.parents[i]; }
 
+// An expression's value in recycled storage (see buffer()).
+template <class Expr>
+Matrix pooled(const Expr& e) {
+    Matrix m = buffer(e.rows(), e.cols());
+    m.array() = e.array();
+    return m;
+}
+
 // Output shape of a broadcasting binary op, or an error naming the op and both shapes.
 std::pair<Index, Index> broadcast_shape(const char* op, const Matrix& a, const Matrix& b) {
     auto dim = [&](Index x, Index y) {
@@ -36,8 +46,8 @@ std::pair<Index, Index> broadcast_shape(const char* op, const Matrix& a, const M
     return {dim(a.rows(), b.rows()), dim(a.cols(), b.cols())};
 }
 
-// m stretched to (rows x cols) along its size-1 dimensions, as an array.
-Eigen::ArrayXXf expand(const Matrix& m, Index rows, Index cols) {
+// m stretched to (rows x cols) along its size-1 dimensions, as an array expression.
+auto expand(const Matrix& m, Index rows, Index cols) {
     return m.array().replicate(rows / m.rows(), cols / m.cols());
 }
 
@@ -61,11 +71,13 @@ Matrix log_softmax_rows(const Matrix& x) {
 // y = a b; da = g b^T, db = a^T g
 Tensor matmul(const Tensor& a, const Tensor& b) {
     HEBB_CHECK(a.cols() == b.rows(), "matmul: cannot multiply ", a.shape(), " by ", b.shape());
-    return make_result(a.value() * b.value(), "matmul", {a, b}, [](Node& y) {
+    Matrix y = buffer(a.rows(), b.cols());
+    gemm(a.value(), false, b.value(), false, y);
+    return make_result(std::move(y), "matmul", {a, b}, [](Node& y) {
         Node& a = parent(y, 0);
         Node& b = parent(y, 1);
-        if (a.requires_grad) a.grad_buffer().noalias() += y.grad * b.value.transpose();
-        if (b.requires_grad) b.grad_buffer().noalias() += a.value.transpose() * y.grad;
+        if (a.requires_grad) gemm(y.grad, false, b.value, true, a.grad_buffer(), 1.0f, 1.0f);
+        if (b.requires_grad) gemm(a.value, true, y.grad, false, b.grad_buffer(), 1.0f, 1.0f);
     });
 }
 
@@ -73,34 +85,32 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     HEBB_CHECK(x.cols() == weight.cols(), "linear: input ", x.shape(), " does not fit weight ",
                weight.shape(), " (out x in)");
-    Matrix y(x.rows(), weight.rows());
-    y.noalias() = x.value() * weight.value().transpose();
+    Matrix y = buffer(x.rows(), weight.rows());
+    gemm(x.value(), false, weight.value(), true, y);
     if (bias.defined()) {
         HEBB_CHECK(bias.rows() == 1 && bias.cols() == weight.rows(), "linear: bias ", bias.shape(),
                    " does not fit weight ", weight.shape());
         y.rowwise() += bias.value().row(0);
     }
-    std::vector<Tensor> parents{x, weight};
-    if (bias.defined()) parents.push_back(bias);
-    return make_result(std::move(y), "linear", std::move(parents), [](Node& y) {
+    return make_result(std::move(y), "linear", {x, weight, bias}, [](Node& y) {
         Node& x = parent(y, 0);
         Node& w = parent(y, 1);
-        if (x.requires_grad) x.grad_buffer().noalias() += y.grad * w.value;
-        if (w.requires_grad) w.grad_buffer().noalias() += y.grad.transpose() * x.value;
+        if (x.requires_grad) gemm(y.grad, false, w.value, false, x.grad_buffer(), 1.0f, 1.0f);
+        if (w.requires_grad) gemm(y.grad, true, x.value, false, w.grad_buffer(), 1.0f, 1.0f);
         if (y.parents.size() == 3) send(parent(y, 2), y.grad.colwise().sum());
     });
 }
 
 // y = x^T; dx = g^T
 Tensor transpose(const Tensor& x) {
-    return make_result(x.value().transpose(), "transpose", {x},
+    return make_result(pooled(x.value().transpose()), "transpose", {x},
                        [](Node& y) { send(parent(y, 0), y.grad.transpose()); });
 }
 
 // y = a + b; da = g, db = g (each summed back to its own shape)
 Tensor add(const Tensor& a, const Tensor& b) {
     auto [r, c] = broadcast_shape("add", a.value(), b.value());
-    Matrix y = expand(a.value(), r, c) + expand(b.value(), r, c);
+    Matrix y = pooled(expand(a.value(), r, c) + expand(b.value(), r, c));
     return make_result(std::move(y), "add", {a, b}, [](Node& y) {
         send(parent(y, 0), y.grad);
         send(parent(y, 1), y.grad);
@@ -110,7 +120,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 // y = a - b; da = g, db = -g
 Tensor sub(const Tensor& a, const Tensor& b) {
     auto [r, c] = broadcast_shape("sub", a.value(), b.value());
-    Matrix y = expand(a.value(), r, c) - expand(b.value(), r, c);
+    Matrix y = pooled(expand(a.value(), r, c) - expand(b.value(), r, c));
     return make_result(std::move(y), "sub", {a, b}, [](Node& y) {
         send(parent(y, 0), y.grad);
         send(parent(y, 1), -y.grad);
@@ -120,7 +130,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 // y = a * b; da = g * b, db = g * a
 Tensor mul(const Tensor& a, const Tensor& b) {
     auto [r, c] = broadcast_shape("mul", a.value(), b.value());
-    Matrix y = expand(a.value(), r, c) * expand(b.value(), r, c);
+    Matrix y = pooled(expand(a.value(), r, c) * expand(b.value(), r, c));
     return make_result(std::move(y), "mul", {a, b}, [](Node& y) {
         Node& a = parent(y, 0);
         Node& b = parent(y, 1);
@@ -133,11 +143,11 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 // y = a / b; da = g / b, db = -g a / b^2 = -g y / b
 Tensor div(const Tensor& a, const Tensor& b) {
     auto [r, c] = broadcast_shape("div", a.value(), b.value());
-    Matrix y = expand(a.value(), r, c) / expand(b.value(), r, c);
+    Matrix y = pooled(expand(a.value(), r, c) / expand(b.value(), r, c));
     return make_result(std::move(y), "div", {a, b}, [](Node& y) {
         Node& a = parent(y, 0);
         Node& b = parent(y, 1);
-        const Eigen::ArrayXXf bx = expand(b.value, y.value.rows(), y.value.cols());
+        const auto bx = expand(b.value, y.value.rows(), y.value.cols());
         if (a.requires_grad) send(a, y.grad.array() / bx);
         if (b.requires_grad) send(b, -y.grad.array() * y.value.array() / bx);
     });
@@ -145,54 +155,54 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 // y = -x; dx = -g
 Tensor neg(const Tensor& x) {
-    return make_result(-x.value(), "neg", {x}, [](Node& y) { send(parent(y, 0), -y.grad); });
+    return make_result(pooled(-x.value()), "neg", {x}, [](Node& y) { send(parent(y, 0), -y.grad); });
 }
 
 // y = e^x; dx = g y
 Tensor exp(const Tensor& x) {
-    return make_result(x.value().array().exp(), "exp", {x}, [](Node& y) {
+    return make_result(pooled(x.value().array().exp()), "exp", {x}, [](Node& y) {
         send(parent(y, 0), y.grad.array() * y.value.array());
     });
 }
 
 // y = ln x; dx = g / x
 Tensor log(const Tensor& x) {
-    return make_result(x.value().array().log(), "log", {x}, [](Node& y) {
+    return make_result(pooled(x.value().array().log()), "log", {x}, [](Node& y) {
         send(parent(y, 0), y.grad.array() / parent(y, 0).value.array());
     });
 }
 
 // y = sqrt(x); dx = g / (2 y)
 Tensor sqrt(const Tensor& x) {
-    return make_result(x.value().array().sqrt(), "sqrt", {x}, [](Node& y) {
+    return make_result(pooled(x.value().array().sqrt()), "sqrt", {x}, [](Node& y) {
         send(parent(y, 0), y.grad.array() / (2.0f * y.value.array()));
     });
 }
 
 // y = x^p; dx = g p x^(p-1)
 Tensor pow(const Tensor& x, float p) {
-    return make_result(x.value().array().pow(p), "pow", {x}, [p](Node& y) {
+    return make_result(pooled(x.value().array().pow(p)), "pow", {x}, [p](Node& y) {
         send(parent(y, 0), y.grad.array() * p * parent(y, 0).value.array().pow(p - 1.0f));
     });
 }
 
 // y = |x|; dx = g sign(x), with sign(0) = 0
 Tensor abs(const Tensor& x) {
-    return make_result(x.value().array().abs(), "abs", {x}, [](Node& y) {
+    return make_result(pooled(x.value().array().abs()), "abs", {x}, [](Node& y) {
         send(parent(y, 0), y.grad.array() * parent(y, 0).value.array().sign());
     });
 }
 
 // y = x^2; dx = 2 g x
 Tensor square(const Tensor& x) {
-    return make_result(x.value().array().square(), "square", {x}, [](Node& y) {
+    return make_result(pooled(x.value().array().square()), "square", {x}, [](Node& y) {
         send(parent(y, 0), 2.0f * y.grad.array() * parent(y, 0).value.array());
     });
 }
 
 // y = max(x, 0); dx = g [x > 0]
 Tensor relu(const Tensor& x) {
-    return make_result(x.value().cwiseMax(0.0f), "relu", {x}, [](Node& y) {
+    return make_result(pooled(x.value().cwiseMax(0.0f)), "relu", {x}, [](Node& y) {
         send(parent(y, 0), (y.value.array() > 0.0f).select(y.grad, 0.0f));
     });
 }
@@ -200,14 +210,14 @@ Tensor relu(const Tensor& x) {
 // y = x for x > 0, s x otherwise; dx = g for x > 0, s g otherwise
 Tensor leaky_relu(const Tensor& x, float s) {
     const auto& v = x.value().array();
-    return make_result((v > 0.0f).select(v, s * v), "leaky_relu", {x}, [s](Node& y) {
+    return make_result(pooled((v > 0.0f).select(v, s * v)), "leaky_relu", {x}, [s](Node& y) {
         send(parent(y, 0), (parent(y, 0).value.array() > 0.0f).select(y.grad, s * y.grad.array()));
     });
 }
 
 // y = 1 / (1 + e^-x); dx = g y (1 - y)
 Tensor sigmoid(const Tensor& x) {
-    return make_result(1.0f / (1.0f + (-x.value().array()).exp()), "sigmoid", {x}, [](Node& y) {
+    return make_result(pooled(1.0f / (1.0f + (-x.value().array()).exp())), "sigmoid", {x}, [](Node& y) {
         const auto& v = y.value.array();
         send(parent(y, 0), y.grad.array() * v * (1.0f - v));
     });
@@ -216,7 +226,7 @@ Tensor sigmoid(const Tensor& x) {
 // y = tanh x; dx = g (1 - y^2)
 Tensor tanh(const Tensor& x) {
     // std::tanh rather than Eigen's fast approximation, which rounds to 1 from x = 7.95 on.
-    return make_result(x.value().unaryExpr([](float v) { return std::tanh(v); }), "tanh", {x}, [](Node& y) {
+    return make_result(pooled(x.value().unaryExpr([](float v) { return std::tanh(v); })), "tanh", {x}, [](Node& y) {
         send(parent(y, 0), y.grad.array() * (1.0f - y.value.array().square()));
     });
 }
@@ -226,7 +236,7 @@ Tensor gelu(const Tensor& x) {
     const auto phi_cdf = [](const auto& v) {
         return v.unaryExpr([](float z) { return 0.5f * (1.0f + std::erf(z * inv_sqrt2)); });
     };
-    return make_result(x.value().array() * phi_cdf(x.value().array()), "gelu", {x},
+    return make_result(pooled(x.value().array() * phi_cdf(x.value().array())), "gelu", {x},
                        [phi_cdf](Node& y) {
                            const auto& v = parent(y, 0).value.array();
                            const auto density = std::numbers::inv_sqrtpi_v<float> * inv_sqrt2 *
@@ -237,7 +247,7 @@ Tensor gelu(const Tensor& x) {
 
 // y = sum of all x (1x1); dx = g everywhere
 Tensor sum(const Tensor& x) {
-    return make_result(Matrix::Constant(1, 1, x.value().sum()), "sum", {x}, [](Node& y) {
+    return make_result(filled(1, 1, x.value().sum()), "sum", {x}, [](Node& y) {
         Node& x = parent(y, 0);
         send(x, Matrix::Constant(x.value.rows(), x.value.cols(), y.grad(0, 0)));
     });
@@ -246,7 +256,7 @@ Tensor sum(const Tensor& x) {
 // dim 0: y (1 x c) = column sums; dim 1: y (r x 1) = row sums; dx = g stretched back
 Tensor sum(const Tensor& x, int dim) {
     HEBB_CHECK(dim == 0 || dim == 1, "sum: dim must be 0 or 1, got ", dim);
-    Matrix y = dim == 0 ? Matrix(x.value().colwise().sum()) : Matrix(x.value().rowwise().sum());
+    Matrix y = dim == 0 ? pooled(x.value().colwise().sum()) : pooled(x.value().rowwise().sum());
     return make_result(std::move(y), "sum", {x}, [](Node& y) {
         Node& x = parent(y, 0);
         send(x, expand(y.grad, x.value.rows(), x.value.cols()));
@@ -278,43 +288,48 @@ Tensor log_softmax(const Tensor& x) {
     });
 }
 
-// loss = mean_b [ -(1 - e) logp[b, label] - (e / C) sum_c logp[b, c] ];
+// loss = mean_b [ -(1 - e) logp[b, label] - (e / C) sum_c logp[b, c] ] with logp = log_softmax(logits);
 // dlogits = g (softmax - target) / B with target = (1 - e) one-hot + e / C
 Tensor cross_entropy(const Tensor& logits, std::span<const int> labels, float smoothing) {
     check_labels("cross_entropy", logits.value(), labels);
     HEBB_CHECK(smoothing >= 0.0f && smoothing <= 1.0f,
                "cross_entropy: label_smoothing must be in [0, 1], got ", smoothing);
-    const Matrix logp = log_softmax_rows(logits.value());
-    const auto batch = logp.rows();
-    const float classes = static_cast<float>(logp.cols());
+    const Matrix& x = logits.value();
+    const Index batch = x.rows();
+    const float classes = static_cast<float>(x.cols()), scale = 1.0f / static_cast<float>(batch);
+    Matrix d = buffer(batch, x.cols());  // (softmax - target) / B: the gradient for g = 1
     double loss = 0.0;
-    for (Index b = 0; b < batch; ++b)
-        loss -= (1.0f - smoothing) * logp(b, labels[b]) + smoothing / classes * logp.row(b).sum();
-    std::vector<int> kept(labels.begin(), labels.end());
-    return make_result(Matrix::Constant(1, 1, static_cast<float>(loss / batch)), "cross_entropy",
-                       {logits}, [logp, kept = std::move(kept), smoothing, classes](Node& y) {
-                           const float scale = y.grad(0, 0) / static_cast<float>(logp.rows());
-                           Matrix d = logp.array().exp() - smoothing / classes;
-                           for (Index b = 0; b < d.rows(); ++b) d(b, kept[b]) -= 1.0f - smoothing;
-                           send(parent(y, 0), d * scale);
-                       });
+    for (Index b = 0; b < batch; ++b) {
+        // logp = shifted - log(sum(exp(shifted))) with shifted = x - max(x): nothing overflows and
+        // the largest entry keeps full precision.
+        const float max = x.row(b).maxCoeff();
+        const float log_sum = std::log((x.row(b).array() - max).exp().sum());
+        const auto logp = x.row(b).array() - max - log_sum;
+        loss -= (1.0f - smoothing) * logp(labels[b]) + smoothing / classes * logp.sum();
+        d.row(b) = scale * (logp.exp() - smoothing / classes);
+        d(b, labels[b]) -= scale * (1.0f - smoothing);
+    }
+    Tensor out = make_result(filled(1, 1, static_cast<float>(loss / batch)), "cross_entropy",
+                             {logits}, [](Node& y) { send(parent(y, 0), y.grad(0, 0) * y.saved[0].array()); });
+    save(out, std::move(d));
+    return out;
 }
 
 // loss = -mean_b logp[b, label]; dlogp = -g / B at each (b, label), 0 elsewhere
 Tensor nll_loss(const Tensor& log_probs, std::span<const int> labels) {
     check_labels("nll_loss", log_probs.value(), labels);
-    const auto batch = log_probs.rows();
+    const Index batch = log_probs.rows();
+    Matrix d = buffer(batch, log_probs.cols());  // the gradient for g = 1
+    d.setZero();
     double loss = 0.0;
-    for (Index b = 0; b < batch; ++b) loss -= log_probs.value()(b, labels[b]);
-    std::vector<int> kept(labels.begin(), labels.end());
-    return make_result(Matrix::Constant(1, 1, static_cast<float>(loss / batch)), "nll_loss",
-                       {log_probs}, [kept = std::move(kept)](Node& y) {
-                           Node& x = parent(y, 0);
-                           Matrix d = Matrix::Zero(x.value.rows(), x.value.cols());
-                           for (Index b = 0; b < d.rows(); ++b)
-                               d(b, kept[b]) = -y.grad(0, 0) / static_cast<float>(d.rows());
-                           send(x, d);
-                       });
+    for (Index b = 0; b < batch; ++b) {
+        loss -= log_probs.value()(b, labels[b]);
+        d(b, labels[b]) = -1.0f / static_cast<float>(batch);
+    }
+    Tensor out = make_result(filled(1, 1, static_cast<float>(loss / batch)), "nll_loss",
+                             {log_probs}, [](Node& y) { send(parent(y, 0), y.grad(0, 0) * y.saved[0].array()); });
+    save(out, std::move(d));
+    return out;
 }
 
 // loss = mean (a - b)^2; da = 2 g (a - b) / N, db = -da
@@ -323,7 +338,7 @@ Tensor mse_loss(const Tensor& a, const Tensor& b) {
                a.shape(), " and ", b.shape());
     const float n = static_cast<float>(a.value().size());
     const float loss = (a.value() - b.value()).squaredNorm() / n;
-    return make_result(Matrix::Constant(1, 1, loss), "mse_loss", {a, b}, [n](Node& y) {
+    return make_result(filled(1, 1, loss), "mse_loss", {a, b}, [n](Node& y) {
         const Matrix d = (2.0f * y.grad(0, 0) / n) * (parent(y, 0).value - parent(y, 1).value);
         send(parent(y, 0), d);
         send(parent(y, 1), -d);

@@ -1,46 +1,138 @@
 #include "core/tensor.h"
 
+#include <atomic>
 #include <iomanip>
 #include <ostream>
-#include <unordered_set>
+#include <unordered_map>
 
 namespace hebb {
 
 namespace {
 thread_local bool grad_mode = true;
 bool anomaly_mode = false;
+
+// Pooled storage beyond this is freed rather than kept.
+constexpr std::size_t max_pooled_bytes = std::size_t{1} << 30;
+
+// One thread's recycled storage. Tensors held by static objects are released after the thread's
+// own objects are gone, so `state` (trivially destructible, readable to the end) says whether the
+// store still exists; once it is gone, storage is simply freed.
+struct Store {
+    std::unordered_map<Eigen::Index, std::vector<Matrix>> matrices;  // by number of entries
+    std::unordered_map<std::size_t, std::vector<void*>> blocks;      // by size in bytes
+    std::size_t matrix_bytes = 0;
+    std::vector<std::shared_ptr<Node>> releasing;  // see Node::~Node
+    bool release_running = false;
+    ~Store();
+};
+enum class StoreState : unsigned char { unborn, alive, gone };
+thread_local StoreState store_state = StoreState::unborn;
+
+Store* store() {
+    if (store_state == StoreState::gone) return nullptr;
+    thread_local Store s;
+    store_state = StoreState::alive;
+    return &s;
 }
+
+Store::~Store() {
+    store_state = StoreState::gone;
+    for (auto& [bytes, list] : blocks)
+        for (void* p : list) ::operator delete(p);
+}
+}  // namespace
 
 std::string shape_str(const Matrix& m) {
     return "(" + std::to_string(m.rows()) + "x" + std::to_string(m.cols()) + ")";
 }
 
+Matrix buffer(Eigen::Index rows, Eigen::Index cols) {
+    Store* s = store();
+    Matrix m;
+    if (s) {
+        auto it = s->matrices.find(rows * cols);
+        if (it != s->matrices.end() && !it->second.empty()) {
+            m = std::move(it->second.back());
+            it->second.pop_back();
+            s->matrix_bytes -= static_cast<std::size_t>(m.size()) * sizeof(float);
+        }
+    }
+    m.resize(rows, cols);  // keeps the storage: the number of entries is the same
+    return m;
+}
+
+Matrix filled(Eigen::Index rows, Eigen::Index cols, float value) {
+    Matrix m = buffer(rows, cols);
+    m.setConstant(value);
+    return m;
+}
+
+void recycle(Matrix& m) {
+    Store* s = store();
+    const std::size_t bytes = static_cast<std::size_t>(m.size()) * sizeof(float);
+    if (s && bytes > 0 && s->matrix_bytes + bytes <= max_pooled_bytes) {
+        s->matrices[m.size()].push_back(std::move(m));
+        s->matrix_bytes += bytes;
+    }
+    m.resize(0, 0);
+}
+
+void* recycled_allocate(std::size_t bytes) {
+    if (Store* s = store()) {
+        auto& list = s->blocks[bytes];
+        if (!list.empty()) {
+            void* p = list.back();
+            list.pop_back();
+            return p;
+        }
+    }
+    return ::operator new(bytes);
+}
+
+void recycled_deallocate(void* p, std::size_t bytes) noexcept {
+    Store* s = store();
+    if (!s) return ::operator delete(p);
+    try {
+        s->blocks[bytes].push_back(p);
+    } catch (...) {  // no memory to remember the block: free it instead
+        ::operator delete(p);
+    }
+}
+
 Matrix& Node::grad_buffer() {
-    if (grad.size() == 0) grad = Matrix::Zero(value.rows(), value.cols());
+    if (grad.size() == 0) grad = filled(value.rows(), value.cols(), 0.0f);
     return grad;
 }
 
 Node::~Node() {
-    // Plain member destruction would recurse once per ancestor; instead, take over the parents that
-    // only this node holds and release them one by one.
-    std::vector<std::shared_ptr<Node>> pending = std::move(parents);
-    while (!pending.empty()) {
-        std::shared_ptr<Node> node = std::move(pending.back());
-        pending.pop_back();
-        if (node.use_count() == 1)
-            for (auto& p : node->parents) pending.push_back(std::move(p));
+    recycle(value);
+    recycle(grad);
+    for (Matrix& m : saved) recycle(m);
+    // Plain member destruction would recurse once per ancestor. Instead the outermost release
+    // takes over the parents and drops them one by one; a node freed meanwhile hands its own
+    // parents to that loop rather than releasing them itself.
+    Store* s = store();
+    if (!s) return;  // the thread is ending: members go the plain way
+    for (auto& p : parents) s->releasing.push_back(std::move(p));
+    if (s->release_running) return;
+    s->release_running = true;
+    while (!s->releasing.empty()) {
+        std::shared_ptr<Node> node = std::move(s->releasing.back());
+        s->releasing.pop_back();
     }
+    s->release_running = false;
 }
 
-Tensor::Tensor(Matrix value, bool requires_grad) : node_(std::make_shared<Node>()) {
+Tensor::Tensor(Matrix value, bool requires_grad)
+    : node_(std::allocate_shared<Node>(Recycling<Node>())) {
     node_->value = std::move(value);
     node_->requires_grad = requires_grad;
 }
 
-Tensor Tensor::scalar(float v) { return Tensor(Matrix::Constant(1, 1, v)); }
+Tensor Tensor::scalar(float v) { return Tensor(filled(1, 1, v)); }
 
 Tensor Tensor::zeros(Eigen::Index rows, Eigen::Index cols) {
-    return Tensor(Matrix::Zero(rows, cols));
+    return Tensor(filled(rows, cols, 0.0f));
 }
 
 Tensor Tensor::from(std::initializer_list<std::initializer_list<float>> rows, bool requires_grad) {
@@ -68,15 +160,23 @@ void Tensor::backward() const {
     HEBB_CHECK(node_->value.size() == 1, "backward: needs a 1x1 tensor, got ", shape());
     HEBB_CHECK(node_->requires_grad, "backward: this tensor does not require grad");
 
-    // Iterative depth-first search: `order` ends with every node after all of its parents.
-    std::vector<Node*> order;
-    std::unordered_set<Node*> seen{node_.get()};
-    std::vector<std::pair<Node*, size_t>> stack{{node_.get(), 0}};
+    // Iterative depth-first search: `order` ends with every node after all of its parents. The
+    // lists are kept between passes; a pass number marks the nodes seen.
+    static std::atomic<std::uint64_t> passes{0};
+    const std::uint64_t pass = ++passes;
+    thread_local std::vector<Node*> order;
+    thread_local std::vector<std::pair<Node*, size_t>> stack;
+    order.clear();
+    node_->visited = pass;
+    stack.push_back({node_.get(), 0});
     while (!stack.empty()) {
         auto& [node, next] = stack.back();
         if (next < node->parents.size()) {
             Node* parent = node->parents[next++].get();
-            if (parent->requires_grad && seen.insert(parent).second) stack.push_back({parent, 0});
+            if (parent->requires_grad && parent->visited != pass) {
+                parent->visited = pass;
+                stack.push_back({parent, 0});
+            }
         } else {
             order.push_back(node);
             stack.pop_back();
@@ -130,23 +230,26 @@ NoGradGuard::NoGradGuard() : previous_(grad_mode) { grad_mode = false; }
 NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
 bool grad_enabled() { return grad_mode; }
 
-Tensor make_result(Matrix value, const char* op, std::vector<Tensor> parents,
+Tensor make_result(Matrix value, const char* op, std::initializer_list<Tensor> parents,
                    std::function<void(Node&)> backward) {
     if (anomaly_mode && !value.allFinite()) {
         std::string inputs;
-        for (const Tensor& p : parents) inputs += (inputs.empty() ? "" : ", ") + p.shape();
+        for (const Tensor& p : parents)
+            if (p.defined()) inputs += (inputs.empty() ? "" : ", ") + p.shape();
         fail("anomaly: ", op, " of ", inputs, " produced a non-finite value");
     }
     Tensor out(std::move(value));
     out.node()->op = op;
     if (!grad_mode) return out;
     bool any = false;
-    for (const Tensor& p : parents) any = any || p.requires_grad();
+    for (const Tensor& p : parents) any = any || (p.defined() && p.requires_grad());
     if (!any) return out;
     Node& node = *out.node();
     node.requires_grad = true;
     node.backward = std::move(backward);
-    for (Tensor& p : parents) node.parents.push_back(p.node_ptr());
+    node.parents.reserve(parents.size());
+    for (const Tensor& p : parents)
+        if (p.defined()) node.parents.push_back(p.node_ptr());
     return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <memory>
@@ -35,13 +36,44 @@ template <class... Parts>
 
 std::string shape_str(const Matrix& m);  // "(64x784)"
 
+// A training loop builds the same graph every step. So that it allocates nothing once warmed up
+// (fresh pages are expensive, and malloc is not free either), the storage of freed matrices and
+// nodes is kept per thread and handed out again: buffer() returns an uninitialized matrix whose
+// storage comes from a recycled one with the same number of entries when there is one, and
+// recycle() takes a matrix's storage back (leaving it empty). Nodes, their parent lists and saved
+// matrices all return there when a graph is released.
+Matrix buffer(Eigen::Index rows, Eigen::Index cols);
+Matrix filled(Eigen::Index rows, Eigen::Index cols, float value);  // a buffer() set to value
+void recycle(Matrix& m);
+
+void* recycled_allocate(std::size_t bytes);
+void recycled_deallocate(void* p, std::size_t bytes) noexcept;
+
+// An allocator whose blocks are recycled by size rather than returned to malloc.
+template <class T>
+struct Recycling {
+    using value_type = T;
+    Recycling() = default;
+    template <class U>
+    Recycling(const Recycling<U>&) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(recycled_allocate(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t n) noexcept { recycled_deallocate(p, n * sizeof(T)); }
+    template <class U>
+    bool operator==(const Recycling<U>&) const { return true; }
+};
+
 struct Node {
     Matrix value;
     Matrix grad;  // empty until a gradient arrives
-    std::vector<std::shared_ptr<Node>> parents;
-    std::function<void(Node& self)> backward;  // adds d(root)/d(parent) into each parent's grad
+    std::vector<std::shared_ptr<Node>, Recycling<std::shared_ptr<Node>>> parents;
+    // What the backward needs beyond the values of the node and its parents (see save()).
+    std::vector<Matrix, Recycling<Matrix>> saved;
+    // Adds d(root)/d(parent) into each parent's grad. Its captures must stay within std::function's
+    // inline storage (a few scalars) to need no allocation; matrices go to `saved`.
+    std::function<void(Node& self)> backward;
     const char* op = "leaf";
     bool requires_grad = false;
+    std::uint64_t visited = 0;  // the last backward pass that reached this node
 
     Matrix& grad_buffer();  // grad, allocated as zeros on first use
     ~Node();                // iterative, so a deep graph cannot overflow the stack
@@ -71,7 +103,7 @@ public:
 
     bool requires_grad() const { return node_->requires_grad; }
     Tensor& requires_grad_(bool on = true);
-    void zero_grad() { node_->grad.resize(0, 0); }
+    void zero_grad() { recycle(node_->grad); }
 
     // d(this)/d(every tensor it depends on), accumulated into their grad(); this must be 1x1.
     void backward() const;
@@ -106,8 +138,18 @@ void set_detect_anomaly(bool on);
 bool detect_anomaly();
 
 // Builds an op's result: when gradients are on and a parent needs one, the result records its
-// parents and backward closure; otherwise it is a plain constant.
-Tensor make_result(Matrix value, const char* op, std::vector<Tensor> parents,
+// parents (undefined ones, such as an absent bias, are left out) and backward closure; otherwise
+// it is a plain constant.
+Tensor make_result(Matrix value, const char* op, std::initializer_list<Tensor> parents,
                    std::function<void(Node&)> backward);
+
+// Keeps matrices for the backward of `result` in its node's `saved`, in order; recycles them at once
+// when no backward will run.
+template <class... Matrices>
+void save(const Tensor& result, Matrices&&... m) {
+    Node& node = *result.node();
+    if (node.backward) (node.saved.push_back(std::move(m)), ...);
+    else (recycle(m), ...);
+}
 
 }  // namespace hebb

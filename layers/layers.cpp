@@ -73,13 +73,14 @@ Tensor Dropout::forward(const Tensor& x) {
 
 std::string Dropout::extra_repr() const { return "p=" + format_float(p_) + ", inplace=False"; }
 
+void append_linear_layers(const Module& model, std::vector<const Linear*>& out) {
+    if (auto* linear = dynamic_cast<const Linear*>(&model)) out.push_back(linear);
+    for (const auto& [name, child] : model.children()) append_linear_layers(*child, out);
+}
+
 std::vector<const Linear*> linear_layers(const Module& model) {
     std::vector<const Linear*> out;
-    if (auto* linear = dynamic_cast<const Linear*>(&model)) out.push_back(linear);
-    for (const auto& [name, child] : model.children()) {
-        const auto below = linear_layers(*child);
-        out.insert(out.end(), below.begin(), below.end());
-    }
+    append_linear_layers(model, out);
     return out;
 }
 

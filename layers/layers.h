@@ -92,6 +92,8 @@ private:
 
 // Every Linear layer inside `model` (itself included), in forward order.
 std::vector<const Linear*> linear_layers(const Module& model);
+// The same, appended to `out` (whose storage a caller can keep from one step to the next).
+void append_linear_layers(const Module& model, std::vector<const Linear*>& out);
 
 // An activation module by its lowercase name: relu, leaky_relu, tanh, sigmoid or gelu.
 std::shared_ptr<Module> make_activation(const std::string& name);

@@ -1,5 +1,6 @@
 #include "optim/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -28,11 +29,11 @@ void Optimizer::step() {
         if (params_[i].grad().size()) update(i, params_[i].value(), params_[i].grad(), steps_);
 }
 
-Matrix& Optimizer::buffer(size_t index, const std::string& name, const Matrix* init) {
+Matrix& Optimizer::buffer(size_t index, const std::string& name) {
     auto [it, added] = state_[index].try_emplace(name);
     if (added) {
         const Matrix& p = params_[index].value();
-        it->second = init ? *init : Matrix::Zero(p.rows(), p.cols());
+        it->second = Matrix::Zero(p.rows(), p.cols());
     }
     return it->second;
 }
@@ -85,18 +86,22 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o) : Optimizer(std::move(params)
                "SGD: nesterov needs momentum > 0 and dampening 0");
 }
 
+// Each update is one pass over the parameter's entries, reading and writing every array once.
 void SGD::update(size_t index, Matrix& param, const Matrix& grad, std::int64_t) {
-    Matrix g = grad;
-    if (o_.weight_decay != 0.0) g += static_cast<float>(o_.weight_decay) * param;
-    if (o_.momentum != 0.0) {
-        const float momentum = static_cast<float>(o_.momentum);
-        const bool first = !has_buffer(index, "momentum_buffer");
-        Matrix& b = buffer(index, "momentum_buffer", &g);
-        if (!first) b = momentum * b + static_cast<float>(1.0 - o_.dampening) * g;
-        if (o_.nesterov) g += momentum * b;
-        else g = b;
+    const float lr = static_cast<float>(this->lr()), wd = static_cast<float>(o_.weight_decay);
+    const float momentum = static_cast<float>(o_.momentum), keep = static_cast<float>(1.0 - o_.dampening);
+    const bool first = !has_buffer(index, "momentum_buffer");
+    float* b = o_.momentum != 0.0 ? buffer(index, "momentum_buffer").data() : nullptr;
+    float* p = param.data();
+    const float* g = grad.data();
+    for (Eigen::Index i = 0; i < param.size(); ++i) {
+        float d = g[i] + wd * p[i];
+        if (b) {
+            b[i] = first ? d : momentum * b[i] + keep * d;
+            d = o_.nesterov ? d + momentum * b[i] : b[i];
+        }
+        p[i] -= lr * d;
     }
-    param -= static_cast<float>(lr()) * g;
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Adam(std::move(params), o, false) {}
@@ -115,24 +120,25 @@ AdamW::AdamW(std::vector<Tensor> params, AdamOptions o) : Adam(std::move(params)
 
 void Adam::update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) {
     const float b1 = static_cast<float>(o_.beta1), b2 = static_cast<float>(o_.beta2);
-    Matrix g = grad;
-    if (decoupled_) param *= static_cast<float>(1.0 - lr() * weight_decay_);
-    else if (weight_decay_ != 0.0) g += static_cast<float>(weight_decay_) * param;
-
-    Matrix& m = buffer(index, "exp_avg");
-    Matrix& v = buffer(index, "exp_avg_sq");
-    m = b1 * m + (1.0f - b1) * g;
-    v.array() = b2 * v.array() + (1.0f - b2) * g.array().square();
-    const Matrix* second = &v;
-    if (o_.amsgrad) {
-        Matrix& vmax = buffer(index, "max_exp_avg_sq");
-        vmax = vmax.cwiseMax(v);
-        second = &vmax;
-    }
-    const double step_size = lr() / (1.0 - std::pow(o_.beta1, static_cast<double>(t)));
+    const float eps = static_cast<float>(o_.eps);
+    const float decay = decoupled_ ? static_cast<float>(1.0 - lr() * weight_decay_) : 1.0f;
+    const float wd = decoupled_ ? 0.0f : static_cast<float>(weight_decay_);
+    const float step_size = static_cast<float>(lr() / (1.0 - std::pow(o_.beta1, static_cast<double>(t))));
     const float correction2 = static_cast<float>(std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t))));
-    param.array() -= static_cast<float>(step_size) * m.array() /
-                     (second->array().sqrt() / correction2 + static_cast<float>(o_.eps));
+    float* m = buffer(index, "exp_avg").data();
+    float* v = buffer(index, "exp_avg_sq").data();
+    float* vmax = o_.amsgrad ? buffer(index, "max_exp_avg_sq").data() : nullptr;
+    float* p = param.data();
+    const float* g = grad.data();
+    for (Eigen::Index i = 0; i < param.size(); ++i) {
+        const float d = g[i] + wd * p[i];
+        p[i] *= decay;
+        m[i] = b1 * m[i] + (1.0f - b1) * d;
+        v[i] = b2 * v[i] + (1.0f - b2) * d * d;
+        float second = v[i];
+        if (vmax) second = vmax[i] = std::max(vmax[i], v[i]);
+        p[i] -= step_size * m[i] / (std::sqrt(second) / correction2 + eps);
+    }
 }
 
 RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions o) : Optimizer(std::move(params), o.lr), o_(o) {
@@ -141,25 +147,29 @@ RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions o) : Optimizer(std::
 }
 
 void RMSprop::update(size_t index, Matrix& param, const Matrix& grad, std::int64_t) {
-    const float alpha = static_cast<float>(o_.alpha);
-    Matrix g = grad;
-    if (o_.weight_decay != 0.0) g += static_cast<float>(o_.weight_decay) * param;
-    Matrix& v = buffer(index, "square_avg");
-    v.array() = alpha * v.array() + (1.0f - alpha) * g.array().square();
-    Eigen::ArrayXXf avg;
-    if (o_.centered) {
-        Matrix& mean_g = buffer(index, "grad_avg");
-        mean_g = alpha * mean_g + (1.0f - alpha) * g;
-        avg = (v.array() - mean_g.array().square()).sqrt() + static_cast<float>(o_.eps);
-    } else {
-        avg = v.array().sqrt() + static_cast<float>(o_.eps);
-    }
-    if (o_.momentum > 0.0) {
-        Matrix& b = buffer(index, "momentum_buffer");
-        b.array() = static_cast<float>(o_.momentum) * b.array() + g.array() / avg;
-        param -= static_cast<float>(lr()) * b;
-    } else {
-        param.array() -= static_cast<float>(lr()) * g.array() / avg;
+    const float alpha = static_cast<float>(o_.alpha), eps = static_cast<float>(o_.eps);
+    const float lr = static_cast<float>(this->lr()), wd = static_cast<float>(o_.weight_decay);
+    const float momentum = static_cast<float>(o_.momentum);
+    float* v = buffer(index, "square_avg").data();
+    float* mean_g = o_.centered ? buffer(index, "grad_avg").data() : nullptr;
+    float* b = o_.momentum > 0.0 ? buffer(index, "momentum_buffer").data() : nullptr;
+    float* p = param.data();
+    const float* g = grad.data();
+    for (Eigen::Index i = 0; i < param.size(); ++i) {
+        const float d = g[i] + wd * p[i];
+        v[i] = alpha * v[i] + (1.0f - alpha) * d * d;
+        float avg = v[i];
+        if (mean_g) {
+            mean_g[i] = alpha * mean_g[i] + (1.0f - alpha) * d;
+            avg -= mean_g[i] * mean_g[i];
+        }
+        avg = std::sqrt(avg) + eps;
+        if (b) {
+            b[i] = momentum * b[i] + d / avg;
+            p[i] -= lr * b[i];
+        } else {
+            p[i] -= lr * d / avg;
+        }
     }
 }
 

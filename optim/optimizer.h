@@ -32,8 +32,8 @@ public:
 protected:
     // One parameter's update. t is the step number, starting at 1.
     virtual void update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) = 0;
-    // A buffer of parameter `index`, created on first use as `init` (zeros when not given).
-    Matrix& buffer(size_t index, const std::string& name, const Matrix* init = nullptr);
+    // A buffer of parameter `index`, created as zeros on first use.
+    Matrix& buffer(size_t index, const std::string& name);
     bool has_buffer(size_t index, const std::string& name) const;
 
 private:

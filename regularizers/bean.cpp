@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/gemm.h"
 #include "core/ops.h"
 #include "layers/layers.h"
 
@@ -9,86 +10,111 @@ namespace hebb::reg {
 
 using Eigen::Index;
 
+namespace {
+// dR/dW = dR/dA * gamma sign(W) (1 - tanh^2(gamma W)), with factor the scale of da and gamma.
+void add_weight_grad(Node& w, const Matrix& tanh_w, const Matrix& da, float factor) {
+    w.grad_buffer().array() += factor * da.array() * tanh_w.array().sign() * (1.0f - tanh_w.array().square());
+}
+}  // namespace
+
 // Shapes: weight Wt (m x n) = W^T, H (B x n); A is kept as At = |tanh(gamma Wt)| (m x n).
-// The sums below are over the n^2 ordered pairs (i, j) of input neurons.
+// The sums below are over the n^2 ordered pairs (i, j) of input neurons. Every matrix comes from
+// recycled storage and every product runs on gemm().
 Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gamma) {
     HEBB_CHECK(order == 1 || order == 2, "BEAN: order must be 1 or 2, got ", order);
     HEBB_CHECK(weight.cols() == input.cols(), "BEAN: weight ", weight.shape(), " does not fit input ",
                input.shape(), " (out x in, batch x in)");
     HEBB_CHECK(input.rows() > 0, "BEAN: needs at least one sample");
     const Matrix& H = input.value();
-    Matrix tanh_w = (gamma * weight.value().array()).tanh();  // T (m x n)
-    Matrix At = tanh_w.cwiseAbs();
-    const double n = static_cast<double>(H.cols()), batch = static_cast<double>(H.rows());
-    const float scale = static_cast<float>(2.0 / (n * n * batch));
-    const Eigen::RowVectorXf q = H.array().square().colwise().sum();  // (1 x n)
+    const Index m = weight.rows(), n = H.cols(), batch = H.rows();
+    Matrix tanh_w = buffer(m, n);  // T (m x n)
+    tanh_w.array() = (gamma * weight.value().array()).tanh();
+    Matrix At = buffer(m, n);
+    At = tanh_w.cwiseAbs();
+    const float scale = static_cast<float>(2.0 / (static_cast<double>(n) * n * batch));
+    Matrix q = buffer(1, n);  // column sums of H^2
+    q = H.array().square().colwise().sum();
 
     if (order == 1) {
         // sum C D = (2/B) (<d, q> - ||H A||^2) with s = A^T 1 (m) and d = A s = C 1 (n).
-        const Eigen::VectorXf s = At.rowwise().sum();
-        const Eigen::RowVectorXf d = s.transpose() * At;
-        Matrix P(H.rows(), At.rows());
-        P.noalias() = H * At.transpose();  // H A (B x m): the layer's own forward size
-        const double value = scale * (d.cast<double>().dot(q.cast<double>()) - P.cast<double>().squaredNorm());
-        return make_result(
-            Matrix::Constant(1, 1, static_cast<float>(value)), "bean1", {weight, input},
-            [At = std::move(At), tanh_w = std::move(tanh_w), P = std::move(P), s, d, q, scale, gamma](Node& y) {
+        Matrix s = buffer(m, 1);
+        s = At.rowwise().sum();
+        Matrix d = buffer(1, n);
+        d.noalias() = s.transpose() * At;
+        Matrix P = buffer(batch, m);
+        gemm(H, false, At, true, P);  // H A (B x m): the layer's own forward size
+        const double value = scale * (d.row(0).cast<double>().dot(q.row(0).cast<double>()) - P.cast<double>().squaredNorm());
+        Tensor out = make_result(
+            filled(1, 1, static_cast<float>(value)), "bean1", {weight, input},
+            [scale, gamma](Node& y) {
                 const float c = y.grad(0, 0) * scale;
                 Node& w = *y.parents[0];
                 Node& h = *y.parents[1];
-                const Matrix& H = h.value;  // read from the node, not copied into the closure
+                const Matrix& H = h.value;
+                const Matrix &At = y.saved[0], &tanh_w = y.saved[1], &P = y.saved[2], &s = y.saved[3],
+                             &d = y.saved[4], &q = y.saved[5];
                 // dR/dH = 4/(n^2 B) H L = 2c (H diag(d) - (H A) A^T)
                 if (h.requires_grad) {
-                    Matrix dh = H.array().rowwise() * d.array();
-                    dh.noalias() -= P * At;
-                    h.grad_buffer() += (2.0f * c) * dh;
+                    Matrix& hg = h.grad_buffer();
+                    hg.array() += (2.0f * c) * (H.array().rowwise() * d.row(0).array());
+                    gemm(P, false, At, false, hg, -2.0f * c, 1.0f);
                 }
-                // dR/dA^T = c (s q + p 1^T - 2 (H A)^T H) with p = A^T q^T (m);
-                // dR/dW = dR/dA * gamma sign(W) (1 - tanh^2(gamma W))
+                // dR/dA^T = c (s q + p 1^T - 2 (H A)^T H) with p = A^T q^T (m)
                 if (w.requires_grad) {
-                    Matrix da(At.rows(), At.cols());
-                    da.noalias() = -2.0f * P.transpose() * H;
-                    const Eigen::VectorXf p = At * q.transpose();
-                    da += s * q;
-                    da.colwise() += p;
-                    w.grad_buffer().array() +=
-                        c * gamma * da.array() * tanh_w.array().sign() * (1.0f - tanh_w.array().square());
+                    Matrix da = buffer(At.rows(), At.cols());
+                    gemm(P, true, H, false, da, -2.0f);
+                    Matrix p = buffer(At.rows(), 1);
+                    gemm(At, false, q, true, p);
+                    for (Index i = 0; i < da.rows(); ++i) da.row(i).array() += s(i, 0) * q.row(0).array() + p(i, 0);
+                    add_weight_grad(w, tanh_w, da, c * gamma);
+                    recycle(da);
+                    recycle(p);
                 }
             });
+        save(out, std::move(At), std::move(tanh_w), std::move(P), std::move(s), std::move(d), std::move(q));
+        return out;
     }
 
     // Order 2: C = S∘S with S = A A^T (n x n); sum C D = (2/B) (<d, q> - sum((H C) ∘ H)), d = C 1.
-    Matrix S(At.cols(), At.cols());
-    S.noalias() = At.transpose() * At;
-    const Matrix C = S.array().square();
-    const Eigen::RowVectorXf d = C.colwise().sum();  // C is symmetric
-    Matrix HC(H.rows(), H.cols());
-    HC.noalias() = H * C;
-    const double value = scale * (d.cast<double>().dot(q.cast<double>()) -
+    Matrix S = buffer(n, n);
+    gemm(At, true, At, false, S);
+    Matrix C = buffer(n, n);
+    C = S.array().square();
+    Matrix d = buffer(1, n);
+    d = C.colwise().sum();  // C is symmetric
+    Matrix HC = buffer(batch, n);
+    gemm(H, false, C, false, HC);
+    recycle(C);
+    const double value = scale * (d.row(0).cast<double>().dot(q.row(0).cast<double>()) -
                                   (HC.cast<double>().array() * H.cast<double>().array()).sum());
-    return make_result(
-        Matrix::Constant(1, 1, static_cast<float>(value)), "bean2", {weight, input},
-        [At = std::move(At), tanh_w = std::move(tanh_w), S = std::move(S), HC = std::move(HC), d, q, scale, gamma](Node& y) {
+    Tensor out = make_result(
+        filled(1, 1, static_cast<float>(value)), "bean2", {weight, input}, [scale, gamma](Node& y) {
             const float c = y.grad(0, 0) * scale;
             Node& w = *y.parents[0];
             Node& h = *y.parents[1];
-            const Matrix& H = h.value;  // read from the node, not copied into the closure
+            const Matrix& H = h.value;
+            const Matrix &At = y.saved[0], &tanh_w = y.saved[1], &S = y.saved[2], &HC = y.saved[3],
+                         &d = y.saved[4], &q = y.saved[5];
             // dR/dH = 4/(n^2 B) H L = 2c (H diag(d) - H C)
-            if (h.requires_grad) h.grad_buffer() += (2.0f * c) * (Matrix(H.array().rowwise() * d.array()) - HC);
+            if (h.requires_grad)
+                h.grad_buffer().array() += (2.0f * c) * (H.array().rowwise() * d.row(0).array() - HC.array());
             // dR/dS = E = 2 S∘D / n^2 with D = (q_i + q_j - 2 H^T H) / B; dR/dA^T = 2 A^T E;
             // with c = 2/(n^2 B): 2 A^T E = c * 2 A^T (S∘(B D)), B D = q_i + q_j - 2 G.
             if (w.requires_grad) {
-                Matrix bd(H.cols(), H.cols());
-                bd.noalias() = -2.0f * H.transpose() * H;
-                bd.colwise() += q.transpose();
-                bd.rowwise() += q;
-                const Matrix e = S.array() * bd.array();
-                Matrix da(At.rows(), At.cols());
-                da.noalias() = 2.0f * At * e;
-                w.grad_buffer().array() +=
-                    c * gamma * da.array() * tanh_w.array().sign() * (1.0f - tanh_w.array().square());
+                Matrix e = buffer(H.cols(), H.cols());
+                gemm(H, true, H, false, e, -2.0f);
+                e.colwise() += q.row(0).transpose();
+                e.rowwise() += q.row(0);
+                e.array() *= S.array();
+                Matrix da = buffer(At.rows(), At.cols());
+                gemm(At, false, e, false, da, 2.0f);
+                add_weight_grad(w, tanh_w, da, c * gamma);
+                recycle(e);
+                recycle(da);
             }
         });
+    save(out, std::move(At), std::move(tanh_w), std::move(S), std::move(HC), std::move(d), std::move(q));
+    return out;
 }
 
 BEAN::BEAN(float alpha, int order, float gamma, std::string layers)
@@ -122,10 +148,16 @@ std::vector<size_t> BEAN::covered(size_t count) const {
 }
 
 Tensor BEAN::operator()(const nn::Module& model) const {
-    const std::vector<const nn::Linear*> linears = nn::linear_layers(model);
+    // The lists live on between calls, so a training step allocates nothing here.
+    linears_.clear();
+    nn::append_linear_layers(model, linears_);
+    if (covered_.empty() || covered_for_ != linears_.size()) {
+        covered_ = covered(linears_.size());
+        covered_for_ = linears_.size();
+    }
     Tensor total = Tensor::scalar(0.0f);
-    for (size_t i : covered(linears.size())) {
-        const nn::Linear& layer = *linears[i];
+    for (size_t i : covered_) {
+        const nn::Linear& layer = *linears_[i];
         HEBB_CHECK(layer.input().defined(), "BEAN: Linear layer ", i, " has not seen an input yet; run the forward pass first");
         total = total + bean_term(layer.weight, layer.input(), order_, gamma_);
     }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "layers/layers.h"
 #include "regularizers/regularizer.h"
 
 namespace hebb::reg {
@@ -35,6 +36,9 @@ private:
     int order_;
     float gamma_;
     std::string layers_;
+    mutable std::vector<const nn::Linear*> linears_;  // the model's, in forward order
+    mutable std::vector<size_t> covered_;             // covered(covered_for_)
+    mutable size_t covered_for_ = 0;
 };
 
 }  // namespace hebb::reg

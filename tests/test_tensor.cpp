@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <sstream>
+#include <tuple>
 
 #include "core/hebb.h"
 
@@ -133,4 +135,45 @@ TEST_CASE("anomaly detection names the op that first goes non-finite", "[tensor]
     CHECK_THROWS_WITH(sum(sqrt(x)).backward(), Catch::Contains("the backward of sqrt (1x2) sent a non-finite gradient to its leaf input (1x2)"));
     set_detect_anomaly(false);
     CHECK_NOTHROW(log(Tensor::from({{1, -1}})));
+}
+
+TEST_CASE("gemm agrees with a double-precision product for every transpose, alpha and beta", "[tensor][gemm]") {
+    Generator gen(7);
+    // Small shapes and ones large enough for the product's blocking and packing.
+    for (auto [m, k, n] : {std::tuple<int, int, int>{3, 5, 2}, {70, 130, 90}, {257, 300, 129}})
+        for (bool ta : {false, true})
+            for (bool tb : {false, true})
+                for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, {-2.0f, 0.0f}, {1.0f, 1.0f}, {0.5f, -1.5f}}) {
+                    const Matrix a = randn(ta ? k : m, ta ? m : k, gen).value();
+                    const Matrix b = randn(tb ? n : k, tb ? k : n, gen).value();
+                    const Matrix c0 = randn(m, n, gen).value();
+                    const Eigen::MatrixXd ad = a.cast<double>(), bd = b.cast<double>();
+                    const Eigen::MatrixXd opa = ta ? Eigen::MatrixXd(ad.transpose()) : ad;
+                    const Eigen::MatrixXd opb = tb ? Eigen::MatrixXd(bd.transpose()) : bd;
+                    const Eigen::MatrixXd expected = alpha * opa * opb + beta * c0.cast<double>();
+                    // With beta = 0 the old entries must not be read: NaNs there must not leak.
+                    Matrix c = beta == 0.0f ? Matrix::Constant(m, n, std::nanf("")) : c0;
+                    gemm(a, ta, b, tb, c, alpha, beta);
+                    INFO(gemm_backend() << " m=" << m << " k=" << k << " n=" << n << " ta=" << ta << " tb=" << tb
+                                        << " alpha=" << alpha << " beta=" << beta);
+                    REQUIRE(c.allFinite());
+                    CHECK((c.cast<double>() - expected).cwiseAbs().maxCoeff() <= 1e-5 * std::sqrt(k) * 10);
+                }
+    Matrix wrong(2, 2);
+    CHECK_THROWS_WITH(gemm(Matrix(2, 3), false, Matrix(2, 3), false, wrong),
+                      Catch::Contains("(2x3) times (2x3) does not fit into (2x2)"));
+}
+
+TEST_CASE("a freed matrix's storage is handed out again for the same number of entries", "[tensor]") {
+    Matrix a = buffer(3, 4);
+    const float* storage = a.data();
+    recycle(a);
+    CHECK(a.size() == 0);
+    // malloc would give the freed block to the next request of its size; the store keeps it instead.
+    const Matrix other(3, 4);
+    CHECK(other.data() != storage);
+    Matrix b = buffer(2, 6);
+    CHECK(b.data() == storage);
+    CHECK((b.rows() == 2 && b.cols() == 6));
+    CHECK(filled(2, 2, 1.5f) == Matrix::Constant(2, 2, 1.5f));
 }

@@ -1,0 +1,11 @@
+// Counting heap allocations, for hebb bench's "allocations per step".
+#pragma once
+
+namespace hebb::app {
+
+// How many blocks this process has taken from malloc and its kin (operator new, Eigen, oneDNN and
+// the C library all go through them), or -1 when the count is not kept: in sanitizer builds the
+// sanitizer's runtime owns malloc.
+long long heap_allocations();
+
+}  // namespace hebb::app

@@ -1,0 +1,17 @@
+// The matrix product every layer's forward and backward rests on.
+#pragma once
+
+#include "core/tensor.h"
+
+namespace hebb {
+
+// c = alpha op(a) op(b) + beta c, with op(x) = x, or x^T when its flag is set; c must already have
+// the result's shape, and with beta = 0 its old entries are never read. Runs on oneDNN's sgemm
+// when hebb is built with it (see meson_options.txt), on Eigen's own product otherwise.
+void gemm(const Matrix& a, bool transpose_a, const Matrix& b, bool transpose_b, Matrix& c,
+          float alpha = 1.0f, float beta = 0.0f);
+
+// "onednn" or "eigen": which product gemm() runs on.
+const char* gemm_backend();
+
+}  // namespace hebb
