@@ -28,6 +28,15 @@ void send(Node& p, const Expr& g) {
 
 Node& parent(Node& y, size_t i) { return *y.parents[i]; }
 
+// Adds op(a) op(b) into p's gradient; one not yet allocated is written directly rather than
+// zeroed first and added to.
+void send_product(Node& p, const Matrix& a, bool transpose_a, const Matrix& b, bool transpose_b) {
+    if (!p.requires_grad) return;
+    const bool fresh = p.grad.size() == 0;
+    if (fresh) p.grad = buffer(p.value.rows(), p.value.cols());
+    gemm(a, transpose_a, b, transpose_b, p.grad, 1.0f, fresh ? 0.0f : 1.0f);
+}
+
 // An expression's value in recycled storage (see buffer()).
 template <class Expr>
 Matrix pooled(const Expr& e) {
@@ -76,8 +85,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return make_result(std::move(y), "matmul", {a, b}, [](Node& y) {
         Node& a = parent(y, 0);
         Node& b = parent(y, 1);
-        if (a.requires_grad) gemm(y.grad, false, b.value, true, a.grad_buffer(), 1.0f, 1.0f);
-        if (b.requires_grad) gemm(a.value, true, y.grad, false, b.grad_buffer(), 1.0f, 1.0f);
+        send_product(a, y.grad, false, b.value, true);
+        send_product(b, a.value, true, y.grad, false);
     });
 }
 
@@ -95,8 +104,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     return make_result(std::move(y), "linear", {x, weight, bias}, [](Node& y) {
         Node& x = parent(y, 0);
         Node& w = parent(y, 1);
-        if (x.requires_grad) gemm(y.grad, false, w.value, false, x.grad_buffer(), 1.0f, 1.0f);
-        if (w.requires_grad) gemm(y.grad, true, x.value, false, w.grad_buffer(), 1.0f, 1.0f);
+        send_product(x, y.grad, false, w.value, false);
+        send_product(w, y.grad, true, x.value, false);
         if (y.parents.size() == 3) send(parent(y, 2), y.grad.colwise().sum());
     });
 }

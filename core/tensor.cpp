@@ -182,13 +182,14 @@ void Tensor::backward() const {
             stack.pop_back();
         }
     }
-    // Gradients of leaves accumulate across calls; those of intermediate nodes start from zero.
+    // Gradients of leaves accumulate across calls; those of intermediate nodes start from zero
+    // (empty: the first contribution allocates it).
     for (Node* node : order)
-        if (node->backward) node->grad_buffer().setZero();
+        if (node->backward) recycle(node->grad);
     node_->grad_buffer().array() += 1.0f;
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         Node& node = **it;
-        if (!node.backward) continue;
+        if (!node.backward || node.grad.size() == 0) continue;  // a node that received nothing sends nothing
         node.backward(node);
         if (!anomaly_mode) continue;
         for (const auto& p : node.parents)

@@ -1,6 +1,5 @@
 #include "optim/optimizer.h"
 
-#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -86,22 +85,21 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o) : Optimizer(std::move(params)
                "SGD: nesterov needs momentum > 0 and dampening 0");
 }
 
-// Each update is one pass over the parameter's entries, reading and writing every array once.
+// Updates are Eigen array expressions: vectorized, and without temporaries.
 void SGD::update(size_t index, Matrix& param, const Matrix& grad, std::int64_t) {
-    const float lr = static_cast<float>(this->lr()), wd = static_cast<float>(o_.weight_decay);
-    const float momentum = static_cast<float>(o_.momentum), keep = static_cast<float>(1.0 - o_.dampening);
-    const bool first = !has_buffer(index, "momentum_buffer");
-    float* b = o_.momentum != 0.0 ? buffer(index, "momentum_buffer").data() : nullptr;
-    float* p = param.data();
-    const float* g = grad.data();
-    for (Eigen::Index i = 0; i < param.size(); ++i) {
-        float d = g[i] + wd * p[i];
-        if (b) {
-            b[i] = first ? d : momentum * b[i] + keep * d;
-            d = o_.nesterov ? d + momentum * b[i] : b[i];
-        }
-        p[i] -= lr * d;
+    const float lr = static_cast<float>(this->lr()), momentum = static_cast<float>(o_.momentum);
+    auto p = param.array();
+    const auto d = grad.array() + static_cast<float>(o_.weight_decay) * p;  // read before p changes
+    if (o_.momentum == 0.0) {
+        p -= lr * d;
+        return;
     }
+    const bool first = !has_buffer(index, "momentum_buffer");
+    auto b = buffer(index, "momentum_buffer").array();
+    if (first) b = d;
+    else b = momentum * b + static_cast<float>(1.0 - o_.dampening) * d;
+    if (o_.nesterov) p -= lr * (d + momentum * b);
+    else p -= lr * b;
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Adam(std::move(params), o, false) {}
@@ -120,25 +118,25 @@ AdamW::AdamW(std::vector<Tensor> params, AdamOptions o) : Adam(std::move(params)
 
 void Adam::update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) {
     const float b1 = static_cast<float>(o_.beta1), b2 = static_cast<float>(o_.beta2);
-    const float eps = static_cast<float>(o_.eps);
-    const float decay = decoupled_ ? static_cast<float>(1.0 - lr() * weight_decay_) : 1.0f;
-    const float wd = decoupled_ ? 0.0f : static_cast<float>(weight_decay_);
+    auto p = param.array();
+    auto m = buffer(index, "exp_avg").array();
+    auto v = buffer(index, "exp_avg_sq").array();
+    const auto moments = [&](const auto& d) {
+        m = b1 * m + (1.0f - b1) * d;
+        v = b2 * v + (1.0f - b2) * d.square();
+    };
+    if (!decoupled_ && weight_decay_ != 0.0) moments(grad.array() + static_cast<float>(weight_decay_) * p);
+    else moments(grad.array());
+    if (decoupled_) p *= static_cast<float>(1.0 - lr() * weight_decay_);
+    const Matrix* second = &buffer(index, "exp_avg_sq");
+    if (o_.amsgrad) {
+        Matrix& vmax = buffer(index, "max_exp_avg_sq");
+        vmax = vmax.cwiseMax(*second);
+        second = &vmax;
+    }
     const float step_size = static_cast<float>(lr() / (1.0 - std::pow(o_.beta1, static_cast<double>(t))));
     const float correction2 = static_cast<float>(std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t))));
-    float* m = buffer(index, "exp_avg").data();
-    float* v = buffer(index, "exp_avg_sq").data();
-    float* vmax = o_.amsgrad ? buffer(index, "max_exp_avg_sq").data() : nullptr;
-    float* p = param.data();
-    const float* g = grad.data();
-    for (Eigen::Index i = 0; i < param.size(); ++i) {
-        const float d = g[i] + wd * p[i];
-        p[i] *= decay;
-        m[i] = b1 * m[i] + (1.0f - b1) * d;
-        v[i] = b2 * v[i] + (1.0f - b2) * d * d;
-        float second = v[i];
-        if (vmax) second = vmax[i] = std::max(vmax[i], v[i]);
-        p[i] -= step_size * m[i] / (std::sqrt(second) / correction2 + eps);
-    }
+    p -= step_size * m / (second->array().sqrt() / correction2 + static_cast<float>(o_.eps));
 }
 
 RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions o) : Optimizer(std::move(params), o.lr), o_(o) {
@@ -148,28 +146,27 @@ RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions o) : Optimizer(std::
 
 void RMSprop::update(size_t index, Matrix& param, const Matrix& grad, std::int64_t) {
     const float alpha = static_cast<float>(o_.alpha), eps = static_cast<float>(o_.eps);
-    const float lr = static_cast<float>(this->lr()), wd = static_cast<float>(o_.weight_decay);
-    const float momentum = static_cast<float>(o_.momentum);
-    float* v = buffer(index, "square_avg").data();
-    float* mean_g = o_.centered ? buffer(index, "grad_avg").data() : nullptr;
-    float* b = o_.momentum > 0.0 ? buffer(index, "momentum_buffer").data() : nullptr;
-    float* p = param.data();
-    const float* g = grad.data();
-    for (Eigen::Index i = 0; i < param.size(); ++i) {
-        const float d = g[i] + wd * p[i];
-        v[i] = alpha * v[i] + (1.0f - alpha) * d * d;
-        float avg = v[i];
-        if (mean_g) {
-            mean_g[i] = alpha * mean_g[i] + (1.0f - alpha) * d;
-            avg -= mean_g[i] * mean_g[i];
-        }
-        avg = std::sqrt(avg) + eps;
-        if (b) {
-            b[i] = momentum * b[i] + d / avg;
-            p[i] -= lr * b[i];
+    const float lr = static_cast<float>(this->lr());
+    auto p = param.array();
+    const auto d = grad.array() + static_cast<float>(o_.weight_decay) * p;  // read before p changes
+    auto v = buffer(index, "square_avg").array();
+    v = alpha * v + (1.0f - alpha) * d.square();
+    // The step divides by avg = sqrt(v - mean^2) + eps (centered) or sqrt(v) + eps.
+    const auto apply = [&](const auto& avg) {
+        if (o_.momentum > 0.0) {
+            auto b = buffer(index, "momentum_buffer").array();
+            b = static_cast<float>(o_.momentum) * b + d / avg;
+            p -= lr * b;
         } else {
-            p[i] -= lr * d / avg;
+            p -= lr * d / avg;
         }
+    };
+    if (o_.centered) {
+        auto mean_g = buffer(index, "grad_avg").array();
+        mean_g = alpha * mean_g + (1.0f - alpha) * d;
+        apply((v - mean_g.square()).sqrt() + eps);
+    } else {
+        apply(v.sqrt() + eps);
     }
 }
 
