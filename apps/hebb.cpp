@@ -1,10 +1,17 @@
 // The hebb command: train, evaluate and inspect MLPs.
+#include <climits>
 #include <cstdio>
+#include <malloc.h>
 #include <map>
 
 #include "apps/commands.h"
 
 int main(int argc, char** argv) {
+    // Freed blocks stay in the process rather than going back to the kernel: fresh pages are
+    // expensive in virtual machines, and the product library takes its packing buffers from malloc
+    // on every call. Blocks up to 32 MiB come from the heap, and up to 2 GiB of its free top stays.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, INT_MAX);
     CLI::App app{"hebb: train, evaluate and inspect MLPs, with BEAN assembly regularization"};
     app.require_subcommand(1);
     const std::map<std::string, hebb::app::Command> commands{

@@ -215,9 +215,10 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
 
     long params = 0;
     for (const Tensor& p : net->parameters()) params += static_cast<long>(p.value().size());
-    std::printf("%s\n%ld parameters; %lld training samples, %lld validation, %lld test\n",
+    std::printf("%s\n%ld parameters; %lld training samples, %lld validation, %lld test; ready to train in %.2f s\n",
                 (std::ostringstream() << *net).str().c_str(), params, static_cast<long long>(train.size()),
-                static_cast<long long>(val.size()), static_cast<long long>(splits.test.size()));
+                static_cast<long long>(val.size()), static_cast<long long>(splits.test.size()),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
     for (int epoch = first_epoch; epoch <= c.epochs; ++epoch) {
         const auto epoch_start = std::chrono::steady_clock::now();
