@@ -1,5 +1,7 @@
 #include "core/gemm.h"
 
+#include <algorithm>
+
 #ifdef HEBB_ONEDNN
 #include <dnnl.h>
 #endif
@@ -35,6 +37,32 @@ void gemm(const Matrix& a, bool transpose_a, const Matrix& b, bool transpose_b, 
     else if (transpose_b) run(a, b.transpose());
     else run(a, b);
 #endif
+}
+
+void gram(const Matrix& a, Matrix& s, float alpha) {
+    const Eigen::Index n = a.cols(), r = a.rows();
+    HEBB_CHECK(s.rows() == n && s.cols() == n, "gram: ", shape_str(a), " gives (", n, "x", n, "), not ",
+               shape_str(s));
+    // Block row i holds rows [i0, i1) of s from column i0 on: s[i0:i1, i0:n] = a[:, i0:i1]^T a[:, i0:n].
+    constexpr Eigen::Index blocks = 4;
+    const Eigen::Index step = (n + blocks - 1) / blocks;
+    for (Eigen::Index i0 = 0; i0 < n; i0 += step) {
+        const Eigen::Index rows = std::min(step, n - i0), cols = n - i0;
+#ifdef HEBB_ONEDNN
+        const float* block = a.data() + i0;  // columns i0.. of a, stored rows of length n
+        const dnnl_status_t status = dnnl_sgemm('T', 'N', rows, cols, r, alpha, block, n, block, n, 0.0f,
+                                                s.data() + i0 * n + i0, n);
+        HEBB_CHECK(status == dnnl_success, "gram: oneDNN's sgemm failed with status ", static_cast<int>(status),
+                   " for ", shape_str(s));
+#else
+        s.block(i0, i0, rows, cols).noalias() = alpha * a.middleCols(i0, rows).transpose() * a.middleCols(i0, cols);
+#endif
+    }
+    // The part left of each block row is the transpose of the column strip above it.
+    for (Eigen::Index i0 = step; i0 < n; i0 += step) {
+        const Eigen::Index rows = std::min(step, n - i0);
+        s.block(i0, 0, rows, i0) = s.block(0, i0, i0, rows).transpose();
+    }
 }
 
 const char* gemm_backend() {

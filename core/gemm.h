@@ -11,6 +11,10 @@ namespace hebb {
 void gemm(const Matrix& a, bool transpose_a, const Matrix& b, bool transpose_b, Matrix& c,
           float alpha = 1.0f, float beta = 0.0f);
 
+// s = alpha a^T a for a (r x n), s (n x n): symmetric, so only its upper part is computed, in block
+// rows (about 5/8 of a full product's work), and then mirrored.
+void gram(const Matrix& a, Matrix& s, float alpha = 1.0f);
+
 // "onednn" or "eigen": which product gemm() runs on.
 const char* gemm_backend();
 

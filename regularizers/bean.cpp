@@ -77,7 +77,7 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
 
     // Order 2: C = S∘S with S = A A^T (n x n); sum C D = (2/B) (<d, q> - sum((H C) ∘ H)), d = C 1.
     Matrix S = buffer(n, n);
-    gemm(At, true, At, false, S);
+    gram(At, S);
     Matrix C = buffer(n, n);
     C = S.array().square();
     Matrix d = buffer(1, n);
@@ -102,7 +102,7 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
             // with c = 2/(n^2 B): 2 A^T E = c * 2 A^T (S∘(B D)), B D = q_i + q_j - 2 G.
             if (w.requires_grad) {
                 Matrix e = buffer(H.cols(), H.cols());
-                gemm(H, true, H, false, e, -2.0f);
+                gram(H, e, -2.0f);
                 e.colwise() += q.row(0).transpose();
                 e.rowwise() += q.row(0);
                 e.array() *= S.array();

@@ -177,3 +177,17 @@ TEST_CASE("a freed matrix's storage is handed out again for the same number of e
     CHECK((b.rows() == 2 && b.cols() == 6));
     CHECK(filled(2, 2, 1.5f) == Matrix::Constant(2, 2, 1.5f));
 }
+
+TEST_CASE("gram computes a^T a, symmetric, for sizes that split into blocks unevenly", "[tensor][gemm]") {
+    Generator gen(8);
+    for (auto [r, n] : {std::pair<int, int>{5, 1}, {7, 3}, {40, 9}, {33, 130}}) {
+        const Matrix a = randn(r, n, gen).value();
+        const Eigen::MatrixXd expected = -2.0 * a.cast<double>().transpose() * a.cast<double>();
+        Matrix s = Matrix::Constant(n, n, std::nanf(""));
+        gram(a, s, -2.0f);
+        INFO("r=" << r << " n=" << n);
+        REQUIRE(s.allFinite());
+        CHECK((s.cast<double>() - expected).cwiseAbs().maxCoeff() <= 1e-4);
+        CHECK(s == s.transpose());
+    }
+}
