@@ -27,6 +27,9 @@ Command add_eval(CLI::App& app) {
         const data::TensorDataset& d = o->split == "test" ? splits.test : splits.train;
         HEBB_CHECK(loaded.spec.sizes.front() == d.features.cols(), o->model, ": the model takes ",
                    loaded.spec.sizes.front(), " inputs, ", o->data, " has ", d.features.cols());
+        // Before evaluate, which allocates a classes x classes confusion matrix.
+        HEBB_CHECK(loaded.spec.sizes.back() == d.classes, o->model, ": the model gives ", loaded.spec.sizes.back(),
+                   " outputs, ", o->data, " has ", d.classes, " classes (labels 0..", d.classes - 1, ")");
         const Evaluation e = evaluate(*loaded.model, d);
         if (o->json) {
             std::printf("%s\n", nlohmann::json{{"accuracy", e.accuracy}, {"loss", e.loss},

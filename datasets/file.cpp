@@ -1,8 +1,8 @@
 #include "datasets/file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
 #include <zlib.h>
 
@@ -10,33 +10,33 @@
 
 namespace hebb::data {
 
-std::string read_file(const std::string& path) {
+std::string read_file(const std::string& path, size_t max_bytes) {
     // gzopen looks for the gzip magic 0x1f 0x8b itself and reads any other file as it is, so one loop
     // serves both.
     errno = 0;
     gzFile gz = gzopen(path.c_str(), "rb");
     HEBB_CHECK(gz != nullptr, path, ": cannot open: ", std::strerror(errno ? errno : ENOMEM));  // 0: no memory
-    // Chunks are joined once the stream ends, so nothing is reserved beyond what arrived plus one chunk.
-    constexpr unsigned chunk_size = 1u << 20;
-    std::vector<std::string> chunks;
+    // One buffer, doubled whenever it is full (from 1 MiB), up to max_bytes + 1: one byte past the
+    // limit is enough to know that the file holds too much.
+    std::string bytes;
     size_t total = 0;
-    for (;;) {
-        std::string chunk(chunk_size, '\0');
-        const int n = gzread(gz, chunk.data(), chunk_size);
-        if (n <= 0) break;
-        chunk.resize(static_cast<size_t>(n));
-        total += chunk.size();
-        chunks.push_back(std::move(chunk));
-    }
+    int n = 0;
+    do {
+        if (total == bytes.size()) bytes.resize(std::min(std::max(2 * bytes.size(), size_t{1} << 20), max_bytes + 1));
+        // gzread reads at most INT_MAX bytes a call.
+        const auto want = static_cast<unsigned>(std::min(bytes.size() - total, size_t{1} << 30));
+        n = gzread(gz, bytes.data() + total, want);
+        total += n > 0 ? static_cast<size_t>(n) : 0;
+    } while (n > 0 && total <= max_bytes);
     int code = Z_OK;
     std::string why = gzerror(gz, &code);  // Z_BUF_ERROR: the gzip stream ends early
     if (why.starts_with(path + ": ")) why.erase(0, path.size() + 2);  // zlib names the file too
     gzclose(gz);
+    HEBB_CHECK(total <= max_bytes, path, ": holds more than ", max_bytes,
+               " bytes (after gunzipping), more than hebb reads from one file");
     HEBB_CHECK(code != Z_ERRNO, path, ": read failed after ", total, " bytes: ", why);
     HEBB_CHECK(code == Z_OK, path, ": corrupt gzip data after ", total, " decompressed bytes: ", why);
-    std::string bytes;
-    bytes.reserve(total);
-    for (const std::string& c : chunks) bytes += c;
+    bytes.resize(total);
     return bytes;
 }
 

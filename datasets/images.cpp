@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -33,6 +35,78 @@ bool is_image(const fs::directory_entry& entry) {
     return entry.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp");
 }
 
+// The bytes of an image file. stb_image's memory reader takes an int length; 1 GiB is four times an
+// uncompressed 8192 x 8192 RGBA BMP, the largest image hebb reads.
+std::string read_bytes(const fs::path& path) {
+    std::error_code error;
+    const std::uintmax_t size = fs::file_size(path, error);
+    HEBB_CHECK(!error, path.string(), ": cannot read: ", error.message());
+    HEBB_CHECK(size <= std::uintmax_t{1} << 30, path.string(), ": ", size, " bytes, more than the 1 GiB an image may have");
+    std::string bytes(size, '\0');
+    std::ifstream in(path, std::ios::binary);
+    HEBB_CHECK(in.read(bytes.data(), static_cast<std::streamsize>(size)), path.string(), ": cannot read");
+    return bytes;
+}
+
+// Byte `i` of `b`, or 0 past its end, as stb_image reads it.
+unsigned byte_at(const std::string& b, size_t i) {
+    return i < b.size() ? static_cast<unsigned char>(b[i]) : 0u;
+}
+
+// Refuses a JPEG with a Huffman table (DHT) of more than 256 codes, or one that runs past its
+// segment: stb_image 2.27 writes such a table past its arrays, even in stbi_info. Walks the markers
+// as stb_image does: a marker is 0xFF (fill bytes 0xFF repeat it) and a code; a segment's big-endian
+// length counts its own two bytes; after a scan header (SOS) the entropy-coded data runs to the next
+// marker that is neither a stuffed byte (FF 00) nor a restart (FF D0..D7). stb_image fails on its
+// own on whatever this walk skips over or stops at.
+void check_jpeg(const std::string& path, const std::string& b) {
+    for (size_t at = 2; at < b.size();) {  // after SOI, FF D8
+        if (byte_at(b, at++) != 0xff) continue;
+        while (byte_at(b, at) == 0xff) ++at;
+        const unsigned marker = byte_at(b, at++);
+        if (marker == 0xd9) return;                                                           // EOI
+        if (marker == 0x00 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue;  // no length
+        const size_t length = byte_at(b, at) << 8 | byte_at(b, at + 1);
+        if (length < 2) return;
+        // Each table: class and id (1 byte), the number of codes of each length 1..16, the codes.
+        for (size_t table = at + 2; marker == 0xc4 && table < at + length;) {
+            size_t codes = 0;
+            for (size_t i = 1; i <= 16; ++i) codes += byte_at(b, table + i);
+            HEBB_CHECK(codes <= 256 && table + 17 + codes <= at + length, path,
+                       ": corrupt JPEG: the Huffman table at offset ", table, " has ", codes,
+                       " codes; at most 256 that fit in its segment");
+            table += 17 + codes;
+        }
+        at += length;
+    }
+}
+
+// Refuses a PNG whose first image data chunk (IDAT) is empty: stb_image 2.27 copies its 0 bytes into
+// a buffer it has not allocated yet (memcpy to NULL). A chunk: length (4 bytes, big-endian), type,
+// data, CRC.
+void check_png(const std::string& path, const std::string& b) {
+    for (size_t at = 8; at + 8 <= b.size();) {  // after the 8-byte signature
+        const size_t length = byte_at(b, at) << 24 | byte_at(b, at + 1) << 16 | byte_at(b, at + 2) << 8 | byte_at(b, at + 3);
+        if (b.compare(at + 4, 4, "IDAT") == 0) {
+            HEBB_CHECK(length > 0, path, ": corrupt PNG: the first image data chunk (IDAT, offset ", at, ") is empty");
+            return;
+        }
+        at += 12 + length;
+    }
+}
+
+// hebb reads the formats it documents, PNG, JPEG and BMP, told apart by their first bytes as
+// stb_image tells them. stb_image 2.27's other decoders (PNM, GIF, PSD, HDR, PIC, TGA) read or
+// write out of bounds on broken files, and so do its PNG and JPEG decoders in the cases checked here.
+void check_image(const std::string& path, const std::string& b) {
+    if (b.starts_with("\x89PNG\r\n\x1a\n"))
+        check_png(path, b);
+    else if (b.starts_with("\xff\xd8"))
+        check_jpeg(path, b);
+    else
+        HEBB_CHECK(b.starts_with("BM"), path, ": not a PNG, JPEG or BMP file (by its first bytes); hebb reads only those");
+}
+
 }  // namespace
 
 TensorDataset read_image_folder(const std::string& root, bool grayscale) {
@@ -56,14 +130,18 @@ TensorDataset read_image_folder(const std::string& root, bool grayscale) {
     int width = 0, height = 0;
     for (size_t i = 0; i < files.size(); ++i) {
         const std::string path = files[i].first.string();
+        const std::string bytes = read_bytes(files[i].first);
+        check_image(path, bytes);
+        const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+        const auto size = static_cast<int>(bytes.size());
         int w = 0, h = 0, channels_in_file = 0;
         // The header's size first: stb_image would allocate whatever a (possibly lying) header
         // claims, and a 0 x 0 image would be a sample without features.
-        if (stbi_info(path.c_str(), &w, &h, &channels_in_file))
+        if (stbi_info_from_memory(data, size, &w, &h, &channels_in_file))
             HEBB_CHECK(w > 0 && h > 0 && w <= 8192 && h <= 8192, path, ": image size ", w, "x", h,
                        " is outside 1x1 to 8192x8192");
         const std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-            stbi_load(path.c_str(), &w, &h, &channels_in_file, channels), stbi_image_free);
+            stbi_load_from_memory(data, size, &w, &h, &channels_in_file, channels), stbi_image_free);
         if (!pixels) {
             const char* reason = stbi_failure_reason();
             fail(path, ": cannot read the image: ", reason ? reason : "unknown reason");

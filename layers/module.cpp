@@ -49,33 +49,46 @@ StateDict Module::state_dict() const {
     return out;
 }
 
+namespace {
+// " a b c ... and 7 more": the first 10 entries, each cut to 100 characters. A checkpoint can hold any
+// number of keys of any length, and the error message must stay readable.
+std::string listing(const std::vector<std::string>& entries) {
+    constexpr size_t max_entries = 10, max_length = 100;
+    std::string out;
+    for (size_t i = 0; i < entries.size() && i < max_entries; ++i)
+        out += " " + (entries[i].size() > max_length ? entries[i].substr(0, max_length) + "..." : entries[i]);
+    if (entries.size() > max_entries) out += " ... and " + std::to_string(entries.size() - max_entries) + " more";
+    return out;
+}
+}  // namespace
+
 void Module::load_state_dict(const StateDict& state, bool strict) {
     std::unordered_map<std::string, const NamedArray*> given;
     for (const NamedArray& a : state) given[a.name] = &a;
     std::vector<std::pair<std::string, const Parameter*>> all;
     collect("", all);
 
-    std::string missing, unexpected, mismatched;
+    std::vector<std::string> missing, unexpected, mismatched;
     std::vector<std::pair<Tensor, const Matrix*>> loads;
     for (const auto& [name, p] : all) {
         auto it = given.find(name);
         if (it == given.end()) {
-            missing += " " + name;
+            missing.push_back(name);
             continue;
         }
         const Matrix& want = it->second->value;
         if (p->value.rows() != want.rows() || p->value.cols() != want.cols())
-            mismatched += " " + name + " " + shape_str(want) + " for " + p->value.shape();
+            mismatched.push_back(name + " " + shape_str(want) + " for " + p->value.shape());
         loads.emplace_back(p->value, &want);
         given.erase(it);
     }
     for (const NamedArray& a : state)
-        if (given.count(a.name)) unexpected += " " + a.name;
+        if (given.count(a.name)) unexpected.push_back(a.name);
 
     std::string problems;
-    if (strict && !missing.empty()) problems += "\n  missing keys:" + missing;
-    if (strict && !unexpected.empty()) problems += "\n  unexpected keys:" + unexpected;
-    if (!mismatched.empty()) problems += "\n  mis-shaped keys:" + mismatched;
+    if (strict && !missing.empty()) problems += "\n  missing keys:" + listing(missing);
+    if (strict && !unexpected.empty()) problems += "\n  unexpected keys:" + listing(unexpected);
+    if (!mismatched.empty()) problems += "\n  mis-shaped keys:" + listing(mismatched);
     HEBB_CHECK(problems.empty(), "load_state_dict: cannot load into ", name(), ":", problems);
     for (auto& [param, value] : loads) param.value() = *value;
 }

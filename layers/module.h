@@ -33,7 +33,7 @@ public:
 
     StateDict state_dict() const;  // copies of every parameter, by dotted name
     // Copies values in by name. The error lists missing keys (strict only), unexpected keys
-    // (strict only) and keys whose shapes differ (always).
+    // (strict only) and keys whose shapes differ (always): the first 10 of each, then "... and N more".
     void load_state_dict(const StateDict& state, bool strict = true);
 
     virtual std::string name() const = 0;                    // "Linear"

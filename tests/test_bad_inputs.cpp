@@ -54,6 +54,7 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
     write(dir / "cell.csv", "1,2,0\n3,x,1\n5,6,1\n");
     write(dir / "label.csv", "1,2,0\n3,4,-1\n5,6,1\n");
     write(dir / "empty.csv", "");
+    write(dir / "huge_label.csv", "1,2,0\n3,4,1\n5,6,0\n7,8,1\n9,10,999999999\n");
     png(dir / "images_size/0/a.png", 4, 4);
     png(dir / "images_size/1/b.png", 5, 4);
     png(dir / "images_corrupt/0/a.png", 4, 4);
@@ -126,6 +127,7 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"checkpoint", "no architecture in the metadata", "inspect " + d + "/noarch.safetensors", "metadata needs 'arch' and 'activation'"},
         {"checkpoint", "weights whose shapes differ from the architecture", "inspect " + d + "/wrongshape.safetensors", "arch 2-4-2 needs 22 weights and biases, the file holds 17"},
         {"checkpoint", "model for another input size", "eval --data spirals --model " + d + "/wide.safetensors", "the model takes 784 inputs, spirals has 2"},
+        {"checkpoint", "model for fewer classes than the data's labels", "eval --data csv:" + d + "/huge_label.csv --model " + good, "the model gives 2 outputs, csv:" + d + "/huge_label.csv has 1000000000 classes (labels 0..999999999)"},
         {"checkpoint", "--init with another architecture", "train --data spirals --arch 2-8-2 --init " + good + out, "its arch 2-4-2 is not --arch 2-8-2"},
         {"divergence", "learning rate so large the loss overflows", "train --data spirals --arch 2-8-2 --lr 1e30" + out, "epoch 1 step 2: the loss is -nan"},
     };

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -130,6 +131,25 @@ TEST_CASE("load_state_dict copies values and lists every problem", "[layers]") {
     CHECK(b->parameters()[2].value() == Matrix::Ones(2, 3));
     partial[0].value = Matrix::Ones(3, 2);
     CHECK_THROWS_WITH(b->load_state_dict(partial, false), Catch::Contains("mis-shaped keys: 2.weight"));
+}
+
+TEST_CASE("load_state_dict lists at most 10 keys of each kind, each cut to 100 characters", "[layers]") {
+    auto model = nn::mlp({{4, 3, 2}, "relu"});
+    StateDict sd = model->state_dict();
+    for (int i = 0; i < 1000; ++i) sd.push_back({"extra" + std::to_string(i), Matrix::Zero(1, 1)});
+    sd.push_back({std::string(5000, 'k'), Matrix::Zero(1, 1)});
+    try {
+        model->load_state_dict(sd);
+        FAIL("no error");
+    } catch (const Error& e) {
+        const std::string msg = e.what();
+        CHECK_THAT(msg, Catch::Contains("unexpected keys: extra0 extra1 extra2 extra3 extra4 extra5 extra6 extra7 "
+                                        "extra8 extra9 ... and 991 more"));
+        CHECK_THAT(msg, !Catch::Contains("extra10"));
+        CHECK(msg.size() < 1000);
+    }
+    std::rotate(sd.begin(), sd.end() - 1, sd.end());  // the long name first
+    CHECK_THROWS_WITH(model->load_state_dict(sd), Catch::Contains(" " + std::string(100, 'k') + "... extra0"));
 }
 
 TEST_CASE("modules print like PyTorch's", "[layers]") {

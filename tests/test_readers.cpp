@@ -120,6 +120,22 @@ TEST_CASE("read_idx reads a hand-made file exactly, raw or gzipped", "[readers]"
     CHECK(data::read_file(dir / "images.gz") == tiny_images);
 }
 
+TEST_CASE("read_file reads past its first buffers and refuses more than its limit", "[readers]") {
+    TempDir dir;
+    std::string bytes(3 * (1 << 20) + 7, '\0');  // beyond two doublings of the 1 MiB buffer
+    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7919 % 251);
+    CHECK(data::read_file(write_gz(dir / "big.gz", bytes)) == bytes);
+    CHECK(data::read_file(write_raw(dir / "big", bytes)) == bytes);
+    CHECK(data::read_file(dir / "big.gz", bytes.size()) == bytes);  // exactly the limit
+
+    // A gzip bomb: 10 KB that inflate to 10 MiB of zeros.
+    const std::string bomb = write_gz(dir / "bomb.gz", std::string(10 << 20, '\0'));
+    REQUIRE(fs::file_size(bomb) < 20000);
+    CHECK_THROWS_WITH(data::read_file(bomb, 1 << 20),
+                      Contains(bomb + ": holds more than 1048576 bytes (after gunzipping)"));
+    CHECK_THROWS_WITH(data::read_file(dir / "big", bytes.size() - 1), Contains(dir / "big" + ": holds more than"));
+}
+
 TEST_CASE("read_idx rejects broken files, naming the file and the problem", "[readers]") {
     TempDir dir;
     const std::string images = write_raw(dir / "images", tiny_images);
@@ -360,7 +376,59 @@ TEST_CASE("read_image_folder reads back PNGs of Fashion-MNIST images byte for by
     fs::remove(odd);
     const std::string corrupt = write_raw((dir.path / names.back() / "corrupt.png").string(), "not an image at all");
     CHECK_THROWS_WITH(data::read_image_folder(dir.path.string()),
-                      Contains(corrupt + ": cannot read the image: unknown image type"));
+                      Contains(corrupt + ": not a PNG, JPEG or BMP file (by its first bytes)"));
+}
+
+TEST_CASE("read_image_folder reads JPEGs", "[readers]") {
+    TempDir dir;
+    fs::create_directories(dir.path / "a");
+    std::vector<unsigned char> gray(28 * 28);
+    for (size_t i = 0; i < gray.size(); ++i) gray[i] = static_cast<unsigned char>(i % 28 * 9);  // a ramp
+    REQUIRE(stbi_write_jpg((dir / "a/x.jpg").c_str(), 28, 28, 1, gray.data(), 100) != 0);
+    const auto d = data::read_image_folder(dir.path.string());
+    REQUIRE(d.features.cols() == 784);
+    for (size_t i = 0; i < gray.size(); ++i)  // lossy, but close at quality 100
+        REQUIRE(d.features(0, static_cast<Eigen::Index>(i)) * 255.0f == Approx(gray[i]).margin(8));
+}
+
+TEST_CASE("read_image_folder refuses formats other than PNG, JPEG and BMP, and what stb_image mishandles", "[readers]") {
+    TempDir dir;
+    fs::create_directories(dir.path / "a");
+    const std::string file = dir / "a/x.png";
+    const auto refused = [&](const std::string& bytes) {
+        write_raw(file, bytes);
+        try {
+            data::read_image_folder(dir.path.string());
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("read");
+    };
+
+    // Formats stb_image decodes but hebb does not read: a 1x1 PGM, a GIF header.
+    CHECK_THAT(refused(std::string("P5\n1 1\n255\n\x80", 12)), Contains(file + ": not a PNG, JPEG or BMP file"));
+    CHECK_THAT(refused(std::string("GIF89a\x01\0\x01\0", 10)), Contains(file + ": not a PNG, JPEG or BMP file"));
+
+    // A JPEG whose Huffman table claims 300 codes (255 + 45 of lengths 15 and 16), in a segment long
+    // enough to hold them; and one whose 10 codes run past a segment that holds 17 + 5 bytes.
+    const auto dht = [](const std::string& counts, size_t codes, size_t length) {
+        return std::string("\xff\xd8\xff\xc4", 4) + char(length >> 8) + char(length & 0xff) + '\0' + counts +
+               std::string(codes, '\x01') + "\xff\xd9";
+    };
+    const std::string zeros(14, '\0');
+    CHECK_THAT(refused(dht(zeros + "\xff\x2d", 300, 2 + 17 + 300)),
+               Contains(file + ": corrupt JPEG: the Huffman table at offset 6 has 300 codes"));
+    CHECK_THAT(refused(dht(zeros + std::string("\0\x0a", 2), 5, 2 + 17 + 5)),
+               Contains(file + ": corrupt JPEG: the Huffman table at offset 6 has 10 codes"));
+
+    // A 1x1 gray PNG whose first IDAT chunk is empty (stb_image ignores the CRCs, zero here).
+    const auto chunk = [](const std::string& type, const std::string& data) {
+        const auto n = static_cast<std::uint32_t>(data.size());
+        return std::string{char(n >> 24), char(n >> 16), char(n >> 8), char(n)} + type + data + std::string(4, '\0');
+    };
+    const std::string ihdr = chunk("IHDR", std::string("\0\0\0\x01\0\0\0\x01\x08\0\0\0\0", 13));
+    CHECK_THAT(refused("\x89PNG\r\n\x1a\n" + ihdr + chunk("IDAT", "") + chunk("IEND", "")),
+               Contains(file + ": corrupt PNG: the first image data chunk (IDAT, offset 33) is empty"));
 }
 
 TEST_CASE("read_image_folder rejects empty folders", "[readers]") {

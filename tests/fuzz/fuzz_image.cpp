@@ -1,7 +1,7 @@
 // Image files through the image-folder loader (data::read_image_folder): the input is the only
 // image, ROOT/0/x.png, read as grayscale when its size is even (as `hebb --data images:ROOT` reads
-// it) and as RGB when odd. stb_image picks the decoder from the bytes, not
-// the name, so every format it knows (PNG, JPEG, BMP, GIF, TGA, PSD, HDR, PIC, PNM) is reachable.
+// it) and as RGB when odd. The loader tells the format from the bytes, not
+// the name: PNG, JPEG and BMP go on to stb_image, anything else is refused.
 #include "datasets/images.h"
 #include "fuzz.h"
 
