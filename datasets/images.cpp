@@ -81,16 +81,21 @@ void check_jpeg(const std::string& path, const std::string& b) {
     }
 }
 
-// Refuses a PNG whose first image data chunk (IDAT) is empty: stb_image 2.27 copies its 0 bytes into
-// a buffer it has not allocated yet (memcpy to NULL). A chunk: length (4 bytes, big-endian), type,
-// data, CRC.
+// Refuses a PNG with a chunk longer than the rest of the file, for which stb_image 2.27 allocates
+// first (2 GiB for a 189-byte file), or whose first image data chunk (IDAT) is empty, which it copies
+// into a buffer it has not allocated yet (memcpy to NULL). A chunk: length (4 bytes, big-endian),
+// type, data, CRC; stb_image reads no CRC after IEND.
 void check_png(const std::string& path, const std::string& b) {
+    bool data = false;  // an IDAT chunk came before
     for (size_t at = 8; at + 8 <= b.size();) {  // after the 8-byte signature
         const size_t length = byte_at(b, at) << 24 | byte_at(b, at + 1) << 16 | byte_at(b, at + 2) << 8 | byte_at(b, at + 3);
-        if (b.compare(at + 4, 4, "IDAT") == 0) {
-            HEBB_CHECK(length > 0, path, ": corrupt PNG: the first image data chunk (IDAT, offset ", at, ") is empty");
-            return;
-        }
+        HEBB_CHECK(at + 8 + length <= b.size(), path, ": corrupt PNG: the chunk at offset ", at, " claims ", length,
+                   " bytes, more than the file holds");
+        const bool idat = b.compare(at + 4, 4, "IDAT") == 0;
+        HEBB_CHECK(data || !idat || length > 0, path, ": corrupt PNG: the first image data chunk (IDAT, offset ", at,
+                   ") is empty");
+        data = data || idat;
+        if (b.compare(at + 4, 4, "IEND") == 0) return;
         at += 12 + length;
     }
 }

@@ -429,6 +429,9 @@ TEST_CASE("read_image_folder refuses formats other than PNG, JPEG and BMP, and w
     const std::string ihdr = chunk("IHDR", std::string("\0\0\0\x01\0\0\0\x01\x08\0\0\0\0", 13));
     CHECK_THAT(refused("\x89PNG\r\n\x1a\n" + ihdr + chunk("IDAT", "") + chunk("IEND", "")),
                Contains(file + ": corrupt PNG: the first image data chunk (IDAT, offset 33) is empty"));
+    // One whose IDAT chunk claims 2^31 bytes, for which stb_image would allocate 2 GiB.
+    CHECK_THAT(refused("\x89PNG\r\n\x1a\n" + ihdr + std::string("\x80\0\0\0IDAT", 8) + chunk("IEND", "")),
+               Contains(file + ": corrupt PNG: the chunk at offset 33 claims 2147483648 bytes, more than the file holds"));
 }
 
 TEST_CASE("read_image_folder rejects empty folders", "[readers]") {
