@@ -210,7 +210,7 @@ ModelResult analyse_model(const std::string& path, const nn::LoadedMlp& loaded, 
                           const std::string& prefix) {
     ModelResult m{path, loaded.spec.arch(), evaluate(*loaded.model, test).accuracy, {}};
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*loaded.model);
-    const std::vector<Matrix> inputs = layer_inputs(*loaded.model, test.features, which);
+    const std::vector<Matrix> inputs = layer_inputs(*loaded.model, test.features(), which);
     reg::LayerOptions lo{.order = o.order, .gamma = o.gamma, .spectral = {.k = o.k}};
     for (size_t i = 0; i < which.size(); ++i) {
         const nn::Linear& lin = *linears[which[i]];
@@ -231,11 +231,11 @@ ModelResult analyse_model(const std::string& path, const nn::LoadedMlp& loaded, 
             r.pictures.push_back(file);
         }
         // The first hidden layer (input of Linear 1): what each assembly's favourite inputs look like.
-        const Index side = static_cast<Index>(std::lround(std::sqrt(static_cast<double>(test.features.cols()))));
-        if (which[i] == 1 && test.features.cols() == 784 && !r.a.assemblies.empty()) {
+        const Index side = static_cast<Index>(std::lround(std::sqrt(static_cast<double>(test.dim()))));
+        if (which[i] == 1 && test.dim() == 784 && !r.a.assemblies.empty()) {
             std::vector<Eigen::RowVectorXf> means;
             for (const reg::Assembly& as : r.a.assemblies)
-                means.push_back(reg::preferred_mean_input(inputs[i], test.features, as.neurons, 100));
+                means.push_back(reg::preferred_mean_input(inputs[i], test.features(), as.neurons, 100));
             const std::string file = base + "_mean_images.png";
             write_file_atomic((out / file).string(), reg::encode_png(image_grid(means, static_cast<int>(side))));
             r.pictures.push_back(file);
@@ -364,7 +364,7 @@ int run(const Options& o) {
     write_file_atomic((out / ".write-test").string(), "");
     fs::remove(out / ".write-test");
     const data::TensorDataset test = data::load_dataset(o.data).test;
-    HEBB_CHECK(model.spec.sizes.front() == test.features.cols(), "--data ", o.data, ": ", test.features.cols(),
+    HEBB_CHECK(model.spec.sizes.front() == test.dim(), "--data ", o.data, ": ", test.dim(),
                " features, but ", o.model, " takes ", model.spec.sizes.front(), " inputs");
 
     const ModelResult m = analyse_model(o.model, model, test, which, o, out, "");

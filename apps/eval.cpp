@@ -25,8 +25,8 @@ Command add_eval(CLI::App& app) {
         const nn::LoadedMlp loaded = nn::load_mlp(o->model);
         data::Splits splits = data::load_dataset(o->data);
         const data::TensorDataset& d = o->split == "test" ? splits.test : splits.train;
-        HEBB_CHECK(loaded.spec.sizes.front() == d.features.cols(), o->model, ": the model takes ",
-                   loaded.spec.sizes.front(), " inputs, ", o->data, " has ", d.features.cols());
+        HEBB_CHECK(loaded.spec.sizes.front() == d.dim(), o->model, ": the model takes ",
+                   loaded.spec.sizes.front(), " inputs, ", o->data, " has ", d.dim());
         // Before evaluate, which allocates a classes x classes confusion matrix.
         HEBB_CHECK(loaded.spec.sizes.back() == d.classes, o->model, ": the model gives ", loaded.spec.sizes.back(),
                    " outputs, ", o->data, " has ", d.classes, " classes (labels 0..", d.classes - 1, ")");

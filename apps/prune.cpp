@@ -39,8 +39,8 @@ nn::LoadedMlp load_model(const std::string& path) {
 }
 
 void check_inputs(const nn::LoadedMlp& m, const std::string& path, const Options& o, const data::TensorDataset& d) {
-    HEBB_CHECK(m.spec.sizes.front() == d.features.cols(), "--model ", path, ": the model takes ",
-               m.spec.sizes.front(), " inputs, --data ", o.data, " has ", d.features.cols());
+    HEBB_CHECK(m.spec.sizes.front() == d.dim(), "--model ", path, ": the model takes ",
+               m.spec.sizes.front(), " inputs, --data ", o.data, " has ", d.dim());
 }
 
 std::string thousands(long n) {  // 235146 -> "235,146"

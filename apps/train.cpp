@@ -173,8 +173,8 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
         train = data::slice(train, 0, train.size() - c.val);
     }
     if (c.subset > 0) train = data::slice(train, 0, std::min<Eigen::Index>(c.subset, train.size()));
-    HEBB_CHECK(spec.sizes.front() == train.features.cols() && spec.sizes.back() == train.classes, "--arch ", c.arch,
-               ": ", c.data, " needs input size ", train.features.cols(), " and output size ", train.classes);
+    HEBB_CHECK(spec.sizes.front() == train.dim() && spec.sizes.back() == train.classes, "--arch ", c.arch,
+               ": ", c.data, " needs input size ", train.dim(), " and output size ", train.classes);
 
     Generator gen(c.seed);  // initial weights, then dropout masks
     auto net = nn::mlp(spec, gen);

@@ -84,7 +84,7 @@ TensorDataset read_csv(const std::string& path, int label_column, std::optional<
     const size_t label_at = label_column == -1 ? width - 1 : static_cast<size_t>(label_column);
 
     TensorDataset d;
-    d.features.resize(static_cast<Eigen::Index>(lines.size() - begin), static_cast<Eigen::Index>(width - 1));
+    Matrix x(static_cast<Eigen::Index>(lines.size() - begin), static_cast<Eigen::Index>(width - 1));
     for (size_t i = begin; i < lines.size(); ++i) {
         const size_t row = lines[i].number;
         split_cells(lines[i].text, cells);
@@ -96,7 +96,7 @@ TensorDataset read_csv(const std::string& path, int label_column, std::optional<
             const std::optional<double> value = number(cells[c]);
             HEBB_CHECK(value, path, ": row ", row, ", column ", c + 1, ": '", cells[c], "' is not a number");
             if (c != label_at) {
-                d.features(sample, feature++) = static_cast<float>(*value);
+                x(sample, feature++) = static_cast<float>(*value);
                 continue;
             }
             HEBB_CHECK(*value >= 0 && *value == std::floor(*value) && *value < 1e9, path, ": row ", row,
@@ -106,6 +106,7 @@ TensorDataset read_csv(const std::string& path, int label_column, std::optional<
         }
     }
 
+    d.values = std::move(x);
     // sklearn's header: samples, features, then one name per class.
     if (has_header && first.size() == static_cast<size_t>(d.classes) + 2 &&
         number(first[0]) == static_cast<double>(d.size()) && number(first[1]) == static_cast<double>(width - 1))

@@ -1,7 +1,9 @@
 // Datasets held in memory: one row of features per sample and an integer class label.
 #pragma once
 
+#include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/random.h"
@@ -9,13 +11,26 @@
 
 namespace hebb::data {
 
+// Pixel bytes, one image per row.
+using Bytes = Eigen::Matrix<unsigned char, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
 struct TensorDataset {
-    Matrix features;          // (N x D)
+    // (N x D) features. Datasets read from images keep their bytes, a quarter of the memory of floats
+    // and nothing to convert when loading: their features are byte / 255, computed as rows are taken.
+    std::variant<Matrix, Bytes> values;
     std::vector<int> labels;  // N labels in [0, classes)
     int classes = 0;
     std::vector<std::string> class_names{};  // empty when the classes have no names
 
-    Eigen::Index size() const { return features.rows(); }
+    Eigen::Index size() const;  // N
+    Eigen::Index dim() const;   // D
+
+    // The features of `samples` (rows of `out`, which must be samples.size() x D), as floats.
+    void rows(std::span<const Eigen::Index> samples, Matrix& out) const;
+    Matrix features() const;  // all N rows as floats
+
+    // The samples at these indices, in this order, kept as bytes or floats as here.
+    TensorDataset select(std::span<const Eigen::Index> samples) const;
 };
 
 // Two interleaved spirals in the plane, n points each (label 0 and 1), with Gaussian noise of the

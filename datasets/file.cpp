@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include <zlib.h>
 
@@ -10,15 +12,35 @@
 
 namespace hebb::data {
 
+namespace {
+
+// The size the file states for what it holds: a gzip stream's trailer (its last 4 bytes, the size
+// modulo 2^32) or the size on disk. A trailer cannot claim more than deflate's largest ratio, 1032
+// to 1, of the file's size. 0 when it cannot be read.
+size_t stated_size(const std::string& path, bool gzip) {
+    std::error_code ec;
+    const std::uintmax_t on_disk = std::filesystem::file_size(path, ec);
+    if (ec) return 0;
+    if (!gzip) return on_disk;
+    std::ifstream in(path, std::ios::binary);
+    unsigned char trailer[4] = {};
+    if (on_disk < 18 || !in.seekg(-4, std::ios::end) || !in.read(reinterpret_cast<char*>(trailer), 4)) return 0;
+    const std::uintmax_t size = trailer[0] | trailer[1] << 8 | trailer[2] << 16 | std::uintmax_t{trailer[3]} << 24;
+    return std::min(size, 1032 * on_disk);
+}
+
+}  // namespace
+
 std::string read_file(const std::string& path, size_t max_bytes) {
     // gzopen looks for the gzip magic 0x1f 0x8b itself and reads any other file as it is, so one loop
     // serves both.
     errno = 0;
     gzFile gz = gzopen(path.c_str(), "rb");
     HEBB_CHECK(gz != nullptr, path, ": cannot open: ", std::strerror(errno ? errno : ENOMEM));  // 0: no memory
-    // One buffer, doubled whenever it is full (from 1 MiB), up to max_bytes + 1: one byte past the
-    // limit is enough to know that the file holds too much.
-    std::string bytes;
+    // One buffer of the stated size and one byte more (then one read reaches the end), doubled
+    // whenever it is full (from 1 MiB), up to max_bytes + 1: one byte past the limit is enough to
+    // know that the file holds too much.
+    std::string bytes(std::min(stated_size(path, !gzdirect(gz)), max_bytes) + 1, '\0');
     size_t total = 0;
     int n = 0;
     do {

@@ -87,11 +87,9 @@ TensorDataset read_idx(const std::string& images_path, const std::string& labels
                    ") is not below classes = ", classes);
         d.labels[i] = label;
     }
-    // The image bytes (N x rows*cols), scaled to [0, 1].
-    using Bytes = Eigen::Matrix<unsigned char, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    // The image bytes, N x rows*cols.
     const auto* pixels = reinterpret_cast<const unsigned char*>(images.bytes.data() + images.data_offset);
-    const Eigen::Index pixels_per_image = Eigen::Index{images.dims[1]} * images.dims[2];
-    d.features = Eigen::Map<const Bytes>(pixels, n, pixels_per_image).cast<float>() / 255.0f;
+    d.values = Bytes(Eigen::Map<const Bytes>(pixels, n, Eigen::Index{images.dims[1]} * images.dims[2]));
     return d;
 }
 

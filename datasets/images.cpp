@@ -133,6 +133,7 @@ TensorDataset read_image_folder(const std::string& root, bool grayscale) {
 
     const int channels = grayscale ? 1 : 3;
     int width = 0, height = 0;
+    Bytes x;
     for (size_t i = 0; i < files.size(); ++i) {
         const std::string path = files[i].first.string();
         const std::string bytes = read_bytes(files[i].first);
@@ -154,17 +155,16 @@ TensorDataset read_image_folder(const std::string& root, bool grayscale) {
         if (i == 0) {
             width = w;
             height = h;
-            d.features.resize(static_cast<Eigen::Index>(files.size()), Eigen::Index{w} * h * channels);
+            x.resize(static_cast<Eigen::Index>(files.size()), Eigen::Index{w} * h * channels);
         }
         HEBB_CHECK(w > 0 && h > 0, path, ": the image is empty");
         HEBB_CHECK(w == width && h == height, path, " is ", w, "x", h, " but ", files[0].first.string(),
                    " is ", width, "x", height, " (width x height); all images must have the same size");
         // stb's pixels are (height x width x channels) bytes, the layout of one feature row.
-        using Bytes = Eigen::Matrix<unsigned char, 1, Eigen::Dynamic>;
-        d.features.row(static_cast<Eigen::Index>(i)) =
-            Eigen::Map<const Bytes>(pixels.get(), d.features.cols()).cast<float>() / 255.0f;
+        x.row(static_cast<Eigen::Index>(i)) = Eigen::Map<const Eigen::Matrix<stbi_uc, 1, Eigen::Dynamic>>(pixels.get(), x.cols());
         d.labels.push_back(files[i].second);
     }
+    d.values = std::move(x);
     return d;
 }
 

@@ -43,13 +43,11 @@ void DataLoader::Iterator::gather() {
     const DataLoader& l = *loader_;
     const Eigen::Index start = index_ * l.batch_size_;
     const Eigen::Index rows = std::min(l.batch_size_, l.dataset_.size() - start);
-    Matrix x(rows, l.dataset_.features.cols());
-    batch_.y.resize(static_cast<size_t>(rows));
-    for (Eigen::Index r = 0; r < rows; ++r) {
-        const Eigen::Index sample = l.order_[static_cast<size_t>(start + r)];
-        x.row(r) = l.dataset_.features.row(sample);
-        batch_.y[static_cast<size_t>(r)] = l.dataset_.labels[static_cast<size_t>(sample)];
-    }
+    const std::span<const Eigen::Index> samples(l.order_.data() + start, static_cast<size_t>(rows));
+    Matrix x = buffer(rows, l.dataset_.dim());
+    l.dataset_.rows(samples, x);
+    batch_.y.resize(samples.size());
+    for (size_t r = 0; r < samples.size(); ++r) batch_.y[r] = l.dataset_.labels[static_cast<size_t>(samples[r])];
     batch_.x = Tensor(std::move(x));
 }
 

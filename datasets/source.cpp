@@ -28,20 +28,9 @@ Splits idx_pair(const std::string& name, const std::string& dir, const std::stri
 
 // Every fifth sample to the test split, the rest to the training split, order kept.
 Splits every_fifth(const TensorDataset& all) {
-    Splits s;
-    for (TensorDataset* d : {&s.train, &s.test}) {
-        d->classes = all.classes;
-        d->class_names = all.class_names;
-    }
-    const Eigen::Index n_test = all.size() / 5;
-    s.test.features.resize(n_test, all.features.cols());
-    s.train.features.resize(all.size() - n_test, all.features.cols());
-    for (Eigen::Index i = 0; i < all.size(); ++i) {
-        TensorDataset& d = i % 5 == 4 ? s.test : s.train;
-        d.features.row(static_cast<Eigen::Index>(d.labels.size())) = all.features.row(i);
-        d.labels.push_back(all.labels[static_cast<size_t>(i)]);
-    }
-    return s;
+    std::vector<Eigen::Index> train, test;
+    for (Eigen::Index i = 0; i < all.size(); ++i) (i % 5 == 4 ? test : train).push_back(i);
+    return {all.select(train), all.select(test)};
 }
 
 }  // namespace

@@ -1,15 +1,16 @@
 #include "datasets/splits.h"
 
 #include <algorithm>
+#include <numeric>
 
 namespace hebb::data {
 
 TensorDataset slice(const TensorDataset& d, Eigen::Index begin, Eigen::Index end) {
     HEBB_CHECK(0 <= begin && begin <= end && end <= d.size(), "slice: [", begin, ", ", end,
                ") is not inside the ", d.size(), " samples");
-    TensorDataset out{d.features.middleRows(begin, end - begin),
-                      {d.labels.begin() + begin, d.labels.begin() + end}, d.classes, d.class_names};
-    return out;
+    std::vector<Eigen::Index> samples(static_cast<size_t>(end - begin));
+    std::iota(samples.begin(), samples.end(), begin);
+    return d.select(samples);
 }
 
 TensorDataset few_shot(const TensorDataset& d, int k, std::uint64_t seed, Eigen::Index begin,
@@ -31,27 +32,22 @@ TensorDataset few_shot(const TensorDataset& d, int k, std::uint64_t seed, Eigen:
         }
     }
     std::sort(chosen.begin(), chosen.end());
-    TensorDataset out{Matrix(static_cast<Eigen::Index>(chosen.size()), d.features.cols()), {}, d.classes, d.class_names};
-    for (size_t r = 0; r < chosen.size(); ++r) {
-        out.features.row(static_cast<Eigen::Index>(r)) = d.features.row(chosen[r]);
-        out.labels.push_back(d.labels[static_cast<size_t>(chosen[r])]);
-    }
-    return out;
+    return d.select(chosen);
 }
 
 Standardizer Standardizer::fit(const TensorDataset& train) {
     HEBB_CHECK(train.size() > 0, "Standardizer: cannot fit on an empty dataset");
     Standardizer s;
-    s.mean = train.features.colwise().mean();
-    const Eigen::RowVectorXf var = (train.features.rowwise() - s.mean).array().square().colwise().mean();
+    const Matrix x = train.features();
+    s.mean = x.colwise().mean();
+    const Eigen::RowVectorXf var = (x.rowwise() - s.mean).array().square().colwise().mean();
     s.std = (var.array() > 0.0f).select(var.array().sqrt(), 1.0f);
     return s;
 }
 
 void Standardizer::apply(TensorDataset& d) const {
-    HEBB_CHECK(d.features.cols() == mean.size(), "Standardizer: fitted on ", mean.size(),
-               " features, given ", d.features.cols());
-    d.features = (d.features.rowwise() - mean).array().rowwise() / std.array();
+    HEBB_CHECK(d.dim() == mean.size(), "Standardizer: fitted on ", mean.size(), " features, given ", d.dim());
+    d.values = Matrix((d.features().rowwise() - mean).array().rowwise() / std.array());
 }
 
 }  // namespace hebb::data

@@ -298,7 +298,7 @@ TEST_CASE("hebb prune on a trained model: eval of the pruned file agrees with wh
     // On the real test inputs, the smaller model is the thresholded one.
     const data::Splits splits = data::load_dataset("spirals");
     auto reference = thresholded(loaded.spec, *loaded.model, t);
-    const Matrix ya = outputs(*reference, splits.test.features), yb = outputs(*pruned.model, splits.test.features);
+    const Matrix ya = outputs(*reference, splits.test.features()), yb = outputs(*pruned.model, splits.test.features());
     CHECK((ya - yb).cwiseAbs().maxCoeff() <= 1e-5f * (1.0f + ya.cwiseAbs().maxCoeff()));
 
     const cli::Result inspect = cli::hebb("inspect " + out.string());

@@ -26,7 +26,7 @@ std::shared_ptr<nn::Sequential> train_spirals(std::uint64_t seed, int epochs) {
 
 double accuracy(nn::Module& net, const data::TensorDataset& d) {
     NoGradGuard no_grad;
-    const Matrix logits = net(Tensor(d.features)).value();
+    const Matrix logits = net(Tensor(d.features())).value();
     int correct = 0;
     for (Eigen::Index i = 0; i < d.size(); ++i) {
         Eigen::Index best;

@@ -12,11 +12,11 @@ namespace {
 void read(const std::string& path, int label_column, std::optional<bool> header) {
     try {
         const hebb::data::TensorDataset d = hebb::data::read_csv(path, label_column, header);
-        FUZZ_CHECK(d.features.rows() > 0 && d.features.cols() > 0);
-        FUZZ_CHECK(d.labels.size() == static_cast<size_t>(d.features.rows()));
+        FUZZ_CHECK(d.size() > 0 && d.dim() > 0);
+        FUZZ_CHECK(d.labels.size() == static_cast<size_t>(d.size()));
         for (const int label : d.labels) FUZZ_CHECK(label >= 0 && label < d.classes);
         // The reader refuses cells that are not finite numbers, so no feature may be inf or NaN.
-        FUZZ_CHECK(d.features.allFinite());
+        FUZZ_CHECK(d.features().allFinite());
         FUZZ_CHECK(d.class_names.empty() || d.class_names.size() == static_cast<size_t>(d.classes));
     } catch (const hebb::Error&) {
     }

@@ -11,9 +11,9 @@ void read(const std::string& root, bool grayscale) {
     try {
         const hebb::data::TensorDataset d = hebb::data::read_image_folder(root, grayscale);
         FUZZ_CHECK(d.classes == 1 && d.class_names.size() == 1 && d.class_names[0] == "0");
-        FUZZ_CHECK(d.features.rows() == 1 && d.labels.size() == 1 && d.labels[0] == 0);
-        FUZZ_CHECK(d.features.cols() > 0 && d.features.cols() % (grayscale ? 1 : 3) == 0);
-        FUZZ_CHECK(d.features.minCoeff() >= 0.0f && d.features.maxCoeff() <= 1.0f);
+        FUZZ_CHECK(d.size() == 1 && d.labels.size() == 1 && d.labels[0] == 0);
+        FUZZ_CHECK(d.dim() > 0 && d.dim() % (grayscale ? 1 : 3) == 0);
+        FUZZ_CHECK(d.features().minCoeff() >= 0.0f && d.features().maxCoeff() <= 1.0f);
     } catch (const hebb::Error&) {
     }
 }

@@ -25,10 +25,10 @@ inline void read_idx_input(const std::string& path, const std::uint8_t* data, si
         const hebb::data::TensorDataset d =
             as_labels ? hebb::data::read_idx(images, path, 10) : hebb::data::read_idx(path, labels, 10);
         FUZZ_CHECK(d.classes == 10);
-        FUZZ_CHECK(d.features.rows() == 2 && d.features.cols() > 0);
+        FUZZ_CHECK(d.size() == 2 && d.dim() > 0);
         FUZZ_CHECK(d.labels.size() == 2);
         for (const int label : d.labels) FUZZ_CHECK(label >= 0 && label < 10);
-        FUZZ_CHECK(d.features.minCoeff() >= 0.0f && d.features.maxCoeff() <= 1.0f);
+        FUZZ_CHECK(d.features().minCoeff() >= 0.0f && d.features().maxCoeff() <= 1.0f);
     } catch (const hebb::Error&) {
     }
 }
