@@ -20,6 +20,11 @@ namespace hebb::reg {
 // L = diag(C 1) - C, sum_ij C D = (2/B) trace(H L H^T). Order 1 never forms an n x n matrix.
 Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gamma = 1.0f);
 
+// Whether order 2 on a layer from n neurons to m, batch B, works with the m^2 pairs of output
+// neurons (fewer multiply-adds when m is small, as for a 10-class output layer) rather than with
+// the n x n matrix C.
+bool bean2_by_output_pairs(Eigen::Index m, Eigen::Index n, Eigen::Index batch);
+
 class BEAN : public Regularizer {
 public:
     // layers: "hidden" (every Linear whose input is a hidden layer), "all" (the first one too), or

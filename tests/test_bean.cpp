@@ -46,40 +46,56 @@ Matrix relu_like(Eigen::Index rows, Eigen::Index cols) {
 
 }  // namespace
 
+// Layer shapes (out m, in n, batch B) for which order 2 takes each of its two forms.
+struct Shape {
+    Eigen::Index m, n, batch;
+};
+const Shape input_pairs{6, 9, 11}, output_pairs{2, 24, 6};
+
+TEST_CASE("order 2 takes the form with fewer multiply-adds", "[bean]") {
+    CHECK_FALSE(reg::bean2_by_output_pairs(input_pairs.m, input_pairs.n, input_pairs.batch));
+    CHECK(reg::bean2_by_output_pairs(output_pairs.m, output_pairs.n, output_pairs.batch));
+    CHECK_FALSE(reg::bean2_by_output_pairs(1024, 1024, 256));  // 784-1024-1024-10's hidden layer
+    CHECK(reg::bean2_by_output_pairs(10, 1024, 256));          // and its output layer
+}
+
 TEST_CASE("the fused BEAN term equals the definition computed with loops", "[bean]") {
-    for (int order : {1, 2})
-        for (float gamma : {1.0f, 0.5f}) {
-            INFO("order " << order << " gamma " << gamma);
-            const Matrix w = randn(6, 9, gen).value(), h = relu_like(11, 9);
-            const float fused = reg::bean_term(Tensor(w), Tensor(h), order, gamma).item();
-            CHECK(fused == Approx(bean_by_loops(w, h, order, gamma)).epsilon(1e-5));
-        }
+    for (const Shape& shape : {input_pairs, output_pairs})
+        for (int order : {1, 2})
+            for (float gamma : {1.0f, 0.5f}) {
+                INFO("shape " << shape.m << " x " << shape.n << " order " << order << " gamma " << gamma);
+                const Matrix w = randn(shape.m, shape.n, gen).value(), h = relu_like(shape.batch, shape.n);
+                const float fused = reg::bean_term(Tensor(w), Tensor(h), order, gamma).item();
+                CHECK(fused == Approx(bean_by_loops(w, h, order, gamma)).epsilon(1e-5));
+            }
 }
 
 TEST_CASE("the fused BEAN node matches the term composed from primitive ops, value and gradients", "[bean]") {
-    for (int order : {1, 2}) {
-        INFO("order " << order);
-        const Matrix w = randn(5, 8, gen).value(), h = relu_like(7, 8);
-        Tensor w1(w, true), h1(h, true), w2(w, true), h2(h, true);
-        const Tensor fused = reg::bean_term(w1, h1, order, 0.8f);
-        const Tensor composed = bean_composed(w2, h2, order, 0.8f);
-        CHECK(fused.item() == Approx(composed.item()).epsilon(1e-5));
-        fused.backward();
-        composed.backward();
-        CHECK(w1.grad().isApprox(w2.grad(), 1e-4f));
-        CHECK(h1.grad().isApprox(h2.grad(), 1e-4f));
-    }
+    for (const Shape& shape : {Shape{5, 8, 7}, output_pairs})
+        for (int order : {1, 2}) {
+            INFO("shape " << shape.m << " x " << shape.n << " order " << order);
+            const Matrix w = randn(shape.m, shape.n, gen).value(), h = relu_like(shape.batch, shape.n);
+            Tensor w1(w, true), h1(h, true), w2(w, true), h2(h, true);
+            const Tensor fused = reg::bean_term(w1, h1, order, 0.8f);
+            const Tensor composed = bean_composed(w2, h2, order, 0.8f);
+            CHECK(fused.item() == Approx(composed.item()).epsilon(1e-5));
+            fused.backward();
+            composed.backward();
+            CHECK(w1.grad().isApprox(w2.grad(), 1e-4f));
+            CHECK(h1.grad().isApprox(h2.grad(), 1e-4f));
+        }
 }
 
 TEST_CASE("gradcheck of BEAN in W and H, both orders", "[bean][gradcheck]") {
-    for (int order : {1, 2}) {
-        INFO("order " << order);
-        const Tensor w(randn(4, 6, gen).value()), h(relu_like(5, 6));
-        const auto fn = [order](const std::vector<Tensor>& v) { return reg::bean_term(v[0], v[1], order, 1.0f) * 10.0f; };
-        const GradcheckResult r = gradcheck(fn, {w, h});
-        INFO(r.worst);
-        CHECK(r.ok);
-    }
+    for (const Shape& shape : {Shape{4, 6, 5}, output_pairs})
+        for (int order : {1, 2}) {
+            INFO("shape " << shape.m << " x " << shape.n << " order " << order);
+            const Tensor w(randn(shape.m, shape.n, gen).value()), h(relu_like(shape.batch, shape.n));
+            const auto fn = [order](const std::vector<Tensor>& v) { return reg::bean_term(v[0], v[1], order, 1.0f) * 10.0f; };
+            const GradcheckResult r = gradcheck(fn, {w, h});
+            INFO(r.worst);
+            CHECK(r.ok);
+        }
 }
 
 TEST_CASE("BEAN matches PyTorch running the reference formula", "[bean][torch]") {
