@@ -1,9 +1,34 @@
 #include "optim/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include <omp.h>
 #include <unordered_map>
 
 namespace hebb::optim {
+
+namespace {
+
+using Span = Eigen::Map<Eigen::ArrayXf>;
+using ConstSpan = Eigen::Map<const Eigen::ArrayXf>;
+
+// Runs update(p, g, begin) on consecutive pieces [begin, begin + size) of a parameter and its
+// gradient, one piece per OpenMP thread when the parameter is large (the products already use every
+// thread; element-wise updates would otherwise run on one), else one piece on the calling thread.
+template <class Update>
+void for_chunks(Matrix& param, const Matrix& grad, const Update& update) {
+    const Eigen::Index n = param.size();
+    const int pieces = n >= (Eigen::Index{1} << 16) ? omp_get_max_threads() : 1;
+    const Eigen::Index size = ((n + pieces - 1) / pieces + 15) / 16 * 16;  // whole 64-byte lines
+#pragma omp parallel for num_threads(pieces) if (pieces > 1)
+    for (int i = 0; i < pieces; ++i) {
+        const Eigen::Index begin = std::min(n, i * size), end = std::min(n, begin + size);
+        if (begin < end) update(Span(param.data() + begin, end - begin), ConstSpan(grad.data() + begin, end - begin), begin);
+    }
+}
+
+}  // namespace
 
 Optimizer::Optimizer(std::vector<Tensor> params, double lr)
     : params_(std::move(params)), state_(params_.size()), lr_(lr) {
@@ -85,21 +110,23 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o) : Optimizer(std::move(params)
                "SGD: nesterov needs momentum > 0 and dampening 0");
 }
 
-// Updates are Eigen array expressions: vectorized, and without temporaries.
 void SGD::update(size_t index, Matrix& param, const Matrix& grad, std::int64_t) {
-    const float lr = static_cast<float>(this->lr()), momentum = static_cast<float>(o_.momentum);
-    auto p = param.array();
-    const auto d = grad.array() + static_cast<float>(o_.weight_decay) * p;  // read before p changes
-    if (o_.momentum == 0.0) {
-        p -= lr * d;
-        return;
-    }
+    const float lr = static_cast<float>(this->lr()), momentum = static_cast<float>(o_.momentum),
+                decay = static_cast<float>(o_.weight_decay), damped = static_cast<float>(1.0 - o_.dampening);
     const bool first = !has_buffer(index, "momentum_buffer");
-    auto b = buffer(index, "momentum_buffer").array();
-    if (first) b = d;
-    else b = momentum * b + static_cast<float>(1.0 - o_.dampening) * d;
-    if (o_.nesterov) p -= lr * (d + momentum * b);
-    else p -= lr * b;
+    float* const b = o_.momentum == 0.0 ? nullptr : buffer(index, "momentum_buffer").data();
+    for_chunks(param, grad, [&](Span p, ConstSpan g, Eigen::Index begin) {
+        const auto d = g + decay * p;  // read before p changes
+        if (!b) {
+            p -= lr * d;
+            return;
+        }
+        Span buf(b + begin, p.size());
+        if (first) buf = d;
+        else buf = momentum * buf + damped * d;
+        if (o_.nesterov) p -= lr * (d + momentum * buf);
+        else p -= lr * buf;
+    });
 }
 
 Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Adam(std::move(params), o, false) {}
@@ -117,26 +144,28 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled)
 AdamW::AdamW(std::vector<Tensor> params, AdamOptions o) : Adam(std::move(params), o, true) {}
 
 void Adam::update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) {
-    const float b1 = static_cast<float>(o_.beta1), b2 = static_cast<float>(o_.beta2);
-    auto p = param.array();
-    auto m = buffer(index, "exp_avg").array();
-    auto v = buffer(index, "exp_avg_sq").array();
-    const auto moments = [&](const auto& d) {
-        m = b1 * m + (1.0f - b1) * d;
-        v = b2 * v + (1.0f - b2) * d.square();
-    };
-    if (!decoupled_ && weight_decay_ != 0.0) moments(grad.array() + static_cast<float>(weight_decay_) * p);
-    else moments(grad.array());
-    if (decoupled_) p *= static_cast<float>(1.0 - lr() * weight_decay_);
-    const Matrix* second = &buffer(index, "exp_avg_sq");
-    if (o_.amsgrad) {
-        Matrix& vmax = buffer(index, "max_exp_avg_sq");
-        vmax = vmax.cwiseMax(*second);
-        second = &vmax;
-    }
+    const float b1 = static_cast<float>(o_.beta1), b2 = static_cast<float>(o_.beta2),
+                coupled_decay = decoupled_ ? 0.0f : static_cast<float>(weight_decay_),
+                shrink = decoupled_ ? static_cast<float>(1.0 - lr() * weight_decay_) : 1.0f,
+                eps = static_cast<float>(o_.eps);
     const float step_size = static_cast<float>(lr() / (1.0 - std::pow(o_.beta1, static_cast<double>(t))));
     const float correction2 = static_cast<float>(std::sqrt(1.0 - std::pow(o_.beta2, static_cast<double>(t))));
-    p -= step_size * m / (second->array().sqrt() / correction2 + static_cast<float>(o_.eps));
+    float* const m0 = buffer(index, "exp_avg").data();
+    float* const v0 = buffer(index, "exp_avg_sq").data();
+    float* const vmax0 = o_.amsgrad ? buffer(index, "max_exp_avg_sq").data() : nullptr;
+    for_chunks(param, grad, [&](Span p, ConstSpan g, Eigen::Index begin) {
+        Span m(m0 + begin, p.size()), v(v0 + begin, p.size());
+        const auto d = g + coupled_decay * p;
+        m = b1 * m + (1.0f - b1) * d;
+        v = b2 * v + (1.0f - b2) * d.square();
+        if (vmax0) {
+            Span vmax(vmax0 + begin, p.size());
+            vmax = vmax.max(v);
+            p = shrink * p - step_size * m / (vmax.sqrt() / correction2 + eps);
+        } else {
+            p = shrink * p - step_size * m / (v.sqrt() / correction2 + eps);
+        }
+    });
 }
 
 RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions o) : Optimizer(std::move(params), o.lr), o_(o) {
