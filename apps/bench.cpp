@@ -1,6 +1,7 @@
-// hebb bench: full training steps (forward, loss, regularizer, backward, optimizer step) and
-// inference on synthetic MNIST-shaped data, one JSON line per case. The cases run in turn, round
-// after round, so that their ratios come from the same stretch of time on a shared machine.
+// hebb bench: full training steps (forward, loss, regularizer, backward, optimizer step),
+// inference, or a step's matrix products alone, on synthetic MNIST-shaped data, one JSON line per
+// case. The cases run in turn, round after round, so that their ratios come from the same stretch
+// of time on a shared machine.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,7 +26,10 @@ struct Case {
     std::unique_ptr<reg::Regularizer> regularizer;
     Tensor x;
     std::vector<int> y;
-    std::vector<double> step_seconds;  // one figure per round: the mean step time of that round
+    // --products: per layer, its input X (B x in), weight W (out x in), output Y and its gradient G
+    // (B x out), and the gradients dW and dX.
+    std::vector<Matrix> X{}, W{}, Y{}, G{}, dW{}, dX{};
+    std::vector<double> step_seconds{};  // one figure per round: the mean step time of that round
     long long allocations = 0;         // over all timed steps
 };
 
@@ -62,7 +66,7 @@ Command add_bench(CLI::App& app) {
     struct Options {
         std::string archs = "784-512-256-10", optimizers = "sgd", regs = "none", batches = "64";
         int threads = 1, steps = 50, rounds = 5, matmul = 0;
-        bool inference = false;
+        bool inference = false, products = false;
     };
     auto o = std::make_shared<Options>();
     CLI::App* cmd = app.add_subcommand("bench", "Time training steps (or inference) on synthetic data");
@@ -74,6 +78,9 @@ Command add_bench(CLI::App& app) {
     cmd->add_option("--steps", o->steps, "Steps per case and round")->check(positive)->capture_default_str();
     cmd->add_option("--rounds", o->rounds)->check(positive)->capture_default_str();
     cmd->add_flag("--inference", o->inference, "Time the forward pass alone, without a graph");
+    cmd->add_flag("--products", o->products,
+                  "Time only a training step's matrix products (Y = X W^T, dW = G^T X, dX = G W), on the "
+                  "product backend without the engine: the share of a step that the kernel sets");
     cmd->add_option("--matmul", o->matmul, "Instead, time the product of two N x N matrices (GFLOP/s)")->check(positive);
     return [o] {
         set_num_threads(o->threads);
@@ -99,7 +106,28 @@ Command add_bench(CLI::App& app) {
                         for (int i = 0; i < c.batch; ++i) c.y.push_back(static_cast<int>(gen.below(static_cast<std::uint64_t>(sizes.back()))));
                         cases.push_back(std::move(c));
                     }
+        if (o->products)
+            for (Case& c : cases) {
+                const auto sizes = nn::parse_arch(c.arch);
+                for (size_t l = 0; l + 1 < sizes.size(); ++l) {
+                    const Eigen::Index in = sizes[l], out = sizes[l + 1];
+                    c.X.push_back(rand(c.batch, in, gen).value());
+                    c.W.push_back(rand(out, in, gen).value());
+                    c.G.push_back(rand(c.batch, out, gen).value());
+                    c.Y.emplace_back(c.batch, out);
+                    c.dW.emplace_back(out, in);
+                    c.dX.emplace_back(c.batch, in);
+                }
+            }
         const auto step = [&](Case& c) {
+            if (o->products) {
+                for (size_t l = 0; l < c.W.size(); ++l) gemm(c.X[l], false, c.W[l], true, c.Y[l]);
+                for (size_t l = c.W.size(); l-- > 0;) {
+                    gemm(c.G[l], true, c.X[l], false, c.dW[l]);
+                    if (l > 0) gemm(c.G[l], false, c.W[l], false, c.dX[l]);  // the data needs no gradient
+                }
+                return;
+            }
             if (o->inference) {
                 NoGradGuard no_grad;
                 (*c.net)(c.x);
@@ -130,7 +158,7 @@ Command add_bench(CLI::App& app) {
                 heap_allocations() < 0 ? nlohmann::json() : nlohmann::json(static_cast<double>(c.allocations) / timed_steps);
             const auto [lo, hi] = std::minmax_element(c.step_seconds.begin(), c.step_seconds.end());
             std::printf("%s\n", nlohmann::json{{"arch", c.arch}, {"batch", c.batch}, {"optimizer", c.optimizer},
-                                               {"reg", c.reg}, {"threads", o->threads}, {"mode", o->inference ? "inference" : "train"},
+                                               {"reg", c.reg}, {"threads", o->threads}, {"mode", o->products ? "products" : o->inference ? "inference" : "train"},
                                                {"samples_per_s", c.batch / med}, {"step_ms_median", 1e3 * med},
                                                {"step_ms_min", 1e3 * *lo}, {"step_ms_max", 1e3 * *hi},
                                                {"peak_rss_kb_process", usage.ru_maxrss},

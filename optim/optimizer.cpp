@@ -20,8 +20,12 @@ template <class Update>
 void for_chunks(Matrix& param, const Matrix& grad, const Update& update) {
     const Eigen::Index n = param.size();
     const int pieces = n >= (Eigen::Index{1} << 16) ? omp_get_max_threads() : 1;
+    if (pieces == 1) {  // no parallel region at all: even a serial one allocates in libgomp
+        update(Span(param.data(), n), ConstSpan(grad.data(), n), 0);
+        return;
+    }
     const Eigen::Index size = ((n + pieces - 1) / pieces + 15) / 16 * 16;  // whole 64-byte lines
-#pragma omp parallel for num_threads(pieces) if (pieces > 1)
+#pragma omp parallel for num_threads(pieces)
     for (int i = 0; i < pieces; ++i) {
         const Eigen::Index begin = std::min(n, i * size), end = std::min(n, begin + size);
         if (begin < end) update(Span(param.data() + begin, end - begin), ConstSpan(grad.data() + begin, end - begin), begin);
