@@ -121,12 +121,14 @@ TEST_CASE("read_idx reads a hand-made file exactly, raw or gzipped", "[readers]"
 
 TEST_CASE("read_file reads past its first buffers and refuses more than its limit", "[readers]") {
     TempDir dir;
-    std::string bytes(3 * (1 << 20) + 7, '\0');  // beyond two doublings of the 1 MiB buffer
+    // 3 MiB and more: where the stated size is wrong (the two members below) the buffer grows past
+    // two doublings from 1 MiB.
+    std::string bytes(3 * (1 << 20) + 7, '\0');
     for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7919 % 251);
     CHECK(data::read_file(write_gz(dir / "big.gz", bytes)) == bytes);
     CHECK(data::read_file(write_raw(dir / "big", bytes)) == bytes);
     CHECK(data::read_file(dir / "big.gz", bytes.size()) == bytes);  // exactly the limit
-    // Two gzip members, one after the other: the trailer at the end states only the second's size.
+    // Two gzip members, one after the other: the trailer at the end states only the second's 4 bytes.
     std::ifstream member(write_gz(dir / "small.gz", "tail"), std::ios::binary);
     const std::string small{std::istreambuf_iterator<char>(member), {}};
     std::ofstream(dir / "big.gz", std::ios::binary | std::ios::app) << small;
