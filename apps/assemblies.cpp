@@ -13,8 +13,7 @@
 #include <sstream>
 
 #include "apps/commands.h"
-#include "apps/evaluate.h"
-#include "core/hebb.h"
+#include "hebb.h"
 #include "regularizers/assemblies.h"
 
 namespace hebb::app {
@@ -205,10 +204,10 @@ std::string class_name(int c, const std::vector<std::string>& names) {
 }
 
 // Analyses every covered layer of one model and writes its pictures (file names start with prefix).
-ModelResult analyse_model(const std::string& path, const nn::LoadedMlp& loaded, const data::TensorDataset& test,
+ModelResult analyse_model(const std::string& path, const training::Checkpoint& loaded, const data::TensorDataset& test,
                           const std::vector<size_t>& which, const Options& o, const fs::path& out,
                           const std::string& prefix) {
-    ModelResult m{path, loaded.spec.arch(), evaluate(*loaded.model, test).accuracy, {}};
+    ModelResult m{path, loaded.spec.arch(), training::evaluate(*loaded.model, test).accuracy, {}};
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*loaded.model);
     const std::vector<Matrix> inputs = layer_inputs(*loaded.model, test.features(), which);
     reg::LayerOptions lo{.order = o.order, .gamma = o.gamma, .spectral = {.k = o.k}};
@@ -344,25 +343,21 @@ void print_summary(const ModelResult& m, const char* label) {
 int run(const Options& o) {
     set_num_threads(o.threads);
     // Everything that can be refused is checked before any work.
-    const nn::LoadedMlp model = nn::load_mlp(o.model);
+    const training::Checkpoint model = training::load_checkpoint(o.model);
     const size_t n_linear = nn::linear_layers(*model.model).size();
     const std::vector<size_t> which = parse_layers(o.layers, n_linear);
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*model.model);
     for (size_t l : which)
         HEBB_CHECK(o.k <= linears[l]->weight.cols(), "--k ", o.k, ": ", layer_name(l), " has only ",
                    linears[l]->weight.cols(), " neurons");
-    std::optional<nn::LoadedMlp> baseline;
+    std::optional<training::Checkpoint> baseline;
     if (!o.baseline.empty()) {
-        baseline = nn::load_mlp(o.baseline);
+        baseline = training::load_checkpoint(o.baseline);
         HEBB_CHECK(baseline->spec.arch() == model.spec.arch(), "--baseline ", o.baseline, ": its arch ",
                    baseline->spec.arch(), " is not the model's ", model.spec.arch());
     }
+    prepare_output_folder(o.out, "--out");
     const fs::path out = o.out;
-    std::error_code ec;
-    fs::create_directories(out, ec);
-    HEBB_CHECK(!ec, "--out ", o.out, ": cannot create the folder: ", ec.message());
-    write_file_atomic((out / ".write-test").string(), "");
-    fs::remove(out / ".write-test");
     const data::TensorDataset test = data::load_dataset(o.data).test;
     HEBB_CHECK(model.spec.sizes.front() == test.dim(), "--data ", o.data, ": ", test.dim(),
                " features, but ", o.model, " takes ", model.spec.sizes.front(), " inputs");

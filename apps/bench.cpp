@@ -12,7 +12,7 @@
 #include "apps/allocations.h"
 #include "apps/commands.h"
 #include "core/gemm.h"
-#include "core/hebb.h"
+#include "hebb.h"
 
 namespace hebb::app {
 
@@ -24,21 +24,13 @@ struct Case {
     std::shared_ptr<nn::Sequential> net;
     std::unique_ptr<optim::Optimizer> opt;
     std::unique_ptr<reg::Regularizer> regularizer;
-    Tensor x;
-    std::vector<int> y;
+    data::Batch input;  // synthetic: uniform inputs, random labels
     // --products: per layer, its input X (B x in), weight W (out x in), output Y and its gradient G
     // (B x out), and the gradients dW and dX.
     std::vector<Matrix> X{}, W{}, Y{}, G{}, dW{}, dX{};
     std::vector<double> step_seconds{};  // one figure per round: the mean step time of that round
     long long allocations = 0;         // over all timed steps
 };
-
-std::vector<std::string> split_list(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) out.push_back(item);
-    return out;
-}
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -95,15 +87,15 @@ Command add_bench(CLI::App& app) {
         for (const std::string& arch : split_list(o->archs))
             for (const std::string& optimizer : split_list(o->optimizers))
                 for (const std::string& r : split_list(o->regs))
-                    for (const std::string& b : split_list(o->batches)) {
-                        Case c{arch, optimizer, r, std::stoi(b), nn::mlp({nn::parse_arch(arch), "relu"}, gen), nullptr,
+                    for (int b : positive_ints(o->batches, "--batch-size")) {
+                        Case c{arch, optimizer, r, b, nn::mlp({nn::parse_arch(arch), "relu"}, gen), nullptr,
                                reg::make_regularizer(r, 1e-4f), {}, {}, {}};
                         HEBB_CHECK(optimizer == "sgd" || optimizer == "adam", "--optimizer: '", optimizer, "' is not sgd or adam");
                         if (optimizer == "sgd") c.opt = std::make_unique<optim::SGD>(c.net->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
                         else c.opt = std::make_unique<optim::Adam>(c.net->parameters(), optim::AdamOptions{.lr = 1e-4});
                         const auto sizes = nn::parse_arch(arch);
-                        c.x = rand(c.batch, sizes.front(), gen);
-                        for (int i = 0; i < c.batch; ++i) c.y.push_back(static_cast<int>(gen.below(static_cast<std::uint64_t>(sizes.back()))));
+                        c.input.x = rand(b, sizes.front(), gen);
+                        for (int i = 0; i < b; ++i) c.input.y.push_back(static_cast<int>(gen.below(static_cast<std::uint64_t>(sizes.back()))));
                         cases.push_back(std::move(c));
                     }
         if (o->products)
@@ -130,14 +122,10 @@ Command add_bench(CLI::App& app) {
             }
             if (o->inference) {
                 NoGradGuard no_grad;
-                (*c.net)(c.x);
+                (*c.net)(c.input.x);
                 return;
             }
-            c.opt->zero_grad();
-            Tensor loss = cross_entropy((*c.net)(c.x), c.y);
-            if (c.regularizer) loss = loss + (*c.regularizer)(*c.net);
-            loss.backward();
-            c.opt->step();
+            training::train_step(*c.net, c.input, *c.opt, c.regularizer.get());
         };
         for (Case& c : cases)  // warm up: buffers allocated and recycled, caches filled
             for (int s = 0; s < 3; ++s) step(c);

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace hebb::app {
 
@@ -27,6 +28,11 @@ inline CLI::Validator number_above(double bound, bool inclusive, const std::stri
 }
 inline const CLI::Validator positive = number_above(0.0, false, "positive");
 inline const CLI::Validator non_negative = number_above(0.0, true, "non-negative");
+
+// "a,b,c" -> {"a", "b", "c"}, for flags that take lists.
+std::vector<std::string> split_list(const std::string& text);
+// "1,5,10" -> {1, 5, 10}; an item that is not a positive whole number is an error naming `flag`.
+std::vector<int> positive_ints(const std::string& text, const std::string& flag);
 
 Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);

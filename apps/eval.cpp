@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
-#include "apps/evaluate.h"
+#include "hebb.h"
 
 namespace hebb::app {
 
@@ -22,7 +22,7 @@ Command add_eval(CLI::App& app) {
     cmd->add_option("--threads", o->threads)->check(positive)->capture_default_str();
     return [o] {
         set_num_threads(o->threads);
-        const nn::LoadedMlp loaded = nn::load_mlp(o->model);
+        const training::Checkpoint loaded = training::load_checkpoint(o->model);
         data::Splits splits = data::load_dataset(o->data);
         const data::TensorDataset& d = o->split == "test" ? splits.test : splits.train;
         HEBB_CHECK(loaded.spec.sizes.front() == d.dim(), o->model, ": the model takes ",
@@ -30,14 +30,14 @@ Command add_eval(CLI::App& app) {
         // Before evaluate, which allocates a classes x classes confusion matrix.
         HEBB_CHECK(loaded.spec.sizes.back() == d.classes, o->model, ": the model gives ", loaded.spec.sizes.back(),
                    " outputs, ", o->data, " has ", d.classes, " classes (labels 0..", d.classes - 1, ")");
-        const Evaluation e = evaluate(*loaded.model, d);
+        const training::Evaluation e = training::evaluate(*loaded.model, d);
         if (o->json) {
             std::printf("%s\n", nlohmann::json{{"accuracy", e.accuracy}, {"loss", e.loss},
                                                {"per_class", e.per_class}, {"n", e.n}}.dump().c_str());
         } else {
             std::printf("%s on %s (%s split, %ld samples)\naccuracy %.4f  loss %.4f\n\n%s", o->model.c_str(),
                         o->data.c_str(), o->split.c_str(), e.n, e.accuracy, e.loss,
-                        evaluation_markdown(e, d.class_names).c_str());
+                        training::evaluation_markdown(e, d.class_names).c_str());
         }
         return 0;
     };

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "apps/commands.h"
-#include "apps/evaluate.h"
+#include "hebb.h"
 
 namespace hebb::app {
 
@@ -38,13 +38,6 @@ struct Options {
     double lr = 5e-4;
 };
 
-std::vector<std::string> split_list(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) out.push_back(item);
-    return out;
-}
-
 struct Run {
     double val_acc, test_acc;
 };
@@ -63,12 +56,12 @@ Run run_one(const Options& o, const data::TensorDataset& train, const data::Tens
     Run best{-1.0, 0.0};
     StateDict best_weights;
     for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-        train_epoch(*net, loader, opt, reg.get(), epoch);
-        const double acc = evaluate(*net, val).accuracy;
+        training::train_epoch(*net, loader, opt, reg.get(), epoch);
+        const double acc = training::evaluate(*net, val).accuracy;
         if (acc > best.val_acc) best.val_acc = acc, best_weights = net->state_dict();
     }
     net->load_state_dict(best_weights);
-    best.test_acc = evaluate(*net, test).accuracy;
+    best.test_acc = training::evaluate(*net, test).accuracy;
     return best;
 }
 
@@ -77,15 +70,7 @@ int run(const Options& o) {
     const std::vector<std::string> methods = split_list(o.methods);
     for (const std::string& m : methods)
         HEBB_CHECK(grids.count(m), "--methods: '", m, "' is unknown; use none, l1, l2, dropout, bean1, bean2");
-    std::vector<int> shots;
-    for (const std::string& k : split_list(o.shots)) {
-        try {
-            shots.push_back(std::stoi(k));
-        } catch (const std::exception&) {
-            fail("--shots: '", k, "' is not a number");
-        }
-        HEBB_CHECK(shots.back() > 0, "--shots: ", shots.back(), " must be positive");
-    }
+    const std::vector<int> shots = positive_ints(o.shots, "--shots");
     const data::Splits splits = data::load_dataset(o.data);
     HEBB_CHECK(splits.train.size() > 50000, "--data ", o.data, ": the protocol needs more than 50,000 training images");
     const Eigen::Index val_end = std::min<Eigen::Index>(splits.train.size(), 50000 + o.val_size);

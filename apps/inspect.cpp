@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "apps/commands.h"
-#include "core/hebb.h"
+#include "hebb.h"
 
 namespace hebb::app {
 
@@ -12,7 +12,7 @@ Command add_inspect(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("inspect", "Describe a checkpoint");
     cmd->add_option("checkpoint", *path, "Checkpoint (.safetensors)")->required()->check(CLI::ExistingFile);
     return [path] {
-        const nn::LoadedMlp loaded = nn::load_mlp(*path);
+        const training::Checkpoint loaded = training::load_checkpoint(*path);
         std::printf("%s\narch %s, activation %s\n\n", path->c_str(), loaded.spec.arch().c_str(),
                     loaded.spec.activation.c_str());
         std::cout << *loaded.model << "\n\n";
@@ -38,11 +38,20 @@ Command add_inspect(CLI::App& app) {
         }
         for (const nn::Linear* layer : nn::linear_layers(*loaded.model))
             small += (layer->weight.value().array().abs() < 1e-3f * largest).count();
-        std::printf("\n%ld parameters; %ld dense weights, %.2f%% of them below 1e-3 of the largest |w| (%.4g)\n\nmetadata\n",
+        std::printf("\n%ld parameters; %ld dense weights, %.2f%% of them below 1e-3 of the largest |w| (%.4g)\n",
                     total, weights, 100.0 * static_cast<double>(small) / static_cast<double>(weights), largest);
-        for (const auto& [key, value] : loaded.metadata)
-            std::printf("  %s: %s\n", key.c_str(), key == "rng" ? "(generator state)" : value.c_str());
-        if (!loaded.extra.empty()) std::printf("\n%zu optimizer arrays (optim.*)\n", loaded.extra.size());
+        if (const auto& run = loaded.run) {
+            std::printf("\ntraining run: epoch %d", run->epoch);
+            if (run->best_val_acc >= 0.0) std::printf(", best validation accuracy %.4f", run->best_val_acc);
+            if (const auto& opt = run->optimizer) {
+                size_t buffers = 0;
+                for (const StateDict& p : opt->params) buffers += p.size();
+                std::printf(", optimizer state (step %lld, %zu buffers)", static_cast<long long>(opt->step), buffers);
+            }
+            std::printf("\n");
+        }
+        if (!loaded.notes.empty()) std::printf("\nnotes\n");
+        for (const auto& [key, value] : loaded.notes) std::printf("  %s: %s\n", key.c_str(), value.c_str());
         return 0;
     };
 }

@@ -8,9 +8,8 @@
 #include <set>
 
 #include "apps/commands.h"
-#include "apps/evaluate.h"
 #include "apps/plot.h"
-#include "layers/prune.h"
+#include "hebb.h"
 
 namespace hebb::app {
 
@@ -30,15 +29,15 @@ struct Options {
     CLI::Option* out_opt = nullptr;
 };
 
-nn::LoadedMlp load_model(const std::string& path) {
+training::Checkpoint load_model(const std::string& path) {
     try {
-        return nn::load_mlp(path);
+        return training::load_checkpoint(path);
     } catch (const Error& e) {
         fail("--model: ", e.what());
     }
 }
 
-void check_inputs(const nn::LoadedMlp& m, const std::string& path, const Options& o, const data::TensorDataset& d) {
+void check_inputs(const training::Checkpoint& m, const std::string& path, const Options& o, const data::TensorDataset& d) {
     HEBB_CHECK(m.spec.sizes.front() == d.dim(), "--model ", path, ": the model takes ",
                m.spec.sizes.front(), " inputs, --data ", o.data, " has ", d.dim());
 }
@@ -83,26 +82,23 @@ int prune_one(const Options& o) {
     const std::string& path = o.models.front();
     HEBB_CHECK(!fs::exists(o.out) || !fs::equivalent(o.out, path), "--out ", o.out,
                " is the --model file; write the pruned model to another file");
-    const nn::LoadedMlp source = load_model(path);
+    const training::Checkpoint source = load_model(path);
     const data::Splits splits = data::load_dataset(o.data);
     const data::TensorDataset& test = splits.test;
     check_inputs(source, path, o, test);
 
     const nn::PrunedMlp pruned = nn::prune_mlp(source.spec, *source.model, o.threshold);
-    const double acc_before = evaluate(*source.model, test).accuracy;
-    const double acc_after = evaluate(*pruned.model, test).accuracy;
+    const double acc_before = training::evaluate(*source.model, test).accuracy;
+    const double acc_after = training::evaluate(*pruned.model, test).accuracy;
 
     const std::string threshold = shortest(o.threshold);
-    // The source's metadata, except what describes its own weights: the generator state (only for
-    // resuming its run) and its validation accuracy. The spec's keys come from the pruned spec.
-    Metadata meta;
-    const std::set<std::string> dropped{"format", "format_version", "arch", "activation", "dropout", "rng", "best_val_acc"};
-    for (const auto& [key, value] : source.metadata)
-        if (!dropped.contains(key)) meta[key] = value;
-    meta["pruned_from"] = path;
-    meta["threshold"] = threshold;
+    // The source's notes and where this model came from; not the source's run state, which
+    // describes other weights.
+    Metadata notes = source.notes;
+    notes["pruned_from"] = path;
+    notes["threshold"] = threshold;
     try {
-        nn::save_mlp(o.out, pruned.spec, *pruned.model, {}, meta);
+        training::save_checkpoint(o.out, pruned.spec, *pruned.model, {}, notes);
     } catch (const Error& e) {
         fail("--out ", o.out, ": ", e.what());
     }
@@ -137,7 +133,7 @@ std::vector<std::string> short_names(const std::vector<std::string>& paths) {
 }
 
 int run_sweep(const Options& o) {
-    std::vector<nn::LoadedMlp> models;
+    std::vector<training::Checkpoint> models;
     for (const std::string& path : o.models) models.push_back(load_model(path));
     const data::Splits splits = data::load_dataset(o.data);
     const data::TensorDataset& test = splits.test;
@@ -154,7 +150,7 @@ int run_sweep(const Options& o) {
         for (double fraction : sweep_fractions) {
             const float t = nn::threshold_for_fraction(*models[m].model, fraction);
             nn::PrunedMlp pruned = nn::prune_mlp(models[m].spec, *models[m].model, t);
-            accuracy[m].push_back(evaluate(*pruned.model, test).accuracy);
+            accuracy[m].push_back(training::evaluate(*pruned.model, test).accuracy);
             stats[m].push_back(pruned.stats);
             f.x.push_back(std::log10(fraction)), f.y.push_back(accuracy[m].back());
             p.x.push_back(std::log10(static_cast<double>(pruned.stats.params_after))), p.y.push_back(accuracy[m].back());

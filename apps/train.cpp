@@ -10,10 +10,9 @@
 #include <sstream>
 
 #include "apps/commands.h"
-#include "apps/evaluate.h"
 #include "apps/plot.h"
 #include "apps/progress.h"
-#include "core/hebb.h"
+#include "hebb.h"
 
 namespace hebb::app {
 
@@ -103,7 +102,7 @@ std::string metrics_until(const fs::path& path, int last_epoch) {
     return kept;
 }
 
-std::string report_markdown(const Config& c, const nn::Module& net, long params, const Evaluation& test,
+std::string report_markdown(const Config& c, const nn::Module& net, long params, const training::Evaluation& test,
                             const std::vector<std::string>& class_names, const std::vector<EpochMetrics>& history,
                             double seconds, const std::string& tested) {
     std::ostringstream out;
@@ -127,7 +126,7 @@ std::string report_markdown(const Config& c, const nn::Module& net, long params,
             << std::setprecision(4) << " | " << static_cast<long>(m.samples_per_s) << " |\n";
     }
     out << "\nTotal time " << seconds << " s. Curves: curves.svg.\n\n## Test set\n\n"
-        << evaluation_markdown(test, class_names);
+        << training::evaluation_markdown(test, class_names);
     return out.str();
 }
 
@@ -140,73 +139,102 @@ struct Cli {
     CLI::Option* epochs_flag = nullptr;
 };
 
-int run(const Cli& cli, const std::vector<std::string>& given) {
-    Config c = cli.config;
-    fs::path out = cli.out;
-    if (!cli.resume.empty()) {
-        for (const std::string& flag : given)
-            HEBB_CHECK(flag == "--resume" || flag == "--epochs" || flag == "--threads" || flag == "--detect-anomaly",
-                       "--resume ", cli.resume, " takes its settings from config.json there; ", flag,
-                       " cannot change them (only --epochs, --threads and --detect-anomaly)");
-        out = cli.resume;
-        c = Json::parse(read_text(out / "config.json")).get<Config>();
-        if (cli.epochs_flag->count()) c.epochs = cli.config.epochs;
+// The run's settings: the command line's, or with --resume those of its config.json, where only
+// --epochs may change.
+Config settings(const Cli& cli, const std::vector<std::string>& given) {
+    if (cli.resume.empty()) return cli.config;
+    for (const std::string& flag : given)
+        HEBB_CHECK(flag == "--resume" || flag == "--epochs" || flag == "--threads" || flag == "--detect-anomaly",
+                   "--resume ", cli.resume, " takes its settings from config.json there; ", flag,
+                   " cannot change them (only --epochs, --threads and --detect-anomaly)");
+    Config c = Json::parse(read_text(fs::path(cli.resume) / "config.json")).get<Config>();
+    if (cli.epochs_flag->count()) c.epochs = cli.config.epochs;
+    return c;
+}
+
+struct RunData {
+    data::TensorDataset train, val, test;
+};
+
+// The dataset's splits: --val takes the last training samples, --subset the first of the rest.
+RunData load_data(const Config& c, const nn::MlpSpec& spec) {
+    data::Splits splits = data::load_dataset(c.data);
+    RunData d{std::move(splits.train), {}, std::move(splits.test)};
+    HEBB_CHECK(c.val >= 0 && c.val < d.train.size(), "--val ", c.val, ": the training split has ", d.train.size(), " samples");
+    if (c.val > 0) {
+        d.val = data::slice(d.train, d.train.size() - c.val, d.train.size());
+        d.train = data::slice(d.train, 0, d.train.size() - c.val);
     }
+    if (c.subset > 0) d.train = data::slice(d.train, 0, std::min<Eigen::Index>(c.subset, d.train.size()));
+    HEBB_CHECK(spec.sizes.front() == d.train.dim() && spec.sizes.back() == d.train.classes, "--arch ", c.arch,
+               ": ", c.data, " needs input size ", d.train.dim(), " and output size ", d.train.classes);
+    return d;
+}
+
+// Puts a run back where its last checkpoint left it: weights, optimizer, generator, the loader's
+// and the schedule's epoch, and the metrics of the epochs done (any line beyond them is cut, so a
+// resumed run repeats none).
+training::RunState resume(const fs::path& out, nn::Module& net, optim::Optimizer& opt, Generator& gen,
+                          data::DataLoader& loader, optim::LRScheduler* schedule, std::vector<EpochMetrics>& history) {
+    training::Checkpoint last = training::load_checkpoint((out / "last.safetensors").string());
+    HEBB_CHECK(last.run && last.run->optimizer, out.string(), "/last.safetensors holds no training run state");
+    net.load_state_dict(last.model->state_dict());
+    opt.load_state_dict(*last.run->optimizer);
+    gen.set_state(last.run->generator);
+    const int done = last.run->epoch;
+    loader.set_epoch(done);
+    if (schedule) schedule->set_epoch(done);
+    const std::string kept = metrics_until(out / "metrics.jsonl", done);
+    write_file_atomic((out / "metrics.jsonl").string(), kept);
+    std::istringstream lines(kept);
+    for (std::string line; std::getline(lines, line);) history.push_back(from_json(Json::parse(line)));
+    return *last.run;
+}
+
+// curves.svg: loss and accuracy by epoch.
+std::string curves(const std::vector<EpochMetrics>& history, bool has_val, bool has_reg) {
+    std::vector<double> epochs, train_loss, reg_loss, train_acc, val_acc;
+    for (const EpochMetrics& m : history) {
+        epochs.push_back(m.epoch), train_loss.push_back(m.train_loss), reg_loss.push_back(m.reg_loss);
+        train_acc.push_back(m.train_acc), val_acc.push_back(m.val_acc);
+    }
+    std::vector<Series> acc_series{{"train", "#1f77b4", epochs, train_acc}};
+    if (has_val) acc_series.push_back({"validation", "#d62728", epochs, val_acc});
+    std::vector<Series> loss_series{{"train loss", "#1f77b4", epochs, train_loss}};
+    if (has_reg) loss_series.push_back({"regularizer", "#2ca02c", epochs, reg_loss});
+    return charts_svg({{"Loss", "epoch", loss_series}, {"Accuracy", "epoch", acc_series}});
+}
+
+int run(const Cli& cli, const std::vector<std::string>& given) {
+    const Config c = settings(cli, given);
+    const fs::path out = cli.resume.empty() ? cli.out : cli.resume;
     set_num_threads(cli.threads);
     set_detect_anomaly(cli.detect_anomaly);
 
     // Everything that can be refused is checked before any work.
     const nn::MlpSpec spec{nn::parse_arch(c.arch), c.act, c.dropout};
     auto reg = reg::make_regularizer(c.reg, c.alpha, c.gamma, c.bean_layers);
-    std::error_code ec;
-    fs::create_directories(out, ec);
-    HEBB_CHECK(!ec, "--out ", out.string(), ": cannot create the folder: ", ec.message());
-    write_file_atomic((out / ".write-test").string(), "");
-    fs::remove(out / ".write-test");
+    prepare_output_folder(out.string(), "--out");
 
     const auto start = std::chrono::steady_clock::now();
-    data::Splits splits = data::load_dataset(c.data);
-    data::TensorDataset train = std::move(splits.train), val;
-    HEBB_CHECK(c.val >= 0 && c.val < train.size(), "--val ", c.val, ": the training split has ", train.size(), " samples");
-    if (c.val > 0) {
-        val = data::slice(train, train.size() - c.val, train.size());
-        train = data::slice(train, 0, train.size() - c.val);
-    }
-    if (c.subset > 0) train = data::slice(train, 0, std::min<Eigen::Index>(c.subset, train.size()));
-    HEBB_CHECK(spec.sizes.front() == train.dim() && spec.sizes.back() == train.classes, "--arch ", c.arch,
-               ": ", c.data, " needs input size ", train.dim(), " and output size ", train.classes);
-
+    const RunData d = load_data(c, spec);
+    const bool has_val = d.val.size() > 0;
     Generator gen(c.seed);  // initial weights, then dropout masks
     auto net = nn::mlp(spec, gen);
     if (!c.init.empty()) {
-        const nn::LoadedMlp init = nn::load_mlp(c.init);
+        const training::Checkpoint init = training::load_checkpoint(c.init);
         HEBB_CHECK(init.spec.arch() == spec.arch(), "--init ", c.init, ": its arch ", init.spec.arch(),
                    " is not --arch ", spec.arch());
         net->load_state_dict(init.model->state_dict());
     }
     auto opt = make_optimizer(c, net->parameters());
     auto schedule = make_schedule(c, *opt);
-    data::DataLoader loader(train, c.batch_size, c.shuffle, c.seed);
+    data::DataLoader loader(d.train, c.batch_size, c.shuffle, c.seed);
 
-    int first_epoch = 1;
-    double best_val = -1.0;
+    training::RunState state;
     std::vector<EpochMetrics> history;
     if (!cli.resume.empty()) {
-        const nn::LoadedMlp last = nn::load_mlp((out / "last.safetensors").string());
-        net->load_state_dict(last.model->state_dict());
-        StateDict optim_state;
-        for (NamedArray a : last.extra) optim_state.push_back({a.name.substr(6), std::move(a.value), a.rank});
-        opt->load_state_dict(optim_state);
-        const int done = std::stoi(last.metadata.at("epoch"));
-        best_val = std::stod(last.metadata.at("best_val_acc"));
-        gen.set_state(last.metadata.at("rng"));
-        first_epoch = done + 1;
-        loader.set_epoch(done);
-        if (schedule) schedule->set_epoch(done);
-        const std::string kept = metrics_until(out / "metrics.jsonl", done);
-        write_file_atomic((out / "metrics.jsonl").string(), kept);
-        std::istringstream lines(kept);
-        for (std::string line; std::getline(lines, line);) history.push_back(from_json(Json::parse(line)));
+        state = resume(out, *net, *opt, gen, loader, schedule.get(), history);
     } else {
         write_file_atomic((out / "config.json").string(), Json(c).dump(2) + "\n");
         write_file_atomic((out / "metrics.jsonl").string(), "");
@@ -216,17 +244,17 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     long params = 0;
     for (const Tensor& p : net->parameters()) params += static_cast<long>(p.value().size());
     std::printf("%s\n%ld parameters; %lld training samples, %lld validation, %lld test; ready to train in %.2f s\n",
-                (std::ostringstream() << *net).str().c_str(), params, static_cast<long long>(train.size()),
-                static_cast<long long>(val.size()), static_cast<long long>(splits.test.size()),
+                (std::ostringstream() << *net).str().c_str(), params, static_cast<long long>(d.train.size()),
+                static_cast<long long>(d.val.size()), static_cast<long long>(d.test.size()),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
-    for (int epoch = first_epoch; epoch <= c.epochs; ++epoch) {
+    for (int epoch = state.epoch + 1; epoch <= c.epochs; ++epoch) {
         const auto epoch_start = std::chrono::steady_clock::now();
         Progress bar(loader.num_batches());
         const double lr = opt->lr();
-        EpochStats stats;
+        training::EpochStats stats;
         try {
-            stats = train_epoch(*net, loader, *opt, reg.get(), epoch, [&](const EpochStats& now) {
+            stats = training::train_epoch(*net, loader, *opt, reg.get(), epoch, [&](const training::EpochStats& now) {
                 const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
                 char info[160];
                 std::snprintf(info, sizeof info, "epoch %d  loss %.4f  reg %.4f  acc %.4f  %.0f samples/s", epoch,
@@ -235,63 +263,49 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
             });
         } catch (const Error& e) {
             bar.clear();
-            if (epoch > 1) fail(e.what(), "\nthe last good checkpoint, ", (out / "last.safetensors").string(), ", is untouched");
-            throw;
+            fail(e.what(), "; try a smaller --lr or --alpha", detect_anomaly() ? "" : ", or --detect-anomaly to find the op",
+                 epoch > 1 ? "\nthe last good checkpoint, " + (out / "last.safetensors").string() + ", is untouched" : "");
         }
         bar.clear();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-        EpochMetrics m{epoch, stats.loss, stats.reg_loss, stats.accuracy, val.size() ? evaluate(*net, val).accuracy : 0.0,
-                       lr, seconds, static_cast<double>(stats.samples) / seconds};
+        EpochMetrics m{epoch, stats.loss, stats.reg_loss, stats.accuracy,
+                       has_val ? training::evaluate(*net, d.val).accuracy : 0.0, lr, seconds,
+                       static_cast<double>(stats.samples) / seconds};
         if (schedule) schedule->step();
 
         // The metrics line first, then the checkpoints: a crash in between leaves a line beyond the
         // last checkpoint, which --resume cuts before it trains that epoch again; the other order
         // would lose the epoch's line for good.
-        metrics << to_json(m, val.size() > 0).dump() << "\n" << std::flush;
-        const Metadata meta{{"epoch", std::to_string(epoch)}, {"rng", gen.state()},
-                            {"best_val_acc", std::to_string(std::max(best_val, m.val_acc))}};
-        if (val.size() && m.val_acc > best_val) {
-            best_val = m.val_acc;
-            nn::save_mlp((out / "best.safetensors").string(), spec, *net, {}, meta);
-        }
-        StateDict extra;
-        for (NamedArray a : opt->state_dict()) extra.push_back({"optim." + a.name, std::move(a.value), a.rank});
-        nn::save_mlp((out / "last.safetensors").string(), spec, *net, extra, meta);
+        metrics << to_json(m, has_val).dump() << "\n" << std::flush;
+        const bool best = has_val && m.val_acc > state.best_val_acc;
+        state = {epoch, std::max(state.best_val_acc, m.val_acc), gen.state(), std::nullopt};
+        if (best) training::save_checkpoint((out / "best.safetensors").string(), spec, *net, state);
+        state.optimizer = opt->state_dict();
+        training::save_checkpoint((out / "last.safetensors").string(), spec, *net, state);
         history.push_back(m);
 
         std::printf("epoch %3d/%d  loss %.4f  reg %.4f  train_acc %.4f", epoch, c.epochs, m.train_loss, m.reg_loss, m.train_acc);
-        if (val.size()) std::printf("  val_acc %.4f", m.val_acc);
+        if (has_val) std::printf("  val_acc %.4f", m.val_acc);
         std::printf("  lr %.3g  %.1f s  %.0f samples/s\n", m.lr, m.seconds, m.samples_per_s);
         std::fflush(stdout);
     }
 
     // The test split, once: with the best-validation model when there is a validation split.
     std::string tested = "last";
-    if (val.size() && fs::exists(out / "best.safetensors")) {
-        net->load_state_dict(nn::load_mlp((out / "best.safetensors").string()).model->state_dict());
+    if (has_val && fs::exists(out / "best.safetensors")) {
+        net->load_state_dict(training::load_checkpoint((out / "best.safetensors").string()).model->state_dict());
         tested = "best-validation";
     }
-    const Evaluation test = evaluate(*net, splits.test);
+    const training::Evaluation test = training::evaluate(*net, d.test);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-    std::vector<double> epochs, train_loss, reg_loss, train_acc, val_acc;
-    for (const EpochMetrics& m : history) {
-        epochs.push_back(m.epoch), train_loss.push_back(m.train_loss), reg_loss.push_back(m.reg_loss);
-        train_acc.push_back(m.train_acc), val_acc.push_back(m.val_acc);
-    }
-    std::vector<Series> acc_series{{"train", "#1f77b4", epochs, train_acc}};
-    if (val.size()) acc_series.push_back({"validation", "#d62728", epochs, val_acc});
-    std::vector<Series> loss_series{{"train loss", "#1f77b4", epochs, train_loss}};
-    if (reg) loss_series.push_back({"regularizer", "#2ca02c", epochs, reg_loss});
-    write_file_atomic((out / "curves.svg").string(),
-                      charts_svg({{"Loss", "epoch", loss_series}, {"Accuracy", "epoch", acc_series}}));
+    write_file_atomic((out / "curves.svg").string(), curves(history, has_val, reg != nullptr));
     write_file_atomic((out / "report.md").string(),
-                      report_markdown(c, *net, params, test, splits.test.class_names, history, total, tested));
+                      report_markdown(c, *net, params, test, d.test.class_names, history, total, tested));
 
     std::printf("\ntest accuracy %.4f  loss %.4f  (%ld samples, %s model)\n", test.accuracy, test.loss, test.n, tested.c_str());
-    std::printf("%s", evaluation_markdown(test, splits.test.class_names).c_str());
+    std::printf("%s", training::evaluation_markdown(test, d.test.class_names).c_str());
     std::printf("\nwrote %s/{config.json, metrics.jsonl, last.safetensors%s, curves.svg, report.md} in %.1f s\n",
-                out.string().c_str(), val.size() ? ", best.safetensors" : "", total);
+                out.string().c_str(), has_val ? ", best.safetensors" : "", total);
     return 0;
 }
 

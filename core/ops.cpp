@@ -33,17 +33,22 @@ Node& parent(Node& y, size_t i) { return *y.parents[i]; }
 void send_product(Node& p, const Matrix& a, bool transpose_a, const Matrix& b, bool transpose_b) {
     if (!p.requires_grad) return;
     const bool fresh = p.grad.size() == 0;
-    if (fresh) p.grad = buffer(p.value.rows(), p.value.cols());
+    if (fresh) p.grad = Pooled(p.value.rows(), p.value.cols());
     gemm(a, transpose_a, b, transpose_b, p.grad, 1.0f, fresh ? 0.0f : 1.0f);
 }
 
-// An expression's value in recycled storage (see buffer()).
+// An expression's value in recycled storage.
 template <class Expr>
-Matrix pooled(const Expr& e) {
-    Matrix m = buffer(e.rows(), e.cols());
+Pooled pooled(const Expr& e) {
+    Pooled m(e.rows(), e.cols());
     m.array() = e.array();
     return m;
 }
+
+// What a loss saves: its gradient with respect to its input for an incoming gradient of 1.
+struct LossGradient {
+    Pooled d;
+};
 
 // Output shape of a broadcasting binary op, or an error naming the op and both shapes.
 std::pair<Index, Index> broadcast_shape(const char* op, const Matrix& a, const Matrix& b) {
@@ -80,7 +85,7 @@ Matrix log_softmax_rows(const Matrix& x) {
 // y = a b; da = g b^T, db = a^T g
 Tensor matmul(const Tensor& a, const Tensor& b) {
     HEBB_CHECK(a.cols() == b.rows(), "matmul: cannot multiply ", a.shape(), " by ", b.shape());
-    Matrix y = buffer(a.rows(), b.cols());
+    Pooled y(a.rows(), b.cols());
     gemm(a.value(), false, b.value(), false, y);
     return make_result(std::move(y), "matmul", {a, b}, [](Node& y) {
         Node& a = parent(y, 0);
@@ -94,7 +99,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     HEBB_CHECK(x.cols() == weight.cols(), "linear: input ", x.shape(), " does not fit weight ",
                weight.shape(), " (out x in)");
-    Matrix y = buffer(x.rows(), weight.rows());
+    Pooled y(x.rows(), weight.rows());
     gemm(x.value(), false, weight.value(), true, y);
     if (bias.defined()) {
         HEBB_CHECK(bias.rows() == 1 && bias.cols() == weight.rows(), "linear: bias ", bias.shape(),
@@ -306,7 +311,7 @@ Tensor cross_entropy(const Tensor& logits, std::span<const int> labels, float sm
     const Matrix& x = logits.value();
     const Index batch = x.rows();
     const float classes = static_cast<float>(x.cols()), scale = 1.0f / static_cast<float>(batch);
-    Matrix d = buffer(batch, x.cols());  // (softmax - target) / B: the gradient for g = 1
+    Pooled d(batch, x.cols());  // (softmax - target) / B: the gradient for g = 1
     double loss = 0.0;
     for (Index b = 0; b < batch; ++b) {
         // logp = shifted - log(sum(exp(shifted))) with shifted = x - max(x): nothing overflows and
@@ -319,8 +324,8 @@ Tensor cross_entropy(const Tensor& logits, std::span<const int> labels, float sm
         d(b, labels[b]) -= scale * (1.0f - smoothing);
     }
     Tensor out = make_result(filled(1, 1, static_cast<float>(loss / batch)), "cross_entropy",
-                             {logits}, [](Node& y) { send(parent(y, 0), y.grad(0, 0) * y.saved[0].array()); });
-    save(out, std::move(d));
+                             {logits}, [](Node& y) { send(parent(y, 0), y.grad(0, 0) * saved<LossGradient>(y).d.array()); });
+    save(out, LossGradient{std::move(d)});
     return out;
 }
 
@@ -328,7 +333,7 @@ Tensor cross_entropy(const Tensor& logits, std::span<const int> labels, float sm
 Tensor nll_loss(const Tensor& log_probs, std::span<const int> labels) {
     check_labels("nll_loss", log_probs.value(), labels);
     const Index batch = log_probs.rows();
-    Matrix d = buffer(batch, log_probs.cols());  // the gradient for g = 1
+    Pooled d(batch, log_probs.cols());  // the gradient for g = 1
     d.setZero();
     double loss = 0.0;
     for (Index b = 0; b < batch; ++b) {
@@ -336,8 +341,8 @@ Tensor nll_loss(const Tensor& log_probs, std::span<const int> labels) {
         d(b, labels[b]) = -1.0f / static_cast<float>(batch);
     }
     Tensor out = make_result(filled(1, 1, static_cast<float>(loss / batch)), "nll_loss",
-                             {log_probs}, [](Node& y) { send(parent(y, 0), y.grad(0, 0) * y.saved[0].array()); });
-    save(out, std::move(d));
+                             {log_probs}, [](Node& y) { send(parent(y, 0), y.grad(0, 0) * saved<LossGradient>(y).d.array()); });
+    save(out, LossGradient{std::move(d)});
     return out;
 }
 

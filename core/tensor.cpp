@@ -46,27 +46,8 @@ std::string shape_str(const Matrix& m) {
     return "(" + std::to_string(m.rows()) + "x" + std::to_string(m.cols()) + ")";
 }
 
-Matrix buffer(Eigen::Index rows, Eigen::Index cols) {
-    Store* s = store();
-    Matrix m;
-    if (s) {
-        auto it = s->matrices.find(rows * cols);
-        if (it != s->matrices.end() && !it->second.empty()) {
-            m = std::move(it->second.back());
-            it->second.pop_back();
-            s->matrix_bytes -= static_cast<std::size_t>(m.size()) * sizeof(float);
-        }
-    }
-    m.resize(rows, cols);  // keeps the storage: the number of entries is the same
-    return m;
-}
-
-Matrix filled(Eigen::Index rows, Eigen::Index cols, float value) {
-    Matrix m = buffer(rows, cols);
-    m.setConstant(value);
-    return m;
-}
-
+namespace {
+// Takes a matrix's storage into the pool (leaving it empty).
 void recycle(Matrix& m) {
     Store* s = store();
     const std::size_t bytes = static_cast<std::size_t>(m.size()) * sizeof(float);
@@ -75,6 +56,27 @@ void recycle(Matrix& m) {
         s->matrix_bytes += bytes;
     }
     m.resize(0, 0);
+}
+}  // namespace
+
+Pooled::Pooled(Eigen::Index rows, Eigen::Index cols) {
+    if (Store* s = store()) {
+        auto it = s->matrices.find(rows * cols);
+        if (it != s->matrices.end() && !it->second.empty()) {
+            Matrix::operator=(std::move(it->second.back()));
+            it->second.pop_back();
+            s->matrix_bytes -= static_cast<std::size_t>(size()) * sizeof(float);
+        }
+    }
+    resize(rows, cols);  // keeps the storage: the number of entries is the same
+}
+
+Pooled::~Pooled() { recycle(*this); }
+
+Pooled filled(Eigen::Index rows, Eigen::Index cols, float value) {
+    Pooled m(rows, cols);
+    m.setConstant(value);
+    return m;
 }
 
 void* recycled_allocate(std::size_t bytes) {
@@ -107,7 +109,6 @@ Matrix& Node::grad_buffer() {
 Node::~Node() {
     recycle(value);
     recycle(grad);
-    for (Matrix& m : saved) recycle(m);
     // Plain member destruction would recurse once per ancestor. Instead the outermost release
     // takes over the parents and drops them one by one; a node freed meanwhile hands its own
     // parents to that loop rather than releasing them itself.
@@ -198,6 +199,8 @@ void Tensor::backward() const {
                        shape_str(p->value));
     }
 }
+
+void Tensor::zero_grad() { recycle(node_->grad); }
 
 Tensor Tensor::detach() const { return Tensor(node_->value); }
 

@@ -38,16 +38,27 @@ std::string shape_str(const Matrix& m);  // "(64x784)"
 
 // A training loop builds the same graph every step. So that it allocates nothing once warmed up
 // (fresh pages are expensive, and malloc is not free either), the storage of freed matrices and
-// nodes is kept per thread and handed out again: buffer() returns an uninitialized matrix whose
-// storage comes from a recycled one with the same number of entries when there is one, and
-// recycle() takes a matrix's storage back (leaving it empty). Nodes, their parent lists and saved
-// matrices all return there when a graph is released.
-Matrix buffer(Eigen::Index rows, Eigen::Index cols);
-Matrix filled(Eigen::Index rows, Eigen::Index cols, float value);  // a buffer() set to value
-void recycle(Matrix& m);
-
+// nodes is kept per thread and handed out again, by number of entries.
 void* recycled_allocate(std::size_t bytes);
 void recycled_deallocate(void* p, std::size_t bytes) noexcept;
+
+// A matrix whose storage comes from that pool (when a freed one with as many entries is there)
+// and returns to it when the matrix is destroyed. It is a Matrix in every other way; moving it
+// into a plain Matrix (a node's value) hands its storage over.
+class Pooled : public Matrix {
+public:
+    Pooled() = default;
+    Pooled(Eigen::Index rows, Eigen::Index cols);  // uninitialized
+    Pooled(Pooled&&) noexcept = default;
+    Pooled& operator=(Pooled&&) noexcept = default;  // swaps: the other takes the old storage
+    template <class Expr>
+    Pooled& operator=(const Eigen::DenseBase<Expr>& e) {
+        Matrix::operator=(e);
+        return *this;
+    }
+    ~Pooled();
+};
+Pooled filled(Eigen::Index rows, Eigen::Index cols, float value);
 
 // An allocator whose blocks are recycled by size rather than returned to malloc.
 template <class T>
@@ -66,8 +77,9 @@ struct Node {
     Matrix value;
     Matrix grad;  // empty until a gradient arrives
     std::vector<std::shared_ptr<Node>, Recycling<std::shared_ptr<Node>>> parents;
-    // What the backward needs beyond the values of the node and its parents (see save()).
-    std::vector<Matrix, Recycling<Matrix>> saved;
+    // What the backward needs beyond the values of the node and its parents: an op's own struct
+    // of named matrices (see save() and saved()).
+    std::shared_ptr<void> saved;
     // Adds d(root)/d(parent) into each parent's grad. Its captures must stay within std::function's
     // inline storage (a few scalars) to need no allocation; matrices go to `saved`.
     std::function<void(Node& self)> backward;
@@ -103,7 +115,7 @@ public:
 
     bool requires_grad() const { return node_->requires_grad; }
     Tensor& requires_grad_(bool on = true);
-    void zero_grad() { recycle(node_->grad); }
+    void zero_grad();  // drops the gradient (PyTorch's set_to_none)
 
     // d(this)/d(every tensor it depends on), accumulated into their grad(); this must be 1x1.
     void backward() const;
@@ -143,13 +155,16 @@ bool detect_anomaly();
 Tensor make_result(Matrix value, const char* op, std::initializer_list<Tensor> parents,
                    std::function<void(Node&)> backward);
 
-// Keeps matrices for the backward of `result` in its node's `saved`, in order; recycles them at once
-// when no backward will run.
-template <class... Matrices>
-void save(const Tensor& result, Matrices&&... m) {
+// Keeps `what` (an op's struct of Pooled matrices) for the backward of `result`, which reads it
+// with saved<Saved>(node); when no backward will run, it is dropped at once.
+template <class Saved>
+void save(const Tensor& result, Saved&& what) {
     Node& node = *result.node();
-    if (node.backward) (node.saved.push_back(std::move(m)), ...);
-    else (recycle(m), ...);
+    if (node.backward) node.saved = std::allocate_shared<Saved>(Recycling<Saved>(), std::move(what));
+}
+template <class Saved>
+const Saved& saved(const Node& node) {
+    return *static_cast<const Saved*>(node.saved.get());
 }
 
 }  // namespace hebb

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "datasets/file.h"
+#include "io/file.h"
 
 namespace hebb::data {
 

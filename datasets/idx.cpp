@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "datasets/file.h"
+#include "io/file.h"
 
 namespace hebb::data {
 

@@ -44,7 +44,7 @@ void DataLoader::Iterator::gather() {
     const Eigen::Index start = index_ * l.batch_size_;
     const Eigen::Index rows = std::min(l.batch_size_, l.dataset_.size() - start);
     const std::span<const Eigen::Index> samples(l.order_.data() + start, static_cast<size_t>(rows));
-    Matrix x = buffer(rows, l.dataset_.dim());
+    Pooled x(rows, l.dataset_.dim());
     l.dataset_.rows(samples, x);
     batch_.y.resize(samples.size());
     for (size_t r = 0; r < samples.size(); ++r) batch_.y[r] = l.dataset_.labels[static_cast<size_t>(samples[r])];

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/safetensors.h"
+#include "core/state_dict.h"
 #include "core/tensor.h"
 
 namespace hebb::nn {

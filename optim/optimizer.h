@@ -1,16 +1,23 @@
-// Optimizers with PyTorch's defaults and update formulas. State is kept per parameter position,
-// and the step counter advances once per step() for all parameters together.
+// Optimizers with PyTorch's defaults and update formulas. State is typed per parameter (like
+// PyTorch's AdamParamState) and kept by parameter position; the step counter advances once per
+// step() for all parameters together.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "core/safetensors.h"
+#include "core/state_dict.h"
 #include "core/tensor.h"
 
 namespace hebb::optim {
+
+// What an optimizer keeps to resume exactly: its step count and, per parameter (by position), the
+// buffers it has created so far by their PyTorch names ("exp_avg", "momentum_buffer", ...).
+struct OptimizerState {
+    std::int64_t step = 0;
+    std::vector<StateDict> params;
+};
 
 class Optimizer {
 public:
@@ -18,27 +25,29 @@ public:
     virtual ~Optimizer() = default;
 
     void zero_grad();
-    void step();  // updates every parameter that has a gradient
+    // Updates every parameter that has a gradient. A gradient that is not finite throws an Error
+    // naming the parameter; it is found in the update's own pass over the gradient (so costs no
+    // extra trip through memory), and leaves the parameters updated before it changed.
+    void step();
     double lr() const { return lr_; }
     void set_lr(double lr);
     std::int64_t steps() const { return steps_; }
 
-    // "step" and every buffer as "state.<param index>.<buffer>", e.g. "state.0.exp_avg". The lr
-    // is not state: it comes from the run's settings and its schedule.
-    StateDict state_dict() const;
-    // Restores a state_dict of the same optimizer over the same parameters, or throws.
-    void load_state_dict(const StateDict& state);
+    // The lr is not state: it comes from the run's settings and its schedule.
+    OptimizerState state_dict() const;
+    // Restores the state of the same optimizer over the same parameters, or throws.
+    void load_state_dict(const OptimizerState& state);
 
 protected:
-    // One parameter's update. t is the step number, starting at 1.
-    virtual void update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) = 0;
-    // A buffer of parameter `index`, created as zeros on first use.
-    Matrix& buffer(size_t index, const std::string& name);
-    bool has_buffer(size_t index, const std::string& name) const;
+    const std::vector<Tensor>& params() const { return params_; }
+    // One parameter's update. t is the step number, starting at 1. Returns false, and leaves the
+    // rest of the parameter as it was, on reaching an entry of grad that is not finite.
+    virtual bool update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) = 0;
+    // Parameter `index`'s buffers by name, for saving and loading; an empty one is not created yet.
+    virtual std::vector<std::pair<const char*, Matrix*>> buffers(size_t index) = 0;
 
 private:
     std::vector<Tensor> params_;
-    std::vector<std::map<std::string, Matrix>> state_;
     double lr_;
     std::int64_t steps_ = 0;
 };
@@ -53,13 +62,19 @@ struct SGDOptions {
 
 // g = grad + wd p; b = g on the first step, then b = momentum b + (1 - dampening) g;
 // g = g + momentum b (Nesterov) or b; p -= lr g
+struct SGDParamState {
+    Matrix momentum_buffer;  // empty until the first step with momentum
+};
+
 class SGD : public Optimizer {
 public:
     SGD(std::vector<Tensor> params, SGDOptions options);
 
 private:
-    void update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) override;
+    bool update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) override;
+    std::vector<std::pair<const char*, Matrix*>> buffers(size_t index) override;
     SGDOptions o_;
+    std::vector<SGDParamState> state_;
 };
 
 struct AdamOptions {
@@ -73,6 +88,10 @@ struct AdamOptions {
 
 // g = grad + wd p (Adam) or p *= 1 - lr wd (AdamW); m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 // p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps), with v its running max if amsgrad
+struct AdamParamState {
+    Matrix exp_avg, exp_avg_sq, max_exp_avg_sq;  // the last only with amsgrad; empty until used
+};
+
 class Adam : public Optimizer {
 public:
     Adam(std::vector<Tensor> params, AdamOptions options = {});
@@ -81,8 +100,10 @@ protected:
     Adam(std::vector<Tensor> params, AdamOptions options, bool decoupled);
 
 private:
-    void update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) override;
+    bool update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) override;
+    std::vector<std::pair<const char*, Matrix*>> buffers(size_t index) override;
     AdamOptions o_;
+    std::vector<AdamParamState> state_;
     double weight_decay_;
     bool decoupled_;
 };
@@ -103,13 +124,19 @@ struct RMSpropOptions {
 
 // g = grad + wd p; v = alpha v + (1 - alpha) g^2; d = sqrt(v - mean_g^2 if centered) + eps;
 // b = momentum b + g / d, p -= lr b (with momentum) or p -= lr g / d
+struct RMSpropParamState {
+    Matrix square_avg, momentum_buffer, grad_avg;  // the last two with momentum and centered only
+};
+
 class RMSprop : public Optimizer {
 public:
     RMSprop(std::vector<Tensor> params, RMSpropOptions options = {});
 
 private:
-    void update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) override;
+    bool update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) override;
+    std::vector<std::pair<const char*, Matrix*>> buffers(size_t index) override;
     RMSpropOptions o_;
+    std::vector<RMSpropParamState> state_;
 };
 
 }  // namespace hebb::optim

@@ -15,6 +15,21 @@ namespace {
 void add_weight_grad(Node& w, const Matrix& tanh_w, const Matrix& da, float factor) {
     w.grad_buffer().array() += factor * da.array() * tanh_w.array().sign() * (1.0f - tanh_w.array().square());
 }
+// What each form's backward reads. All forms keep At = |tanh(gamma Wt)| and tanh_w = tanh(gamma Wt)
+// (m x n), q (1 x n) = column sums of H^2 and d (1 x n) = C 1.
+struct Bean1Saved {
+    Pooled At, tanh_w, q, d;
+    Pooled P, s;  // H A (B x m), A^T 1 (m x 1)
+};
+struct Bean2PairsSaved {
+    Pooled At, tanh_w, q, d;
+    Pooled K, Z, M;  // K (n x m^2), Z = H K (B x m^2), M = A^T A (m x m)
+};
+struct Bean2Saved {
+    Pooled At, tanh_w, q, d;
+    Pooled S, HC;  // S = A A^T (n x n), H C (B x n)
+};
+
 }  // namespace
 
 bool bean2_by_output_pairs(Index m, Index n, Index batch) {
@@ -33,21 +48,21 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
     HEBB_CHECK(input.rows() > 0, "BEAN: needs at least one sample");
     const Matrix& H = input.value();
     const Index m = weight.rows(), n = H.cols(), batch = H.rows();
-    Matrix tanh_w = buffer(m, n);  // T (m x n)
+    Pooled tanh_w(m, n);  // T (m x n)
     tanh_w.array() = (gamma * weight.value().array()).tanh();
-    Matrix At = buffer(m, n);
+    Pooled At(m, n);
     At = tanh_w.cwiseAbs();
     const float scale = static_cast<float>(2.0 / (static_cast<double>(n) * n * batch));
-    Matrix q = buffer(1, n);  // column sums of H^2
+    Pooled q(1, n);  // column sums of H^2
     q = H.array().square().colwise().sum();
 
     if (order == 1) {
         // sum C D = (2/B) (<d, q> - ||H A||^2) with s = A^T 1 (m) and d = A s = C 1 (n).
-        Matrix s = buffer(m, 1);
+        Pooled s(m, 1);
         s = At.rowwise().sum();
-        Matrix d = buffer(1, n);
+        Pooled d(1, n);
         d.noalias() = s.transpose() * At;
-        Matrix P = buffer(batch, m);
+        Pooled P(batch, m);
         gemm(H, false, At, true, P);  // H A (B x m): the layer's own forward size
         const double value = scale * (d.row(0).cast<double>().dot(q.row(0).cast<double>()) - P.cast<double>().squaredNorm());
         Tensor out = make_result(
@@ -57,8 +72,8 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
                 Node& w = *y.parents[0];
                 Node& h = *y.parents[1];
                 const Matrix& H = h.value;
-                const Matrix &At = y.saved[0], &tanh_w = y.saved[1], &P = y.saved[2], &s = y.saved[3],
-                             &d = y.saved[4], &q = y.saved[5];
+                const Bean1Saved& k = saved<Bean1Saved>(y);
+                const Matrix &At = k.At, &tanh_w = k.tanh_w, &q = k.q, &d = k.d, &P = k.P, &s = k.s;
                 // dR/dH = 4/(n^2 B) H L = 2c (H diag(d) - (H A) A^T)
                 if (h.requires_grad) {
                     Matrix& hg = h.grad_buffer();
@@ -67,17 +82,15 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
                 }
                 // dR/dA^T = c (s q + p 1^T - 2 (H A)^T H) with p = A^T q^T (m)
                 if (w.requires_grad) {
-                    Matrix da = buffer(At.rows(), At.cols());
+                    Pooled da(At.rows(), At.cols());
                     gemm(P, true, H, false, da, -2.0f);
-                    Matrix p = buffer(At.rows(), 1);
+                    Pooled p(At.rows(), 1);
                     gemm(At, false, q, true, p);
                     for (Index i = 0; i < da.rows(); ++i) da.row(i).array() += s(i, 0) * q.row(0).array() + p(i, 0);
                     add_weight_grad(w, tanh_w, da, c * gamma);
-                    recycle(da);
-                    recycle(p);
                 }
             });
-        save(out, std::move(At), std::move(tanh_w), std::move(P), std::move(s), std::move(d), std::move(q));
+        save(out, Bean1Saved{std::move(At), std::move(tanh_w), std::move(q), std::move(d), std::move(P), std::move(s)});
         return out;
     }
 
@@ -85,17 +98,18 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
         // Order 2 for few outputs: C = K K^T, where K (n x m^2) holds the columns A_k∘A_l over pairs
         // (k, l) of output neurons, K[i, k m + l] = A_ik A_il. Then sum((H C)∘H) = ||Z||^2 with
         // Z = H K (B x m^2), and d = C 1 is d_i = sum_k A_ik (A M)_ik with M = A^T A (m x m).
-        Matrix K = buffer(n, m * m);
+        Pooled K(n, m * m);
         for (Index i = 0; i < n; ++i)
             for (Index k = 0; k < m; ++k) K.row(i).segment(k * m, m) = At(k, i) * At.col(i).transpose();
-        Matrix M = buffer(m, m);
+        Pooled M(m, m);
         gemm(At, false, At, true, M);
-        Matrix MA = buffer(m, n);
-        MA.noalias() = M * At;
-        Matrix d = buffer(1, n);
-        d = (At.array() * MA.array()).colwise().sum();
-        recycle(MA);
-        Matrix Z = buffer(batch, m * m);
+        Pooled d(1, n);
+        {
+            Pooled MA(m, n);
+            MA.noalias() = M * At;
+            d = (At.array() * MA.array()).colwise().sum();
+        }
+        Pooled Z(batch, m * m);
         gemm(H, false, K, false, Z);
         const double value = scale * (d.row(0).cast<double>().dot(q.row(0).cast<double>()) - Z.cast<double>().squaredNorm());
         Tensor out = make_result(
@@ -104,8 +118,8 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
                 Node& w = *y.parents[0];
                 Node& h = *y.parents[1];
                 const Matrix& H = h.value;
-                const Matrix &At = y.saved[0], &tanh_w = y.saved[1], &K = y.saved[2], &Z = y.saved[3],
-                             &M = y.saved[4], &d = y.saved[5], &q = y.saved[6];
+                const Bean2PairsSaved& k = saved<Bean2PairsSaved>(y);
+                const Matrix &At = k.At, &tanh_w = k.tanh_w, &q = k.q, &d = k.d, &K = k.K, &Z = k.Z, &M = k.M;
                 const Index m = At.rows(), n = At.cols();
                 // dR/dH = 2c (H diag(d) - H C) with H C = Z K^T
                 if (h.requires_grad) {
@@ -116,39 +130,35 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
                 // dR/dA^T[k, a] = c (2 q_a (M A^T)[k, a] + 2 (Mq A^T)[k, a] - 4 sum_l A_al Y[a, k m + l])
                 // with Mq = A^T diag(q) A (m x m) and Y = H^T Z (n x m^2): the n x n form's 2 A^T E.
                 if (w.requires_grad) {
-                    Matrix Y = buffer(n, m * m);
+                    Pooled Y(n, m * m);
                     gemm(H, true, Z, false, Y);
-                    Matrix Aq = buffer(m, n);  // A^T diag(q)
+                    Pooled Aq(m, n);  // A^T diag(q)
                     Aq = At.array().rowwise() * q.row(0).array();
-                    Matrix Mq = buffer(m, m);
+                    Pooled Mq(m, m);
                     Mq.noalias() = Aq * At.transpose();
-                    Matrix da = buffer(m, n);
+                    Pooled da(m, n);
                     da.noalias() = 2.0f * M * Aq;
                     da.noalias() += 2.0f * Mq * At;
                     for (Index a = 0; a < n; ++a)
                         da.col(a).noalias() -= 4.0f * Eigen::Map<const Matrix>(Y.row(a).data(), m, m) * At.col(a);
                     add_weight_grad(w, tanh_w, da, c * gamma);
-                    recycle(Y);
-                    recycle(Aq);
-                    recycle(Mq);
-                    recycle(da);
                 }
             });
-        save(out, std::move(At), std::move(tanh_w), std::move(K), std::move(Z), std::move(M), std::move(d),
-             std::move(q));
+        save(out, Bean2PairsSaved{std::move(At), std::move(tanh_w), std::move(q), std::move(d), std::move(K),
+                                  std::move(Z), std::move(M)});
         return out;
     }
 
     // Order 2: C = S∘S with S = A A^T (n x n); sum C D = (2/B) (<d, q> - sum((H C) ∘ H)), d = C 1.
-    Matrix S = buffer(n, n);
+    Pooled S(n, n);
     gram(At, S);
-    Matrix C = buffer(n, n);
-    C = S.array().square();
-    Matrix d = buffer(1, n);
-    d = C.colwise().sum();  // C is symmetric
-    Matrix HC = buffer(batch, n);
-    gemm(H, false, C, false, HC);
-    recycle(C);
+    Pooled d(1, n), HC(batch, n);
+    {
+        Pooled C(n, n);
+        C = S.array().square();
+        d = C.colwise().sum();  // C is symmetric
+        gemm(H, false, C, false, HC);
+    }
     const double value = scale * (d.row(0).cast<double>().dot(q.row(0).cast<double>()) -
                                   (HC.cast<double>().array() * H.cast<double>().array()).sum());
     Tensor out = make_result(
@@ -157,26 +167,24 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
             Node& w = *y.parents[0];
             Node& h = *y.parents[1];
             const Matrix& H = h.value;
-            const Matrix &At = y.saved[0], &tanh_w = y.saved[1], &S = y.saved[2], &HC = y.saved[3],
-                         &d = y.saved[4], &q = y.saved[5];
+            const Bean2Saved& k = saved<Bean2Saved>(y);
+            const Matrix &At = k.At, &tanh_w = k.tanh_w, &q = k.q, &d = k.d, &S = k.S, &HC = k.HC;
             // dR/dH = 4/(n^2 B) H L = 2c (H diag(d) - H C)
             if (h.requires_grad)
                 h.grad_buffer().array() += (2.0f * c) * (H.array().rowwise() * d.row(0).array() - HC.array());
             // dR/dS = E = 2 S∘D / n^2 with D = (q_i + q_j - 2 H^T H) / B; dR/dA^T = 2 A^T E;
             // with c = 2/(n^2 B): 2 A^T E = c * 2 A^T (S∘(B D)), B D = q_i + q_j - 2 G.
             if (w.requires_grad) {
-                Matrix e = buffer(H.cols(), H.cols());
+                Pooled e(H.cols(), H.cols());
                 gram(H, e, -2.0f);
                 for (Index i = 0; i < e.rows(); ++i)  // one pass over the n x n matrices
                     e.row(i).array() = S.row(i).array() * (e.row(i).array() + q(0, i) + q.row(0).array());
-                Matrix da = buffer(At.rows(), At.cols());
+                Pooled da(At.rows(), At.cols());
                 gemm(At, false, e, false, da, 2.0f);
                 add_weight_grad(w, tanh_w, da, c * gamma);
-                recycle(e);
-                recycle(da);
             }
         });
-    save(out, std::move(At), std::move(tanh_w), std::move(S), std::move(HC), std::move(d), std::move(q));
+    save(out, Bean2Saved{std::move(At), std::move(tanh_w), std::move(q), std::move(d), std::move(S), std::move(HC)});
     return out;
 }
 

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <sys/wait.h>
 
-#include "core/hebb.h"
+#include "hebb.h"
 #include "tests/cli.h"
 
 namespace fs = std::filesystem;
@@ -46,9 +46,11 @@ TEST_CASE("hebb train writes its configuration, metrics, checkpoints, curves and
     std::stringstream report;
     report << std::ifstream(out / "report.md").rdbuf();
     CHECK_THAT(report.str(), Catch::Contains("Test accuracy") && Catch::Contains("Confusion matrix"));
-    const auto loaded = hebb::nn::load_mlp((out / "last.safetensors").string());
+    const auto loaded = hebb::training::load_checkpoint((out / "last.safetensors").string());
     CHECK(loaded.spec.arch() == "2-32-32-2");
-    CHECK(loaded.metadata.at("epoch") == "3");
+    REQUIRE(loaded.run);
+    CHECK(loaded.run->epoch == 3);
+    CHECK(loaded.run->optimizer);
 }
 
 TEST_CASE("a resumed run ends with exactly the weights of an uninterrupted one", "[apps]") {

@@ -10,7 +10,7 @@
 #include <stb/stb_image.h>
 #include <sys/wait.h>
 
-#include "core/hebb.h"
+#include "hebb.h"
 #include "tests/cli.h"
 #include "regularizers/assemblies.h"
 

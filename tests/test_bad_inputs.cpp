@@ -8,7 +8,7 @@
 #include <fstream>
 #include <stb/stb_image_write.h>
 
-#include "core/hebb.h"
+#include "hebb.h"
 #include "tests/cli.h"
 
 namespace fs = std::filesystem;
@@ -80,10 +80,10 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
     write(dir / "lying.safetensors", std::string("\xff\xff\xff\xff\xff\xff\x00\x00", 8) + bytes.substr(8));
     write(dir / "notjson.safetensors", std::string("\x08\0\0\0\0\0\0\0{{{{{{{{", 16));
     save_safetensors(d + "/noarch.safetensors", nn::mlp({{2, 4, 2}})->state_dict(), {});
-    save_safetensors(d + "/wrongshape.safetensors", nn::mlp({{2, 3, 2}})->state_dict(), nn::MlpSpec{{2, 4, 2}}.metadata());
+    save_safetensors(d + "/wrongshape.safetensors", nn::mlp({{2, 3, 2}})->state_dict(), {{"arch", "2-4-2"}, {"activation", "relu"}});
     write(dir / "f16.safetensors", std::string("\x40\0\0\0\0\0\0\0", 8) +
                                        R"({"0.weight":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}   )" + "abcd");
-    save_safetensors(d + "/wide.safetensors", nn::mlp({{784, 4, 10}})->state_dict(), nn::MlpSpec{{784, 4, 10}}.metadata());
+    training::save_checkpoint(d + "/wide.safetensors", {{784, 4, 10}}, *nn::mlp({{784, 4, 10}}));
 
     const std::vector<Case> cases{
         {"flag", "unknown optimizer", "train --optimizer foo", "--optimizer: foo not in {sgd,adam,adamw,rmsprop}"},
@@ -105,7 +105,7 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"flag", "resume with a changed setting", "train --resume " + d + "/good --lr 0.5", "--lr cannot change them"},
         {"flag", "unknown split", "eval --model " + good + " --split valid", "--split: valid not in {test,train}"},
         {"flag", "few-shot with an unknown method", "fewshot --methods magic --out " + d + "/fs", "--methods: 'magic' is unknown"},
-        {"flag", "few-shot with 0 shots", "fewshot --shots 0 --out " + d + "/fs", "--shots: 0 must be positive"},
+        {"flag", "few-shot with 0 shots", "fewshot --shots 0 --out " + d + "/fs", "--shots: '0' is not a positive whole number"},
         {"flag", "negative pruning threshold", "prune --model " + good + " --data spirals --threshold -1 --out " + d + "/p.safetensors", "--threshold -1: must be a number >= 0"},
         {"data", "unknown dataset", "train --data nothing" + out, "dataset 'nothing' is unknown; use fashion-mnist, mnist"},
         {"data", "missing CSV file", "train --data csv:" + d + "/none.csv --arch 2-2" + out, "none.csv: cannot open"},

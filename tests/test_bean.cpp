@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/hebb.h"
+#include "hebb.h"
 
 using namespace hebb;
 

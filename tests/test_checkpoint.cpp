@@ -4,7 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/hebb.h"
+#include "hebb.h"
 
 using namespace hebb;
 namespace fs = std::filesystem;
@@ -84,33 +84,78 @@ TEST_CASE("safetensors files have the documented byte layout", "[checkpoint]") {
     CHECK(bytes.substr(8 + n) == floats({1, 2, 3, 4, 5, 6}));  // row-major little-endian float32
 }
 
-TEST_CASE("a model and optimizer state round-trip through one checkpoint", "[checkpoint]") {
+TEST_CASE("a model and a run's state round-trip through one checkpoint", "[checkpoint]") {
     const fs::path path = temp_dir() / "mlp.safetensors";
     Generator gen(8);
-    const nn::MlpSpec spec{{5, 4, 3}, "gelu"};
+    const nn::MlpSpec spec{{5, 4, 3}, "gelu", 0.25f};
     auto net = nn::mlp(spec, gen);
-    optim::Adam adam(net->parameters());
+    optim::Adam adam(net->parameters(), {.amsgrad = true});
     nn::CrossEntropyLoss ce;
     const Tensor x(randn(6, 5, gen).value());
     const std::vector<int> y{0, 1, 2, 2, 1, 0};
     ce((*net)(x), y).backward();
     adam.step();
-    StateDict extra;
-    for (NamedArray a : adam.state_dict()) {
-        a.name = "optim." + a.name;
-        extra.push_back(a);
-    }
-    nn::save_mlp(path, spec, *net, extra, {{"epoch", "3"}});
+    // A best accuracy that 6 decimals would round, and a generator state mid-sequence.
+    const training::RunState run{3, 0.1234567890123, gen.state(), adam.state_dict()};
+    training::save_checkpoint(path, spec, *net, run, {{"note", "kept"}});
 
-    const nn::LoadedMlp loaded = nn::load_mlp(path);
+    const training::Checkpoint loaded = training::load_checkpoint(path);
     CHECK(loaded.spec.arch() == "5-4-3");
     CHECK(loaded.spec.activation == "gelu");
-    CHECK(loaded.metadata.at("epoch") == "3");
-    CHECK(loaded.metadata.at("format") == "hebb");
-    CHECK(loaded.metadata.at("format_version") == "1");
+    CHECK(loaded.spec.dropout == 0.25f);
+    CHECK(loaded.notes == Metadata{{"note", "kept"}});
+    net->eval(), loaded.model->eval();
     CHECK((*loaded.model)(x).value() == (*net)(x).value());
-    REQUIRE(loaded.extra.size() == extra.size());
-    CHECK(loaded.extra[0].name == "optim.step");
+    REQUIRE(loaded.run);
+    CHECK(loaded.run->epoch == 3);
+    CHECK(loaded.run->best_val_acc == 0.1234567890123);
+    CHECK(loaded.run->generator == gen.state());
+    REQUIRE(loaded.run->optimizer);
+    const optim::OptimizerState& o = *loaded.run->optimizer;
+    CHECK(o.step == 1);
+    REQUIRE(o.params.size() == 4);
+    for (size_t i = 0; i < 4; ++i) {
+        REQUIRE(o.params[i].size() == 3);  // exp_avg, exp_avg_sq, max_exp_avg_sq
+        for (size_t b = 0; b < 3; ++b) {
+            CHECK(o.params[i][b].name == run.optimizer->params[i][b].name);
+            CHECK(o.params[i][b].value == run.optimizer->params[i][b].value);
+        }
+    }
+    // The layout on disk: PyTorch's keys for the model, the optimizer under optim.
+    const SafetensorsFile file = load_safetensors(path);
+    CHECK(file.arrays[0].name == "0.weight");
+    CHECK(file.arrays[4].name == "optim.step");
+    CHECK(file.arrays[5].name == "optim.state.0.exp_avg");
+    CHECK(file.metadata.at("format") == "hebb");
+    CHECK(file.metadata.at("epoch") == "3");
+
+    // A model alone has no run state.
+    training::save_checkpoint(path, spec, *net);
+    CHECK_FALSE(training::load_checkpoint(path).run);
+}
+
+TEST_CASE("a checkpoint's run state is checked", "[checkpoint]") {
+    const fs::path path = temp_dir() / "bad_run.safetensors";
+    auto net = nn::mlp({{3, 2}});
+    const Metadata spec{{"arch", "3-2"}, {"activation", "relu"}};
+    const auto with = [&](Metadata extra, StateDict arrays = {}) {
+        extra.insert(spec.begin(), spec.end());
+        StateDict all = net->state_dict();
+        all.insert(all.end(), arrays.begin(), arrays.end());
+        save_safetensors(path, all, extra);
+        return path.string();
+    };
+    CHECK_THROWS_WITH(training::load_checkpoint(with({{"epoch", "x"}, {"best_val_acc", "0"}, {"rng", "1"}})),
+                      Catch::Contains("metadata epoch 'x' is not a number"));
+    CHECK_THROWS_WITH(training::load_checkpoint(with({{"epoch", "2"}})), Catch::Contains("not best_val_acc and rng"));
+    CHECK_THROWS_WITH(training::load_checkpoint(with({}, {{"optim.step", Matrix::Ones(1, 1), 0}})),
+                      Catch::Contains("holds optimizer state but no epoch"));
+    const Metadata run{{"epoch", "2"}, {"best_val_acc", "0.5"}, {"rng", "1"}};
+    CHECK_THROWS_WITH(training::load_checkpoint(with(run, {{"optim.state.x.exp_avg", Matrix::Ones(2, 3)}})),
+                      Catch::Contains("'optim.state.x.exp_avg' is neither the model's nor"));
+    CHECK_THROWS_WITH(training::load_checkpoint(with(run, {{"optim.state.2.exp_avg", Matrix::Ones(2, 3)}})),
+                      Catch::Contains("optimizer state for parameter 2 of a model with 2"));
+    CHECK_THROWS_WITH(training::load_checkpoint(with({{"dropout", "nan"}})), Catch::Contains("dropout nan is not in [0, 1)"));
 }
 
 TEST_CASE("a failed write leaves the old checkpoint and no temporary file", "[checkpoint]") {
@@ -171,11 +216,11 @@ TEST_CASE("load_mlp needs the metadata and matching weights", "[checkpoint]") {
     const fs::path path = temp_dir() / "meta.safetensors";
     auto net = nn::mlp({{3, 2}, "relu"});
     save_safetensors(path, net->state_dict(), {{"arch", "3-2"}});
-    CHECK_THROWS_WITH(nn::load_mlp(path), Catch::Contains("needs 'arch' and 'activation'"));
+    CHECK_THROWS_WITH(training::load_checkpoint(path), Catch::Contains("needs 'arch' and 'activation'"));
     save_safetensors(path, net->state_dict(), {{"arch", "3-2"}, {"activation", "relu"}, {"format", "other"}});
-    CHECK_THROWS_WITH(nn::load_mlp(path), Catch::Contains("format is 'other'"));
+    CHECK_THROWS_WITH(training::load_checkpoint(path), Catch::Contains("format is 'other'"));
     save_safetensors(path, net->state_dict(), {{"arch", "3-4"}, {"activation", "relu"}});
-    CHECK_THROWS_WITH(nn::load_mlp(path), Catch::Contains(path.string()) && Catch::Contains("arch 3-4 needs 16 weights and biases, the file holds 8"));
+    CHECK_THROWS_WITH(training::load_checkpoint(path), Catch::Contains(path.string()) && Catch::Contains("arch 3-4 needs 16 weights and biases, the file holds 8"));
     save_safetensors(path, net->state_dict(), {{"arch", "3-2"}, {"activation", "relu"}, {"format_version", "2"}});
-    CHECK_THROWS_WITH(nn::load_mlp(path), Catch::Contains("format_version 2"));
+    CHECK_THROWS_WITH(training::load_checkpoint(path), Catch::Contains("format_version 2"));
 }

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/hebb.h"
+#include "hebb.h"
 
 using namespace hebb;
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "core/hebb.h"
+#include "hebb.h"
 
 using namespace hebb;
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "core/hebb.h"
+#include "hebb.h"
 
 using namespace hebb;
 

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
+#include <limits>
 
-#include "core/hebb.h"
+#include "hebb.h"
 
 using namespace hebb;
 
@@ -71,7 +72,7 @@ TEST_CASE("an optimizer resumed from its state_dict continues bit for bit", "[op
             b.grad() = grads[i];
             first->step();
         }
-        const StateDict saved = first->state_dict();
+        const optim::OptimizerState saved = first->state_dict();
         Tensor c(b.value(), true);
         auto resumed = make({c});
         resumed->load_state_dict(saved);
@@ -122,13 +123,37 @@ TEST_CASE("optimizer settings and state are checked", "[optim]") {
     optim::Adam adam({p});
     set_grad(p, 1.0f);
     adam.step();
-    StateDict sd = adam.state_dict();
+    optim::OptimizerState sd = adam.state_dict();
+    REQUIRE(sd.params.size() == 1);
+    CHECK(sd.step == 1);
+    CHECK(sd.params[0].size() == 2);  // exp_avg and exp_avg_sq; no max_exp_avg_sq without amsgrad
     Tensor other(Matrix::Ones(2, 2), true);
     optim::Adam wrong({other});
-    CHECK_THROWS_WITH(wrong.load_state_dict(sd), Catch::Contains("'state.0.exp_avg' is (1x1) but parameter 0 is (2x2)"));
-    sd.push_back({"state.7.exp_avg", Matrix::Ones(1, 1)});
-    CHECK_THROWS_WITH(adam.load_state_dict(sd), Catch::Contains("unexpected key 'state.7.exp_avg'"));
-    CHECK_THROWS_WITH(adam.load_state_dict({}), Catch::Contains("step"));
+    CHECK_THROWS_WITH(wrong.load_state_dict(sd), Catch::Contains("'exp_avg' of parameter 0 is (1x1) but the parameter is (2x2)"));
+    optim::SGD sgd({p}, {.lr = 0.1});
+    CHECK_THROWS_WITH(sgd.load_state_dict(sd), Catch::Contains("parameter 0 has no buffer 'exp_avg'"));
+    sd.params.push_back({});
+    CHECK_THROWS_WITH(adam.load_state_dict(sd), Catch::Contains("state for 2 parameters, the optimizer has 1"));
+    const Matrix before = p.value();
+    CHECK_THROWS(wrong.load_state_dict(sd));
+    CHECK(p.value() == before);
+}
+
+TEST_CASE("a gradient that is not finite stops the step, naming the parameter", "[optim]") {
+    for (float bad : {std::nanf(""), std::numeric_limits<float>::infinity()}) {
+        for (Eigen::Index where : {Eigen::Index{0}, Eigen::Index{5000}, Eigen::Index{89999}}) {
+            INFO("bad " << bad << " at " << where);
+            Tensor small = param(1.0f), large(Matrix::Ones(300, 300), true);
+            optim::SGD sgd({small, large}, {.lr = 0.1});
+            set_grad(small, 1.0f);
+            large.grad() = Matrix::Ones(300, 300);
+            large.grad()(where / 300, where % 300) = bad;
+            CHECK_THROWS_WITH(sgd.step(), Catch::Contains("the gradient of parameter 1 (300x300) is not finite"));
+            // The blocks from the bad one on are untouched.
+            CHECK(large.value()(where / 300, where % 300) == 1.0f);
+            CHECK(large.value()(299, 299) == 1.0f);
+        }
+    }
 }
 
 TEST_CASE("schedulers set the lr by epoch and can jump to an epoch", "[optim]") {

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <sys/wait.h>
 
-#include "core/hebb.h"
+#include "hebb.h"
 #include "tests/cli.h"
 #include "layers/prune.h"
 
@@ -252,15 +252,15 @@ TEST_CASE("prune refuses a negative threshold and a model that is not its spec's
     CHECK_THROWS_WITH(nn::prune_mlp(spec342("relu"), two_linear, 0.1f), Catch::Contains("it has 2 modules"));
 }
 
-TEST_CASE("a pruned model round-trips through save_mlp and load_mlp", "[prune]") {
+TEST_CASE("a pruned model round-trips through a checkpoint", "[prune]") {
     auto net = net342("sigmoid");
     const nn::PrunedMlp p = nn::prune_mlp(spec342("sigmoid"), *net, 0.3f);
     const fs::path path = cli::scratch("roundtrip.safetensors");
-    nn::save_mlp(path.string(), p.spec, *p.model, {}, {{"pruned_from", "net342"}, {"threshold", "0.3"}});
-    const nn::LoadedMlp loaded = nn::load_mlp(path.string());
+    training::save_checkpoint(path.string(), p.spec, *p.model, {}, {{"pruned_from", "net342"}, {"threshold", "0.3"}});
+    const training::Checkpoint loaded = training::load_checkpoint(path.string());
     CHECK(loaded.spec.arch() == "3-1-2");
     CHECK(loaded.spec.activation == "sigmoid");
-    CHECK(loaded.metadata.at("pruned_from") == "net342");
+    CHECK(loaded.notes.at("pruned_from") == "net342");
     check_same_function(*loaded.model, *p.model, 3);
     const Matrix x = randn(4, 3).value();
     CHECK(outputs(*loaded.model, x) == outputs(*p.model, x));
@@ -270,7 +270,7 @@ TEST_CASE("hebb prune on a trained model: eval of the pruned file agrees with wh
     const fs::path dir = cli::scratch("run"), out = cli::scratch("pruned.safetensors");
     REQUIRE(cli::hebb("train " + spirals + " --epochs 5 --out " + dir.string()).status == 0);
     const std::string source = (dir / "last.safetensors").string();
-    const nn::LoadedMlp loaded = nn::load_mlp(source);
+    const training::Checkpoint loaded = training::load_checkpoint(source);
     const float t = nn::threshold_for_fraction(*loaded.model, 0.2);
 
     const cli::Result r = cli::hebb("prune --data spirals --model " + source + " --threshold " + str(t) + " --out " + out.string());
@@ -284,16 +284,14 @@ TEST_CASE("hebb prune on a trained model: eval of the pruned file agrees with wh
     CHECK_THAT(r.output, Catch::Contains("| parameters") && Catch::Contains("| FLOPs per sample") &&
                              Catch::Contains("| nonzero weights") && Catch::Contains("2-32-32-2"));
 
-    const nn::LoadedMlp pruned = nn::load_mlp(out.string());
+    const training::Checkpoint pruned = training::load_checkpoint(out.string());
     CHECK_THAT(r.output, Catch::Contains(pruned.spec.arch()));
     CHECK(pruned.spec.sizes.front() == 2);
     CHECK(pruned.spec.sizes.back() == 2);
     CHECK(pruned.spec.sizes[1] + pruned.spec.sizes[2] < 64);  // 20 % of the weights leave neurons with none
-    CHECK(pruned.metadata.at("pruned_from") == source);
-    CHECK(std::stof(pruned.metadata.at("threshold")) == t);
-    CHECK(pruned.metadata.at("epoch") == "5");
-    CHECK_FALSE(pruned.metadata.contains("rng"));
-    CHECK(pruned.extra.empty());  // no optimizer state for a model of another shape
+    CHECK(pruned.notes.at("pruned_from") == source);
+    CHECK(std::stof(pruned.notes.at("threshold")) == t);
+    CHECK_FALSE(pruned.run);  // the source run's epoch, generator and optimizer describe other weights
 
     // On the real test inputs, the smaller model is the thresholded one.
     const data::Splits splits = data::load_dataset("spirals");
@@ -335,7 +333,7 @@ TEST_CASE("hebb prune --sweep prints a table per model and writes its plot", "[p
 TEST_CASE("hebb prune refuses bad flags, naming the flag and the value", "[prune]") {
     const fs::path model = cli::scratch("model.safetensors"), not_mlp = cli::scratch("not_mlp.safetensors"),
                    out = cli::scratch("out.safetensors");
-    nn::save_mlp(model.string(), {{2, 4, 2}, "relu"}, *nn::mlp({{2, 4, 2}, "relu"}));
+    training::save_checkpoint(model.string(), {{2, 4, 2}, "relu"}, *nn::mlp({{2, 4, 2}, "relu"}));
     save_safetensors(not_mlp.string(), {{"w", Matrix::Ones(2, 2)}});
     const std::string m = " --data spirals --model " + model.string();
     struct Case {

@@ -10,7 +10,7 @@
 #include <zlib.h>
 
 #include "datasets/csv.h"
-#include "datasets/file.h"
+#include "io/file.h"
 #include "datasets/idx.h"
 #include "datasets/images.h"
 
@@ -116,7 +116,7 @@ TEST_CASE("read_idx reads a hand-made file exactly, raw or gzipped", "[readers]"
     CHECK(gz.features() == d.features());
     CHECK(gz.labels == d.labels);
     CHECK(data::read_idx(dir / "images.gz", dir / "labels").features() == d.features());
-    CHECK(data::read_file(dir / "images.gz") == tiny_images);
+    CHECK(read_file(dir / "images.gz") == tiny_images);
 }
 
 TEST_CASE("read_file reads past its first buffers and refuses more than its limit", "[readers]") {
@@ -125,21 +125,21 @@ TEST_CASE("read_file reads past its first buffers and refuses more than its limi
     // two doublings from 1 MiB.
     std::string bytes(3 * (1 << 20) + 7, '\0');
     for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7919 % 251);
-    CHECK(data::read_file(write_gz(dir / "big.gz", bytes)) == bytes);
-    CHECK(data::read_file(write_raw(dir / "big", bytes)) == bytes);
-    CHECK(data::read_file(dir / "big.gz", bytes.size()) == bytes);  // exactly the limit
+    CHECK(read_file(write_gz(dir / "big.gz", bytes)) == bytes);
+    CHECK(read_file(write_raw(dir / "big", bytes)) == bytes);
+    CHECK(read_file(dir / "big.gz", bytes.size()) == bytes);  // exactly the limit
     // Two gzip members, one after the other: the trailer at the end states only the second's 4 bytes.
     std::ifstream member(write_gz(dir / "small.gz", "tail"), std::ios::binary);
     const std::string small{std::istreambuf_iterator<char>(member), {}};
     std::ofstream(dir / "big.gz", std::ios::binary | std::ios::app) << small;
-    CHECK(data::read_file(dir / "big.gz") == bytes + "tail");
+    CHECK(read_file(dir / "big.gz") == bytes + "tail");
 
     // A gzip bomb: 10 KB that inflate to 10 MiB of zeros.
     const std::string bomb = write_gz(dir / "bomb.gz", std::string(10 << 20, '\0'));
     REQUIRE(fs::file_size(bomb) < 20000);
-    CHECK_THROWS_WITH(data::read_file(bomb, 1 << 20),
+    CHECK_THROWS_WITH(read_file(bomb, 1 << 20),
                       Contains(bomb + ": holds more than 1048576 bytes (after gunzipping)"));
-    CHECK_THROWS_WITH(data::read_file(dir / "big", bytes.size() - 1), Contains(dir / "big" + ": holds more than"));
+    CHECK_THROWS_WITH(read_file(dir / "big", bytes.size() - 1), Contains(dir / "big" + ": holds more than"));
 }
 
 TEST_CASE("read_idx rejects broken files, naming the file and the problem", "[readers]") {
@@ -220,8 +220,8 @@ TEST_CASE("read_idx loads the Fashion-MNIST and MNIST test sets", "[readers]") {
 
     // The same files gunzipped read the same.
     TempDir dir;
-    const std::string images = write_raw(dir / "images", data::read_file(fashion_file("t10k-images-idx3-ubyte.gz")));
-    const std::string labels = write_raw(dir / "labels", data::read_file(fashion_file("t10k-labels-idx1-ubyte.gz")));
+    const std::string images = write_raw(dir / "images", read_file(fashion_file("t10k-images-idx3-ubyte.gz")));
+    const std::string labels = write_raw(dir / "labels", read_file(fashion_file("t10k-labels-idx1-ubyte.gz")));
     CHECK(fs::file_size(images) == 16 + 10000 * 784);
     const auto raw = data::read_idx(images, labels);
     CHECK(raw.features() == fashion.features());

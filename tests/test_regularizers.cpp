@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "core/hebb.h"
+#include "hebb.h"
 
 using namespace hebb;
 

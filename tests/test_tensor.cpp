@@ -3,7 +3,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "core/hebb.h"
+#include "hebb.h"
 
 using namespace hebb;
 
@@ -164,18 +164,25 @@ TEST_CASE("gemm agrees with a double-precision product for every transpose, alph
                       Catch::Contains("(2x3) times (2x3) does not fit into (2x2)"));
 }
 
-TEST_CASE("a freed matrix's storage is handed out again for the same number of entries", "[tensor]") {
-    Matrix a = buffer(3, 4);
-    const float* storage = a.data();
-    recycle(a);
-    CHECK(a.size() == 0);
-    // malloc would give the freed block to the next request of its size; the store keeps it instead.
+TEST_CASE("a pooled matrix's storage is handed out again for the same number of entries", "[tensor]") {
+    const float* storage = nullptr;
+    {
+        Pooled a(3, 4);
+        storage = a.data();
+    }
+    // malloc would give the freed block to the next request of its size; the pool keeps it instead.
     const Matrix other(3, 4);
     CHECK(other.data() != storage);
-    Matrix b = buffer(2, 6);
+    Pooled b(2, 6);
     CHECK(b.data() == storage);
     CHECK((b.rows() == 2 && b.cols() == 6));
     CHECK(filled(2, 2, 1.5f) == Matrix::Constant(2, 2, 1.5f));
+    // Moved into a plain Matrix (a node's value), the storage goes with it and is not pooled twice.
+    Matrix taken = std::move(b);
+    CHECK(taken.data() == storage);
+    CHECK(b.size() == 0);
+    Pooled c(3, 4);
+    CHECK(c.data() != storage);
 }
 
 TEST_CASE("gram computes a^T a, symmetric, for sizes that split into blocks unevenly", "[tensor][gemm]") {

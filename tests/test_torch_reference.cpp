@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/hebb.h"
+#include "hebb.h"
 
 using namespace hebb;
 using nlohmann::json;
@@ -286,11 +286,11 @@ TEST_CASE("LR schedulers give PyTorch's lr at every epoch", "[torch]") {
 TEST_CASE("a PyTorch-written MLP checkpoint loads and gives PyTorch's output", "[torch]") {
     const json& M = reference().at("mlp");
     REQUIRE(M.at("file") == "torch_mlp.safetensors");
-    const nn::LoadedMlp loaded = nn::load_mlp(HEBB_FIXTURES "/torch_mlp.safetensors");
+    const training::Checkpoint loaded = training::load_checkpoint(HEBB_FIXTURES "/torch_mlp.safetensors");
 
     CHECK(loaded.spec.arch() == "6-5-4-3");
     CHECK(loaded.spec.activation == "relu");
-    CHECK(loaded.extra.empty());
+    CHECK_FALSE(loaded.run);
     REQUIRE(loaded.model);
     CHECK(loaded.model->size() == 5);
 

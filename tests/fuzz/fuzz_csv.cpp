@@ -1,6 +1,6 @@
 // CSV files (data::read_csv): the input is the file. An input of even size is read as `hebb --data
 // csv:PATH` reads it (header detected, label in the last column), one of odd size with no header and
-// the label in the first column: one read per input, as data::read_file costs a fresh 1 MiB buffer
+// the label in the first column: one read per input, as read_file costs a fresh 1 MiB buffer
 // a file under ASan. A gzip stream is gunzipped by the reader first, so the seeds include one.
 #include <cmath>
 

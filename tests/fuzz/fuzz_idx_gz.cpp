@@ -1,4 +1,4 @@
-// Gzipped IDX files (data::read_file under data::read_idx): the input is the file as it arrives, a
+// Gzipped IDX files (read_file under data::read_idx): the input is the file as it arrives, a
 // gzip stream, so the mutations damage the stream itself: bad headers and flags, corrupt deflate
 // data, wrong CRC or length, streams cut short, several members, trailing bytes. As in fuzz_idx the
 // file is read as labels or images by its rank byte, here the 4th decompressed byte.

@@ -2,7 +2,7 @@
 // and data.
 #include <set>
 
-#include "core/safetensors.h"
+#include "io/safetensors.h"
 #include "fuzz.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {

@@ -1,7 +1,7 @@
 // The IDX targets' common part. The input is read as the file its rank byte (offset 3) says it is:
 // rank 1 as the labels, anything else as the images, each time beside a valid 2-sample partner, so
 // an input that is a valid 2-image or 2-label file goes through the whole reader. (One read per
-// input, not both: data::read_file costs two fresh 1 MiB buffers a file under ASan.)
+// input, not both: read_file costs two fresh 1 MiB buffers a file under ASan.)
 #pragma once
 
 #include "datasets/idx.h"

@@ -1,9 +1,12 @@
-#include "apps/evaluate.h"
+#include "training/evaluate.h"
+
+#include "core/ops.h"
+#include "datasets/loader.h"
 
 #include <cmath>
 #include <sstream>
 
-namespace hebb::app {
+namespace hebb::training {
 
 long count_correct(const Matrix& logits, std::span<const int> labels) {
     long correct = 0;
@@ -13,43 +16,6 @@ long count_correct(const Matrix& logits, std::span<const int> labels) {
         correct += best == labels[static_cast<size_t>(i)];
     }
     return correct;
-}
-
-EpochStats train_epoch(nn::Module& model, data::DataLoader& loader, optim::Optimizer& opt,
-                       const reg::Regularizer* reg, int epoch,
-                       const std::function<void(const EpochStats&)>& after_step) {
-    model.train();
-    const auto params = model.named_parameters();
-    double loss_sum = 0.0, reg_sum = 0.0;
-    long correct = 0;
-    EpochStats s;
-    for (const data::Batch& batch : loader) {
-        opt.zero_grad();
-        const Tensor logits = model(batch.x);
-        const Tensor task = cross_entropy(logits, batch.y);
-        const Tensor penalty = reg ? (*reg)(model) : Tensor();
-        const Tensor loss = reg ? task + penalty : task;
-        ++s.steps;
-        HEBB_CHECK(std::isfinite(loss.item()), "epoch ", epoch, " step ", s.steps, ": the loss is ", loss.item(),
-                   " (task ", task.item(), "); try a smaller --lr or --alpha",
-                   detect_anomaly() ? "" : ", or --detect-anomaly to find the op");
-        loss.backward();
-        for (const auto& [name, p] : params)
-            HEBB_CHECK(p.grad().size() == 0 || p.grad().allFinite(), "epoch ", epoch, " step ", s.steps,
-                       ": the gradient of ", name, " is not finite; try a smaller --lr or --alpha",
-                       detect_anomaly() ? "" : ", or --detect-anomaly to find the op");
-        opt.step();
-        const auto b = static_cast<double>(batch.x.rows());
-        loss_sum += task.item() * b;
-        reg_sum += reg ? penalty.item() * b : 0.0;
-        correct += count_correct(logits.value(), batch.y);
-        s.samples += batch.x.rows();
-        s.loss = loss_sum / static_cast<double>(s.samples);
-        s.reg_loss = reg_sum / static_cast<double>(s.samples);
-        s.accuracy = static_cast<double>(correct) / static_cast<double>(s.samples);
-        if (after_step) after_step(s);
-    }
-    return s;
 }
 
 Evaluation evaluate(nn::Module& model, const data::TensorDataset& d, Eigen::Index batch_size) {
@@ -106,4 +72,4 @@ std::string evaluation_markdown(const Evaluation& e, const std::vector<std::stri
     return out.str();
 }
 
-}  // namespace hebb::app
+}  // namespace hebb::training

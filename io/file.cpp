@@ -1,4 +1,4 @@
-#include "datasets/file.h"
+#include "io/file.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -6,11 +6,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "core/tensor.h"
 
-namespace hebb::data {
+namespace hebb {
 
 namespace {
 
@@ -62,4 +65,43 @@ std::string read_file(const std::string& path, size_t max_bytes) {
     return bytes;
 }
 
-}  // namespace hebb::data
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+    std::string tmp = path + ".tmp.XXXXXX";
+    const int fd = ::mkstemp(tmp.data());
+    HEBB_CHECK(fd >= 0, path, ": cannot create a temporary file beside it: ", std::strerror(errno));
+    const auto give_up = [&](const char* what) {
+        const int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        fail(tmp, ": ", what, " failed: ", std::strerror(err));
+    };
+    if (::fchmod(fd, 0644) != 0) give_up("chmod");  // mkstemp makes it private
+    for (size_t done = 0; done < bytes.size();) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) give_up("write");
+        done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0) give_up("fsync");
+    if (::close(fd) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        fail(tmp, ": close failed: ", std::strerror(err));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        fail(path, ": cannot rename the temporary file over it: ", std::strerror(err));
+    }
+}
+
+void prepare_output_folder(const std::string& path, const std::string& flag) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    HEBB_CHECK(!ec, flag, " ", path, ": cannot create the folder: ", ec.message());
+    const std::string probe = (std::filesystem::path(path) / ".write-test").string();
+    write_file_atomic(probe, "");
+    std::filesystem::remove(probe, ec);
+}
+
+}  // namespace hebb

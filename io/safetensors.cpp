@@ -1,4 +1,6 @@
-#include "core/safetensors.h"
+#include "io/safetensors.h"
+
+#include "io/file.h"
 
 #include <algorithm>
 #include <bit>
@@ -10,9 +12,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace hebb {
 
@@ -52,36 +51,6 @@ void save_safetensors(const std::string& path, const StateDict& arrays, const Me
     for (const NamedArray& a : arrays)
         bytes.append(reinterpret_cast<const char*>(a.value.data()), static_cast<size_t>(a.value.size()) * sizeof(float));
     write_file_atomic(path, bytes);
-}
-
-void write_file_atomic(const std::string& path, std::string_view bytes) {
-    std::string tmp = path + ".tmp.XXXXXX";
-    const int fd = ::mkstemp(tmp.data());
-    HEBB_CHECK(fd >= 0, path, ": cannot create a temporary file beside it: ", std::strerror(errno));
-    const auto give_up = [&](const char* what) {
-        const int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        fail(tmp, ": ", what, " failed: ", std::strerror(err));
-    };
-    if (::fchmod(fd, 0644) != 0) give_up("chmod");  // mkstemp makes it private
-    for (size_t done = 0; done < bytes.size();) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) give_up("write");
-        done += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0) give_up("fsync");
-    if (::close(fd) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        fail(tmp, ": close failed: ", std::strerror(err));
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        fail(path, ": cannot rename the temporary file over it: ", std::strerror(err));
-    }
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {

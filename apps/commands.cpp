@@ -1,0 +1,30 @@
+#include "apps/commands.h"
+
+#include <charconv>
+#include <sstream>
+
+#include "core/tensor.h"
+
+namespace hebb::app {
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+    return out;
+}
+
+std::vector<int> positive_ints(const std::string& text, const std::string& flag) {
+    std::vector<int> out;
+    for (const std::string& item : split_list(text)) {
+        int v = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+        HEBB_CHECK(ec == std::errc() && end == item.data() + item.size() && v > 0, flag, ": '", item,
+                   "' is not a positive whole number");
+        out.push_back(v);
+    }
+    HEBB_CHECK(!out.empty(), flag, ": needs at least one number");
+    return out;
+}
+
+}  // namespace hebb::app

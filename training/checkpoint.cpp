@@ -1,0 +1,151 @@
+#include "training/checkpoint.h"
+
+#include <charconv>
+#include <cstdio>
+#include <set>
+
+#include "io/safetensors.h"
+
+namespace hebb::training {
+
+namespace {
+
+constexpr std::string_view optim_prefix = "optim.", state_prefix = "optim.state.";
+// Keys of the layout itself; every other metadata key is a note.
+const std::set<std::string> layout_keys{"format", "format_version", "arch", "activation", "dropout",
+                                        "epoch", "best_val_acc", "rng"};
+
+Metadata spec_metadata(const nn::MlpSpec& spec) {
+    Metadata m{{"format", "hebb"}, {"format_version", "1"}, {"arch", spec.arch()}, {"activation", spec.activation}};
+    if (spec.dropout > 0.0f) m["dropout"] = std::to_string(spec.dropout);
+    return m;
+}
+
+const std::string* find(const Metadata& m, const std::string& key) {
+    const auto it = m.find(key);
+    return it == m.end() ? nullptr : &it->second;
+}
+
+// A whole-string number, or an Error naming the file and the key.
+template <class Number>
+Number number(const std::string& path, const std::string& key, const std::string& text) {
+    Number v{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    HEBB_CHECK(ec == std::errc() && end == text.data() + text.size(), path, ": metadata ", key, " '", text,
+               "' is not a number");
+    return v;
+}
+
+nn::MlpSpec spec_from(const std::string& path, const Metadata& m) {
+    if (auto f = find(m, "format")) HEBB_CHECK(*f == "hebb", path, ": format is '", *f, "', not 'hebb'");
+    if (auto v = find(m, "format_version"))
+        HEBB_CHECK(*v == "1", path, ": format_version ", *v, " is newer than this hebb reads (1)");
+    HEBB_CHECK(find(m, "arch") && find(m, "activation"), path,
+               ": metadata needs 'arch' and 'activation' to rebuild the model");
+    nn::MlpSpec spec{nn::parse_arch(*find(m, "arch")), *find(m, "activation")};
+    if (auto d = find(m, "dropout")) {
+        spec.dropout = number<float>(path, "dropout", *d);
+        HEBB_CHECK(spec.dropout >= 0.0f && spec.dropout < 1.0f, path, ": metadata dropout ", *d, " is not in [0, 1)");
+    }
+    return spec;
+}
+
+// "optim.state.<index>.<buffer>" -> (index, buffer), or an Error naming the file and the key.
+std::pair<size_t, std::string> state_key(const std::string& path, const std::string& name) {
+    const std::string_view rest = std::string_view(name).substr(state_prefix.size());
+    size_t index = 0;
+    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), index);
+    HEBB_CHECK(name.starts_with(state_prefix) && ec == std::errc() && end < rest.data() + rest.size() && *end == '.',
+               path, ": array '", name, "' is neither the model's nor optim.step or optim.state.<index>.<buffer>");
+    return {index, std::string(end + 1, rest.data() + rest.size())};
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const nn::MlpSpec& spec, const nn::Module& model,
+                     const std::optional<RunState>& run, const Metadata& notes) {
+    StateDict arrays = model.state_dict();
+    Metadata metadata = notes;
+    for (const auto& [key, value] : spec_metadata(spec)) metadata[key] = value;
+    if (run) {
+        char best[32];
+        std::snprintf(best, sizeof best, "%.17g", run->best_val_acc);  // exact: a resumed run compares the same
+        metadata["epoch"] = std::to_string(run->epoch);
+        metadata["best_val_acc"] = best;
+        metadata["rng"] = run->generator;
+        if (const auto& o = run->optimizer) {
+            // A float holds every whole number below 2^24 exactly: enough steps for any run here.
+            arrays.push_back({std::string(optim_prefix) + "step", Matrix::Constant(1, 1, static_cast<float>(o->step)), 0});
+            for (size_t i = 0; i < o->params.size(); ++i)
+                for (const NamedArray& a : o->params[i])
+                    arrays.push_back({std::string(state_prefix) + std::to_string(i) + "." + a.name, a.value, a.rank});
+        }
+    }
+    save_safetensors(path, arrays, metadata);
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+    SafetensorsFile file = load_safetensors(path);
+    Checkpoint c{spec_from(path, file.metadata), nullptr, std::nullopt, {}};
+    for (const auto& [key, value] : file.metadata)
+        if (!layout_keys.contains(key)) c.notes[key] = value;
+
+    StateDict weights;
+    std::optional<optim::OptimizerState> optimizer;
+    for (NamedArray& a : file.arrays) {
+        if (!a.name.starts_with(optim_prefix)) {
+            weights.push_back(std::move(a));
+            continue;
+        }
+        if (!optimizer) optimizer.emplace();
+        if (a.name == std::string(optim_prefix) + "step") {
+            HEBB_CHECK(a.value.size() == 1, path, ": optim.step is ", shape_str(a.value), ", not one number");
+            optimizer->step = static_cast<std::int64_t>(a.value(0, 0));
+            continue;
+        }
+        auto [index, buffer] = state_key(path, a.name);
+        // Parameters come in order, a few dozen at most: an index beyond the arrays is a lie.
+        HEBB_CHECK(index < file.arrays.size(), path, ": array '", a.name, "' names parameter ", index, " of at most ",
+                   file.arrays.size());
+        if (optimizer->params.size() <= index) optimizer->params.resize(index + 1);
+        optimizer->params[index].push_back({std::move(buffer), std::move(a.value), a.rank});
+    }
+
+    double stored = 0.0, needed = 0.0;
+    for (const NamedArray& a : weights) stored += static_cast<double>(a.value.size());
+    for (size_t i = 0; i + 1 < c.spec.sizes.size(); ++i)
+        needed += (static_cast<double>(c.spec.sizes[i]) + 1.0) * static_cast<double>(c.spec.sizes[i + 1]);
+    const auto count = [](double n) { return n < 1e18 ? std::to_string(static_cast<long long>(n)) : "more than 10^18"; };
+    HEBB_CHECK(needed == stored, path, ": arch ", c.spec.arch(), " needs ", count(needed),
+               " weights and biases, the file holds ", count(stored));
+    // The model's dropout draws from the default generator; its initial weights are overwritten
+    // below, so the generator is put back as it was: loading uses no randomness.
+    Generator& gen = default_generator();
+    const std::string state = gen.state();
+    c.model = nn::mlp(c.spec, gen);
+    gen.set_state(state);
+    try {
+        c.model->load_state_dict(weights);
+    } catch (const Error& e) {
+        fail(path, ": ", e.what());
+    }
+
+    if (auto epoch = find(file.metadata, "epoch")) {
+        HEBB_CHECK(find(file.metadata, "best_val_acc") && find(file.metadata, "rng"), path,
+                   ": metadata has an epoch but not best_val_acc and rng");
+        c.run = RunState{number<int>(path, "epoch", *epoch),
+                         number<double>(path, "best_val_acc", *find(file.metadata, "best_val_acc")),
+                         *find(file.metadata, "rng"), std::move(optimizer)};
+        if (auto& o = c.run->optimizer) {
+            const size_t n = c.model->parameters().size();
+            HEBB_CHECK(o->params.size() <= n, path, ": optimizer state for parameter ", o->params.size() - 1,
+                       " of a model with ", n);
+            o->params.resize(n);  // parameters with no buffer yet
+        }
+    } else {
+        HEBB_CHECK(!optimizer, path, ": holds optimizer state but no epoch");
+    }
+    return c;
+}
+
+}  // namespace hebb::training
