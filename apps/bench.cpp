@@ -96,9 +96,16 @@ Command add_bench(CLI::App& app) {
             for (const std::string& optimizer : split_list(o->optimizers))
                 for (const std::string& r : split_list(o->regs))
                     for (const std::string& b : split_list(o->batches)) {
-                        Case c{arch, optimizer, r, std::stoi(b), nn::mlp({nn::parse_arch(arch), "relu"}, gen), nullptr,
-                               reg::make_regularizer(r, 1e-4f), {}, {}, {}};
-                        HEBB_CHECK(optimizer == "sgd" || optimizer == "adam", "--optimizer: '", optimizer, "' is not sgd or adam");
+                        int batch = 0;
+                        try {
+                            batch = std::stoi(b);
+                        } catch (const std::exception&) {
+                        }
+                        check_usage(batch > 0, "--batch-size: '", b, "' is not a positive number; give sizes like 32,64");
+                        Case c{arch, optimizer, r, batch,
+                               nn::mlp({reading_flag("--arch", [&] { return nn::parse_arch(arch); }), "relu"}, gen), nullptr,
+                               reading_flag("--reg", [&] { return reg::make_regularizer(r, 1e-4f); }), {}, {}, {}};
+                        check_usage(optimizer == "sgd" || optimizer == "adam", "--optimizer: '", optimizer, "' is not sgd or adam");
                         if (optimizer == "sgd") c.opt = std::make_unique<optim::SGD>(c.net->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
                         else c.opt = std::make_unique<optim::Adam>(c.net->parameters(), optim::AdamOptions{.lr = 1e-4});
                         const auto sizes = nn::parse_arch(arch);

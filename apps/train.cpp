@@ -145,10 +145,12 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     fs::path out = cli.out;
     if (!cli.resume.empty()) {
         for (const std::string& flag : given)
-            HEBB_CHECK(flag == "--resume" || flag == "--epochs" || flag == "--threads" || flag == "--detect-anomaly",
-                       "--resume ", cli.resume, " takes its settings from config.json there; ", flag,
-                       " cannot change them (only --epochs, --threads and --detect-anomaly)");
+            check_usage(flag == "--resume" || flag == "--epochs" || flag == "--threads" || flag == "--detect-anomaly",
+                        "--resume ", cli.resume, " takes its settings from config.json there; ", flag,
+                        " cannot change them (only --epochs, --threads and --detect-anomaly)");
         out = cli.resume;
+        check_usage(fs::exists(out / "config.json"), "--resume ", cli.resume,
+                    ": not a training run (no config.json there); give the --out folder of an earlier hebb train");
         c = Json::parse(read_text(out / "config.json")).get<Config>();
         if (cli.epochs_flag->count()) c.epochs = cli.config.epochs;
     }
@@ -156,8 +158,11 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     set_detect_anomaly(cli.detect_anomaly);
 
     // Everything that can be refused is checked before any work.
-    const nn::MlpSpec spec{nn::parse_arch(c.arch), c.act, c.dropout};
-    auto reg = reg::make_regularizer(c.reg, c.alpha, c.gamma, c.bean_layers);
+    const nn::MlpSpec spec{reading_flag("--arch", [&] { return nn::parse_arch(c.arch); }), c.act, c.dropout};
+    auto reg = reading_flag("--bean-layers", [&] { return reg::make_regularizer(c.reg, c.alpha, c.gamma, c.bean_layers); });
+    if (const auto* bean = dynamic_cast<const reg::BEAN*>(reg.get()))
+        reading_flag("--bean-layers", [&] { return bean->covered(spec.sizes.size() - 1); });
+    reading_flag("--data", [&] { data::check_dataset_name(c.data); });
     std::error_code ec;
     fs::create_directories(out, ec);
     HEBB_CHECK(!ec, "--out ", out.string(), ": cannot create the folder: ", ec.message());
@@ -167,21 +172,22 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     const auto start = std::chrono::steady_clock::now();
     data::Splits splits = data::load_dataset(c.data);
     data::TensorDataset train = std::move(splits.train), val;
-    HEBB_CHECK(c.val >= 0 && c.val < train.size(), "--val ", c.val, ": the training split has ", train.size(), " samples");
+    check_usage(c.val >= 0 && c.val < train.size(), "--val ", c.val, ": the training split has ", train.size(),
+                " samples; hold out fewer");
     if (c.val > 0) {
         val = data::slice(train, train.size() - c.val, train.size());
         train = data::slice(train, 0, train.size() - c.val);
     }
     if (c.subset > 0) train = data::slice(train, 0, std::min<Eigen::Index>(c.subset, train.size()));
-    HEBB_CHECK(spec.sizes.front() == train.dim() && spec.sizes.back() == train.classes, "--arch ", c.arch,
-               ": ", c.data, " needs input size ", train.dim(), " and output size ", train.classes);
+    check_usage(spec.sizes.front() == train.dim() && spec.sizes.back() == train.classes, "--arch ", c.arch,
+                ": ", c.data, " needs input size ", train.dim(), " and output size ", train.classes);
 
     Generator gen(c.seed);  // initial weights, then dropout masks
     auto net = nn::mlp(spec, gen);
     if (!c.init.empty()) {
         const nn::LoadedMlp init = nn::load_mlp(c.init);
-        HEBB_CHECK(init.spec.arch() == spec.arch(), "--init ", c.init, ": its arch ", init.spec.arch(),
-                   " is not --arch ", spec.arch());
+        check_usage(init.spec.arch() == spec.arch(), "--init ", c.init, ": its arch ", init.spec.arch(),
+                    " is not --arch ", spec.arch());
         net->load_state_dict(init.model->state_dict());
     }
     auto opt = make_optimizer(c, net->parameters());
@@ -319,7 +325,7 @@ Command add_train(CLI::App& app) {
     cmd->add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each epoch (default) or keep the file's order");
     cmd->add_option("--seed", c.seed)->capture_default_str();
     cmd->add_option("--threads", cli->threads)->check(positive)->capture_default_str();
-    cmd->add_option("--init", c.init, "Start from the weights of this checkpoint");
+    cmd->add_option("--init", c.init, "Start from the weights of this checkpoint")->check(CLI::ExistingFile);
     cmd->add_option("--reg", c.reg, "Regularizer")
         ->check(CLI::IsMember({"none", "l1", "l2", "bean1", "bean2"}))->capture_default_str();
     cmd->add_option("--alpha", c.alpha, "Regularizer strength")->check(non_negative);
