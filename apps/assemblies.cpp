@@ -47,15 +47,15 @@ std::vector<size_t> parse_layers(const std::string& spec, size_t count) {
             } catch (const std::exception&) {
                 used = 0;
             }
-            HEBB_CHECK(used == item.size() && !item.empty() && l >= 0, "--layers ", spec,
-                       ": expected hidden, all or a comma list of Linear indices such as 1,2");
-            HEBB_CHECK(static_cast<size_t>(l) < count, "--layers ", spec, ": the model has ", count,
-                       " Linear layers (0 to ", count - 1, ")");
+            check_usage(used == item.size() && !item.empty() && l >= 0, "--layers ", spec,
+                        ": expected hidden, all or a comma list of Linear indices such as 1,2");
+            check_usage(static_cast<size_t>(l) < count, "--layers ", spec, ": the model has ", count,
+                        " Linear layers (0 to ", count - 1, ")");
             if (std::find(out.begin(), out.end(), static_cast<size_t>(l)) == out.end()) out.push_back(static_cast<size_t>(l));
         }
         std::sort(out.begin(), out.end());
     }
-    HEBB_CHECK(!out.empty(), "--layers ", spec, ": no layer to analyse (the model has ", count, " Linear layers)");
+    check_usage(!out.empty(), "--layers ", spec, ": no layer to analyse (the model has ", count, " Linear layers)");
     return out;
 }
 
@@ -348,19 +348,20 @@ int run(const Options& o) {
     const std::vector<size_t> which = parse_layers(o.layers, n_linear);
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*model.model);
     for (size_t l : which)
-        HEBB_CHECK(o.k <= linears[l]->weight.cols(), "--k ", o.k, ": ", layer_name(l), " has only ",
-                   linears[l]->weight.cols(), " neurons");
+        check_usage(o.k <= linears[l]->weight.cols(), "--k ", o.k, ": ", layer_name(l), " has only ",
+                    linears[l]->weight.cols(), " neurons");
     std::optional<training::Checkpoint> baseline;
     if (!o.baseline.empty()) {
         baseline = training::load_checkpoint(o.baseline);
-        HEBB_CHECK(baseline->spec.arch() == model.spec.arch(), "--baseline ", o.baseline, ": its arch ",
-                   baseline->spec.arch(), " is not the model's ", model.spec.arch());
+        check_usage(baseline->spec.arch() == model.spec.arch(), "--baseline ", o.baseline, ": its arch ",
+                    baseline->spec.arch(), " is not the model's ", model.spec.arch());
     }
+    reading_flag("--data", [&] { data::check_dataset_name(o.data); });
     prepare_output_folder(o.out, "--out");
     const fs::path out = o.out;
     const data::TensorDataset test = data::load_dataset(o.data).test;
-    HEBB_CHECK(model.spec.sizes.front() == test.dim(), "--data ", o.data, ": ", test.dim(),
-               " features, but ", o.model, " takes ", model.spec.sizes.front(), " inputs");
+    check_usage(model.spec.sizes.front() == test.dim(), "--data ", o.data, ": ", test.dim(),
+                " features, but ", o.model, " takes ", model.spec.sizes.front(), " inputs");
 
     const ModelResult m = analyse_model(o.model, model, test, which, o, out, "");
     std::optional<ModelResult> b;

@@ -88,9 +88,10 @@ Command add_bench(CLI::App& app) {
             for (const std::string& optimizer : split_list(o->optimizers))
                 for (const std::string& r : split_list(o->regs))
                     for (int b : positive_ints(o->batches, "--batch-size")) {
-                        Case c{arch, optimizer, r, b, nn::mlp({nn::parse_arch(arch), "relu"}, gen), nullptr,
-                               reg::make_regularizer(r, 1e-4f), {}, {}, {}};
-                        HEBB_CHECK(optimizer == "sgd" || optimizer == "adam", "--optimizer: '", optimizer, "' is not sgd or adam");
+                        Case c{arch, optimizer, r, b,
+                               nn::mlp({reading_flag("--arch", [&] { return nn::parse_arch(arch); }), "relu"}, gen), nullptr,
+                               reading_flag("--reg", [&] { return reg::make_regularizer(r, 1e-4f); }), {}, {}, {}};
+                        check_usage(optimizer == "sgd" || optimizer == "adam", "--optimizer: '", optimizer, "' is not sgd or adam");
                         if (optimizer == "sgd") c.opt = std::make_unique<optim::SGD>(c.net->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
                         else c.opt = std::make_unique<optim::Adam>(c.net->parameters(), optim::AdamOptions{.lr = 1e-4});
                         const auto sizes = nn::parse_arch(arch);

@@ -19,11 +19,11 @@ std::vector<int> positive_ints(const std::string& text, const std::string& flag)
     for (const std::string& item : split_list(text)) {
         int v = 0;
         const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-        HEBB_CHECK(ec == std::errc() && end == item.data() + item.size() && v > 0, flag, ": '", item,
+        check_usage(ec == std::errc() && end == item.data() + item.size() && v > 0, flag, ": '", item,
                    "' is not a positive whole number");
         out.push_back(v);
     }
-    HEBB_CHECK(!out.empty(), flag, ": needs at least one number");
+    check_usage(!out.empty(), flag, ": needs at least one number");
     return out;
 }
 

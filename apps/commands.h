@@ -4,12 +4,46 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include "core/tensor.h"
 
 namespace hebb::app {
 
 using Command = std::function<int()>;
+
+// A bad command line: a flag's value, or flags that do not go together, found after parsing. main
+// prints it as "error: <message>; see hebb <command> --help" and exits 2; any other error exits 1.
+struct UsageError : Error {
+    using Error::Error;
+};
+
+template <class... Parts>
+[[noreturn]] void usage_error(const Parts&... parts) {
+    std::ostringstream out;
+    (out << ... << parts);
+    throw UsageError(out.str());
+}
+
+// Throws a UsageError unless `ok`; the message says what is wrong and, where it helps, what to do.
+template <class... Parts>
+void check_usage(bool ok, const Parts&... parts) {
+    if (!ok) usage_error(parts...);
+}
+
+// f(), a library call that reads `flag`'s value: the hebb::Error it throws is a bad command line.
+template <class F>
+auto reading_flag(const std::string& flag, F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const UsageError&) {
+        throw;
+    } catch (const Error& e) {
+        usage_error(flag, ": ", e.what());
+    }
+}
 
 // Number checks whose messages read well ("--lr: must be positive, got 0"); CLI11's own print
 // their range's bounds in full.

@@ -23,13 +23,15 @@ Command add_eval(CLI::App& app) {
     return [o] {
         set_num_threads(o->threads);
         const training::Checkpoint loaded = training::load_checkpoint(o->model);
+        reading_flag("--data", [&] { data::check_dataset_name(o->data); });
         data::Splits splits = data::load_dataset(o->data);
         const data::TensorDataset& d = o->split == "test" ? splits.test : splits.train;
-        HEBB_CHECK(loaded.spec.sizes.front() == d.dim(), o->model, ": the model takes ",
-                   loaded.spec.sizes.front(), " inputs, ", o->data, " has ", d.dim());
+        check_usage(loaded.spec.sizes.front() == d.dim(), o->model, ": the model takes ",
+                    loaded.spec.sizes.front(), " inputs, ", o->data, " has ", d.dim(), "; pick the --data it was trained on");
         // Before evaluate, which allocates a classes x classes confusion matrix.
-        HEBB_CHECK(loaded.spec.sizes.back() == d.classes, o->model, ": the model gives ", loaded.spec.sizes.back(),
-                   " outputs, ", o->data, " has ", d.classes, " classes (labels 0..", d.classes - 1, ")");
+        check_usage(loaded.spec.sizes.back() == d.classes, o->model, ": the model gives ", loaded.spec.sizes.back(),
+                    " outputs, ", o->data, " has ", d.classes, " classes (labels 0..", d.classes - 1,
+                    "); pick the --data it was trained on");
         const training::Evaluation e = training::evaluate(*loaded.model, d);
         if (o->json) {
             std::printf("%s\n", nlohmann::json{{"accuracy", e.accuracy}, {"loss", e.loss},

@@ -69,10 +69,15 @@ int run(const Options& o) {
     set_num_threads(o.threads);
     const std::vector<std::string> methods = split_list(o.methods);
     for (const std::string& m : methods)
-        HEBB_CHECK(grids.count(m), "--methods: '", m, "' is unknown; use none, l1, l2, dropout, bean1, bean2");
+        check_usage(grids.count(m), "--methods: '", m, "' is unknown; use none, l1, l2, dropout, bean1, bean2");
     const std::vector<int> shots = positive_ints(o.shots, "--shots");
+    const auto sizes = reading_flag("--arch", [&] { return nn::parse_arch(o.arch); });
+    reading_flag("--data", [&] { data::check_dataset_name(o.data); });
     const data::Splits splits = data::load_dataset(o.data);
-    HEBB_CHECK(splits.train.size() > 50000, "--data ", o.data, ": the protocol needs more than 50,000 training images");
+    check_usage(splits.train.size() > 50000, "--data ", o.data,
+                ": the protocol needs more than 50,000 training images; use mnist or fashion-mnist");
+    check_usage(sizes.front() == splits.train.dim() && sizes.back() == splits.train.classes, "--arch ", o.arch, ": ",
+                o.data, " needs input size ", splits.train.dim(), " and output size ", splits.train.classes);
     const Eigen::Index val_end = std::min<Eigen::Index>(splits.train.size(), 50000 + o.val_size);
     const data::TensorDataset val = data::slice(splits.train, 50000, val_end);
     std::filesystem::create_directories(o.out);

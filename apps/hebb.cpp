@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <malloc.h>
 #include <map>
+#include <string>
 
 #include "apps/commands.h"
 
@@ -23,13 +24,25 @@ int main(int argc, char** argv) {
         {"fewshot", hebb::app::add_fewshot(app)},
         {"bench", hebb::app::add_bench(app)},
     };
+    // One form for every error: "error: <what, and what to do>" on stderr; exit 2 for a bad command
+    // line, 1 for a failure while running.
+    const auto see_help = [&] {
+        const auto chosen = app.get_subcommands();
+        return "; see hebb " + (chosen.empty() ? std::string() : chosen.front()->get_name() + " ") + "--help";
+    };
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help, --help-all and --version are not errors: CLI11 prints them and they exit 0.
+        if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+        std::fprintf(stderr, "error: %s%s\n", e.what(), see_help().c_str());
+        return 2;
     }
     try {
         return commands.at(app.get_subcommands().front()->get_name())();
+    } catch (const hebb::app::UsageError& e) {
+        std::fprintf(stderr, "error: %s%s\n", e.what(), see_help().c_str());
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

@@ -38,8 +38,8 @@ training::Checkpoint load_model(const std::string& path) {
 }
 
 void check_inputs(const training::Checkpoint& m, const std::string& path, const Options& o, const data::TensorDataset& d) {
-    HEBB_CHECK(m.spec.sizes.front() == d.dim(), "--model ", path, ": the model takes ",
-               m.spec.sizes.front(), " inputs, --data ", o.data, " has ", d.dim());
+    check_usage(m.spec.sizes.front() == d.dim(), "--model ", path, ": the model takes ",
+                m.spec.sizes.front(), " inputs, --data ", o.data, " has ", d.dim());
 }
 
 std::string thousands(long n) {  // 235146 -> "235,146"
@@ -80,9 +80,10 @@ void row(const std::string& name, const std::string& before, const std::string& 
 
 int prune_one(const Options& o) {
     const std::string& path = o.models.front();
-    HEBB_CHECK(!fs::exists(o.out) || !fs::equivalent(o.out, path), "--out ", o.out,
-               " is the --model file; write the pruned model to another file");
+    check_usage(!fs::exists(o.out) || !fs::equivalent(o.out, path), "--out ", o.out,
+                " is the --model file; write the pruned model to another file");
     const training::Checkpoint source = load_model(path);
+    reading_flag("--data", [&] { data::check_dataset_name(o.data); });
     const data::Splits splits = data::load_dataset(o.data);
     const data::TensorDataset& test = splits.test;
     check_inputs(source, path, o, test);
@@ -135,6 +136,7 @@ std::vector<std::string> short_names(const std::vector<std::string>& paths) {
 int run_sweep(const Options& o) {
     std::vector<training::Checkpoint> models;
     for (const std::string& path : o.models) models.push_back(load_model(path));
+    reading_flag("--data", [&] { data::check_dataset_name(o.data); });
     const data::Splits splits = data::load_dataset(o.data);
     const data::TensorDataset& test = splits.test;
     for (size_t m = 0; m < models.size(); ++m) check_inputs(models[m], o.models[m], o, test);
@@ -216,12 +218,12 @@ Command add_prune(CLI::App& app) {
     return [o] {
         set_num_threads(o->threads);
         if (o->sweep) return run_sweep(*o);
-        HEBB_CHECK(o->models.size() == 1, "--model is given ", o->models.size(),
-                   " times: prune takes one checkpoint (compare several with --sweep)");
-        HEBB_CHECK(o->threshold_opt->count() > 0, "--threshold is required (or --sweep)");
-        HEBB_CHECK(o->out_opt->count() > 0, "--out is required (or --sweep)");
-        HEBB_CHECK(o->threshold >= 0.0f, "--threshold ", o->threshold_opt->as<std::string>(),
-                   ": must be a number >= 0 (weights with |w| below it are zeroed)");
+        check_usage(o->models.size() == 1, "--model is given ", o->models.size(),
+                    " times: prune takes one checkpoint (compare several with --sweep)");
+        check_usage(o->threshold_opt->count() > 0, "--threshold is required (or --sweep)");
+        check_usage(o->out_opt->count() > 0, "--out is required (or --sweep)");
+        check_usage(o->threshold >= 0.0f, "--threshold ", o->threshold_opt->as<std::string>(),
+                    ": must be a number >= 0 (weights with |w| below it are zeroed)");
         return prune_one(*o);
     };
 }

@@ -144,10 +144,13 @@ struct Cli {
 Config settings(const Cli& cli, const std::vector<std::string>& given) {
     if (cli.resume.empty()) return cli.config;
     for (const std::string& flag : given)
-        HEBB_CHECK(flag == "--resume" || flag == "--epochs" || flag == "--threads" || flag == "--detect-anomaly",
-                   "--resume ", cli.resume, " takes its settings from config.json there; ", flag,
-                   " cannot change them (only --epochs, --threads and --detect-anomaly)");
-    Config c = Json::parse(read_text(fs::path(cli.resume) / "config.json")).get<Config>();
+        check_usage(flag == "--resume" || flag == "--epochs" || flag == "--threads" || flag == "--detect-anomaly",
+                    "--resume ", cli.resume, " takes its settings from config.json there; ", flag,
+                    " cannot change them (only --epochs, --threads and --detect-anomaly)");
+    const fs::path config = fs::path(cli.resume) / "config.json";
+    check_usage(fs::exists(config), "--resume ", cli.resume,
+                ": not a training run (no config.json there); give the --out folder of an earlier hebb train");
+    Config c = Json::parse(read_text(config)).get<Config>();
     if (cli.epochs_flag->count()) c.epochs = cli.config.epochs;
     return c;
 }
@@ -160,14 +163,15 @@ struct RunData {
 RunData load_data(const Config& c, const nn::MlpSpec& spec) {
     data::Splits splits = data::load_dataset(c.data);
     RunData d{std::move(splits.train), {}, std::move(splits.test)};
-    HEBB_CHECK(c.val >= 0 && c.val < d.train.size(), "--val ", c.val, ": the training split has ", d.train.size(), " samples");
+    check_usage(c.val >= 0 && c.val < d.train.size(), "--val ", c.val, ": the training split has ", d.train.size(),
+                " samples; hold out fewer");
     if (c.val > 0) {
         d.val = data::slice(d.train, d.train.size() - c.val, d.train.size());
         d.train = data::slice(d.train, 0, d.train.size() - c.val);
     }
     if (c.subset > 0) d.train = data::slice(d.train, 0, std::min<Eigen::Index>(c.subset, d.train.size()));
-    HEBB_CHECK(spec.sizes.front() == d.train.dim() && spec.sizes.back() == d.train.classes, "--arch ", c.arch,
-               ": ", c.data, " needs input size ", d.train.dim(), " and output size ", d.train.classes);
+    check_usage(spec.sizes.front() == d.train.dim() && spec.sizes.back() == d.train.classes, "--arch ", c.arch,
+                ": ", c.data, " needs input size ", d.train.dim(), " and output size ", d.train.classes);
     return d;
 }
 
@@ -212,8 +216,11 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     set_detect_anomaly(cli.detect_anomaly);
 
     // Everything that can be refused is checked before any work.
-    const nn::MlpSpec spec{nn::parse_arch(c.arch), c.act, c.dropout};
-    auto reg = reg::make_regularizer(c.reg, c.alpha, c.gamma, c.bean_layers);
+    const nn::MlpSpec spec{reading_flag("--arch", [&] { return nn::parse_arch(c.arch); }), c.act, c.dropout};
+    auto reg = reading_flag("--bean-layers", [&] { return reg::make_regularizer(c.reg, c.alpha, c.gamma, c.bean_layers); });
+    if (const auto* bean = dynamic_cast<const reg::BEAN*>(reg.get()))
+        reading_flag("--bean-layers", [&] { return bean->covered(spec.sizes.size() - 1); });
+    reading_flag("--data", [&] { data::check_dataset_name(c.data); });
     prepare_output_folder(out.string(), "--out");
 
     const auto start = std::chrono::steady_clock::now();
@@ -223,8 +230,8 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     auto net = nn::mlp(spec, gen);
     if (!c.init.empty()) {
         const training::Checkpoint init = training::load_checkpoint(c.init);
-        HEBB_CHECK(init.spec.arch() == spec.arch(), "--init ", c.init, ": its arch ", init.spec.arch(),
-                   " is not --arch ", spec.arch());
+        check_usage(init.spec.arch() == spec.arch(), "--init ", c.init, ": its arch ", init.spec.arch(),
+                    " is not --arch ", spec.arch());
         net->load_state_dict(init.model->state_dict());
     }
     auto opt = make_optimizer(c, net->parameters());
@@ -333,7 +340,7 @@ Command add_train(CLI::App& app) {
     cmd->add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each epoch (default) or keep the file's order");
     cmd->add_option("--seed", c.seed)->capture_default_str();
     cmd->add_option("--threads", cli->threads)->check(positive)->capture_default_str();
-    cmd->add_option("--init", c.init, "Start from the weights of this checkpoint");
+    cmd->add_option("--init", c.init, "Start from the weights of this checkpoint")->check(CLI::ExistingFile);
     cmd->add_option("--reg", c.reg, "Regularizer")
         ->check(CLI::IsMember({"none", "l1", "l2", "bean1", "bean2"}))->capture_default_str();
     cmd->add_option("--alpha", c.alpha, "Regularizer strength")->check(non_negative);

@@ -40,7 +40,18 @@ std::string data_root() {
     return env && *env ? env : "/usr/local/share/hebb";
 }
 
+void check_dataset_name(const std::string& name) {
+    HEBB_CHECK(name == "fashion-mnist" || name == "mnist" || name == "spirals" || name.starts_with("csv:") ||
+                   name.starts_with("images:"),
+               "dataset '", name, "' is unknown; use fashion-mnist, mnist, csv:PATH, images:DIR or spirals");
+    if (name.starts_with("csv:") || name.starts_with("images:")) {
+        const std::string path = name.substr(name.find(':') + 1);
+        HEBB_CHECK(std::filesystem::exists(path), path, " does not exist");
+    }
+}
+
 Splits load_dataset(const std::string& name) {
+    check_dataset_name(name);
     if (name == "fashion-mnist") {
         Splits s = idx_pair(name, "/usr/share/datasets/fashion-mnist", ".gz",
                             "apt-get install dataset-fashion-mnist (or scripts/setup as root)");
@@ -51,11 +62,8 @@ Splits load_dataset(const std::string& name) {
         return idx_pair(name, data_root() + "/mnist", "", "scripts/setup (as root)");
     if (name.starts_with("csv:")) return every_fifth(read_csv(name.substr(4)));
     if (name.starts_with("images:")) return every_fifth(read_image_folder(name.substr(7)));
-    if (name == "spirals") {
-        Generator train_gen(0), test_gen(1);
-        return {two_spirals(500, 0.02f, train_gen), two_spirals(500, 0.02f, test_gen)};
-    }
-    fail("dataset '", name, "' is unknown; use fashion-mnist, mnist, csv:PATH, images:DIR or spirals");
+    Generator train_gen(0), test_gen(1);  // spirals
+    return {two_spirals(500, 0.02f, train_gen), two_spirals(500, 0.02f, test_gen)};
 }
 
 }  // namespace hebb::data

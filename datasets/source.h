@@ -20,6 +20,11 @@ struct Splits {
 
 Splits load_dataset(const std::string& name);
 
+// What can be told from the name alone, before anything is read: throws hebb::Error unless `name`
+// has one of the forms above and, for csv: and images:, names a path that exists. load_dataset
+// checks this first; the hebb command calls it to tell a bad --data from a file it cannot read.
+void check_dataset_name(const std::string& name);
+
 std::string data_root();  // $HEBB_DATA, or /usr/local/share/hebb where scripts/setup installs data
 
 }  // namespace hebb::data

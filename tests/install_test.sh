@@ -3,6 +3,8 @@
 # compiled without -march=native, as an embedding program may well be. A third argument
 # (-fsanitize=...) builds the program with the sanitizers the library was built with.
 set -eu
+# Exit 77 is meson's skip; scripts/count-tests reports it with the reason on the "skipped: " line.
+command -v pkg-config >/dev/null || { echo "skipped: pkg-config is not installed; apt-get install pkg-config"; exit 77; }
 build=$1
 src=$2
 sanitize=${3:-}

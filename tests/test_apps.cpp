@@ -136,6 +136,38 @@ TEST_CASE("bad settings are refused before any work, naming the flag", "[apps]")
     CHECK_FALSE(fs::exists(out / "metrics.jsonl"));
 }
 
+TEST_CASE("every error reads error: ... and exits 2 for a bad command line, 1 for a failed run", "[apps]") {
+    const fs::path dir = cli::scratch("exit_codes");
+    const std::string out = " --out " + (dir / "out").string();
+    fs::create_directories(dir);
+    std::ofstream(dir / "malformed.safetensors") << "not a checkpoint";
+    struct Case {
+        std::string args, expected;
+        int exit;
+    };
+    const std::vector<Case> cases{
+        {"train --lr -1", "error: --lr: must be positive, got -1; see hebb train --help", 2},          // CLI11 check
+        {"train --no-such-flag", "error: The following argument was not expected: --no-such-flag; see hebb train --help", 2},
+        {"eval", "error: --model is required; see hebb eval --help", 2},                               // required option
+        {"", "error: A subcommand is required; see hebb --help", 2},
+        {"train --val 99999999 --data spirals --arch 2-4-2" + out,                                      // after parsing
+         "error: --val 99999999: the training split has 1000 samples; hold out fewer; see hebb train --help", 2},
+        {"train --data nothing" + out, "error: --data: dataset 'nothing' is unknown", 2},               // from the library
+        {"eval --data spirals --model " + (dir / "malformed.safetensors").string(), "error: " + dir.string(), 1},
+    };
+    for (const Case& c : cases) {
+        INFO(c.args);
+        const cli::Result r = cli::hebb(c.args);
+        CHECK(r.status == c.exit);
+        CHECK_THAT(r.output, Catch::StartsWith(c.expected));
+    }
+    CHECK_FALSE(fs::exists(dir / "out" / "metrics.jsonl"));
+    const cli::Result help = cli::hebb("train --help");
+    CHECK(help.status == 0);
+    CHECK_THAT(help.output, Catch::Contains("--lr") && !Catch::Contains("error:"));
+    CHECK(cli::hebb("--help").status == 0);
+}
+
 TEST_CASE("a diverging run stops, naming the epoch and step, or with --detect-anomaly the op", "[apps]") {
     const fs::path out = cli::scratch("diverge");
     const cli::Result r = cli::hebb("train --data spirals --arch 2-8-2 --lr 1e30 --epochs 3 --out " + out.string());
