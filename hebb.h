@@ -27,6 +27,7 @@
 #include "layers/prune.h"
 #include "optim/optimizer.h"
 #include "optim/scheduler.h"
+#include "regularizers/assemblies.h"
 #include "regularizers/bean.h"
 #include "regularizers/regularizer.h"
 #include "training/checkpoint.h"

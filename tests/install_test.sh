@@ -14,9 +14,17 @@ meson install -C "$build" --no-rebuild --quiet --destdir "$dest"
 prefix=$(meson introspect "$build" --buildoptions | sed -n 's/.*"name": "prefix", "value": "\([^"]*\)".*/\1/p')
 [ -n "$prefix" ] || prefix=/usr/local
 pc=$(find "$dest" -name hebb.pc)
-test -f "$dest$prefix/include/hebb/hebb.h"
-test -f "$dest$prefix/include/hebb/core/tensor.h"
+include=$dest$prefix/include/hebb
+test -f "$include/hebb.h"
+# The umbrella header includes every installed header.
+for h in $(cd "$include" && find . -mindepth 2 -name '*.h' | sed 's|^\./||'); do
+    grep -q "^#include \"$h\"" "$include/hebb.h" || { echo "hebb.h does not include $h"; exit 1; }
+done
 sed -i "s|^prefix=.*|prefix=$dest$prefix|" "$pc"  # as if installed there
 flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs hebb)
+# Older standards stop at hebb.h's own #error, not somewhere inside.
+if c++ -std=c++17 -fsyntax-only "$src" $flags >"$dest/cxx17.log" 2>&1 || ! grep -q "hebb needs C++20" "$dest/cxx17.log"; then
+    echo "compiled as C++17, hebb.h did not stop with its #error:"; head -5 "$dest/cxx17.log"; exit 1
+fi
 c++ -std=c++20 -O1 $sanitize "$src" $flags -o "$dest/embed"
 LD_LIBRARY_PATH=$(dirname "$(find "$dest" -name 'libhebb.so' | head -1)") "$dest/embed"
