@@ -2,7 +2,7 @@
 // of its structural graph (spectral clustering, k from the eigengap), their modularity, how
 // class-pure and selective they are on the test split, heatmaps of the structural and functional
 // graphs reordered by assembly, and mean input images per assembly; optionally side by side with a
-// baseline model (alpha = 0). The numbers come from hebb::reg (regularizers/assemblies.h).
+// baseline model (alpha = 0). The numbers come from hebb::analysis (analysis/assemblies.h).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -15,7 +15,7 @@
 #include "apps/commands.h"
 #include "apps/evaluate.h"
 #include "core/hebb.h"
-#include "regularizers/assemblies.h"
+#include "analysis/assemblies.h"
 
 namespace hebb::app {
 
@@ -120,7 +120,7 @@ Rgb coolwarm(double t) {
 
 // A graph's heatmap with neurons in `order`, each `scale` pixels wide, and a one-pixel line of
 // `line` colour between consecutive blocks (block_sizes, in order). Values map lo..hi to 0..1.
-reg::Image heatmap(const reg::Graph& g, const std::vector<int>& order, const std::vector<size_t>& block_sizes,
+analysis::Image heatmap(const analysis::Graph& g, const std::vector<int>& order, const std::vector<size_t>& block_sizes,
                    double lo, double hi, Rgb (*map)(double), Rgb line) {
     const auto n = static_cast<int>(order.size());
     const int scale = std::clamp(800 / std::max(n, 1), 3, 16);  // at least 3 pixels a neuron
@@ -134,7 +134,7 @@ reg::Image heatmap(const reg::Graph& g, const std::vector<int>& order, const std
         for (int s = 0; s < scale; ++s) axis.push_back(pos);
         --left;
     }
-    reg::Image img{static_cast<int>(axis.size()), static_cast<int>(axis.size()), 3, {}};
+    analysis::Image img{static_cast<int>(axis.size()), static_cast<int>(axis.size()), 3, {}};
     img.pixels.reserve(axis.size() * axis.size() * 3);
     for (int y : axis)
         for (int x : axis) {
@@ -147,7 +147,7 @@ reg::Image heatmap(const reg::Graph& g, const std::vector<int>& order, const std
 }
 
 // The q-quantile of the off-diagonal entries.
-double off_diagonal_quantile(const reg::Graph& g, double q) {
+double off_diagonal_quantile(const analysis::Graph& g, double q) {
     std::vector<double> v;
     for (Index j = 0; j < g.cols(); ++j)
         for (Index i = 0; i < g.rows(); ++i)
@@ -160,11 +160,11 @@ double off_diagonal_quantile(const reg::Graph& g, double q) {
 
 // Square grey images (side x side, values in [0, 1]) in a grid of up to 8 columns, 3x enlarged,
 // on a dark frame, in the order given.
-reg::Image image_grid(const std::vector<Eigen::RowVectorXf>& images, int side) {
+analysis::Image image_grid(const std::vector<Eigen::RowVectorXf>& images, int side) {
     const int zoom = 3, gap = 4, tile = side * zoom;
     const int cols = std::min<int>(8, static_cast<int>(images.size()));
     const int rows = (static_cast<int>(images.size()) + cols - 1) / cols;
-    reg::Image img{gap + cols * (tile + gap), gap + rows * (tile + gap), 3, {}};
+    analysis::Image img{gap + cols * (tile + gap), gap + rows * (tile + gap), 3, {}};
     img.pixels.assign(static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3, 48);
     for (size_t a = 0; a < images.size(); ++a) {
         const int x0 = gap + static_cast<int>(a % static_cast<size_t>(cols)) * (tile + gap);
@@ -186,7 +186,7 @@ struct LayerResult {
     size_t linear;  // index among the Linear layers; the neurons are those of layer `linear`
     std::string weight_name;
     Index targets;
-    reg::LayerAnalysis a;
+    analysis::LayerAnalysis a;
     std::vector<std::string> pictures;
 };
 
@@ -211,33 +211,33 @@ ModelResult analyse_model(const std::string& path, const nn::LoadedMlp& loaded, 
     ModelResult m{path, loaded.spec.arch(), evaluate(*loaded.model, test).accuracy, {}};
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*loaded.model);
     const std::vector<Matrix> inputs = layer_inputs(*loaded.model, test.features(), which);
-    reg::LayerOptions lo{.order = o.order, .gamma = o.gamma, .spectral = {.k = o.k}};
+    analysis::LayerOptions lo{.order = o.order, .gamma = o.gamma, .spectral = {.k = o.k}};
     for (size_t i = 0; i < which.size(); ++i) {
         const nn::Linear& lin = *linears[which[i]];
         LayerResult r{which[i], weight_name(*loaded.model, lin), lin.weight.rows(),
-                      reg::analyze_layer(lin.weight.value(), inputs[i], test.labels, test.classes, lo), {}};
+                      analysis::analyze_layer(lin.weight.value(), inputs[i], test.labels, test.classes, lo), {}};
         const std::vector<int> order = r.a.order();
         std::vector<size_t> blocks;
-        for (const reg::Assembly& as : r.a.assemblies) blocks.push_back(as.neurons.size());
+        for (const analysis::Assembly& as : r.a.assemblies) blocks.push_back(as.neurons.size());
         if (!r.a.partition.unassigned.empty()) blocks.push_back(r.a.partition.unassigned.size());
         const std::string base = prefix + layer_name(which[i]);
         double hi = off_diagonal_quantile(r.a.structural, 0.99);
         if (!(hi > 0)) hi = 1.0;
-        const std::vector<std::pair<std::string, reg::Image>> pictures{
+        const std::vector<std::pair<std::string, analysis::Image>> pictures{
             {base + "_structural.png", heatmap(r.a.structural, order, blocks, 0.0, hi, viridis, {255, 255, 255})},
             {base + "_functional.png", heatmap(r.a.functional, order, blocks, -1.0, 1.0, coolwarm, {0, 0, 0})}};
         for (const auto& [file, img] : pictures) {
-            write_file_atomic((out / file).string(), reg::encode_png(img));
+            write_file_atomic((out / file).string(), analysis::encode_png(img));
             r.pictures.push_back(file);
         }
         // The first hidden layer (input of Linear 1): what each assembly's favourite inputs look like.
         const Index side = static_cast<Index>(std::lround(std::sqrt(static_cast<double>(test.dim()))));
         if (which[i] == 1 && test.dim() == 784 && !r.a.assemblies.empty()) {
             std::vector<Eigen::RowVectorXf> means;
-            for (const reg::Assembly& as : r.a.assemblies)
-                means.push_back(reg::preferred_mean_input(inputs[i], test.features(), as.neurons, 100));
+            for (const analysis::Assembly& as : r.a.assemblies)
+                means.push_back(analysis::preferred_mean_input(inputs[i], test.features(), as.neurons, 100));
             const std::string file = base + "_mean_images.png";
-            write_file_atomic((out / file).string(), reg::encode_png(image_grid(means, static_cast<int>(side))));
+            write_file_atomic((out / file).string(), analysis::encode_png(image_grid(means, static_cast<int>(side))));
             r.pictures.push_back(file);
         }
         m.layers.push_back(std::move(r));
@@ -246,10 +246,10 @@ ModelResult analyse_model(const std::string& path, const nn::LoadedMlp& loaded, 
 }
 
 Json layer_json(const LayerResult& r, bool k_forced) {
-    const reg::LayerAnalysis& a = r.a;
+    const analysis::LayerAnalysis& a = r.a;
     Json assemblies = Json::array(), neurons = Json::array();
     for (size_t i = 0; i < a.assemblies.size(); ++i) {
-        const reg::Assembly& as = a.assemblies[i];
+        const analysis::Assembly& as = a.assemblies[i];
         assemblies.push_back({{"id", i}, {"size", as.neurons.size()}, {"dominant_class", as.dominant_class},
                               {"purity", as.purity}, {"selectivity", as.selectivity}, {"neurons", as.neurons}});
     }
@@ -289,7 +289,7 @@ std::string markdown(const ModelResult& m, const ModelResult* baseline, const Op
            "(mu_max - mu_rest) / (mu_max + mu_rest) is averaged over all neurons. A neuron whose class "
            "means are all equal (silent) has no preferred class (-).\n";
     for (const LayerResult& r : m.layers) {
-        const reg::LayerAnalysis& a = r.a;
+        const analysis::LayerAnalysis& a = r.a;
         out << "\n## " << layer_name(r.linear) << ": " << a.partition.labels.size() << " neurons -> " << r.targets
             << " (" << r.weight_name << ")\n\n"
             << "k = " << a.partition.k << " (eigengap " << a.partition.eigengap << "), modularity Q = " << a.modularity
@@ -300,7 +300,7 @@ std::string markdown(const ModelResult& m, const ModelResult* baseline, const Op
             << a.partition.unassigned.size() << ".\n\n"
             << "| assembly | size | dominant class | purity | mean selectivity |\n|---|---|---|---|---|\n";
         for (size_t i = 0; i < a.assemblies.size(); ++i) {
-            const reg::Assembly& as = a.assemblies[i];
+            const analysis::Assembly& as = a.assemblies[i];
             out << "| " << i << " | " << as.neurons.size() << " | " << class_name(as.dominant_class, test.class_names)
                 << " | " << as.purity << " | " << as.selectivity << " |\n";
         }
@@ -316,7 +316,7 @@ std::string markdown(const ModelResult& m, const ModelResult* baseline, const Op
         out << "\n## Model and baseline\n\nBaseline " << baseline->path << " (" << baseline->arch << "), test accuracy "
             << 100 * baseline->accuracy << " %.\n\n| layer | measure | model | baseline |\n|---|---|---|---|\n";
         for (size_t i = 0; i < m.layers.size(); ++i) {
-            const reg::LayerAnalysis &a = m.layers[i].a, &b = baseline->layers[i].a;
+            const analysis::LayerAnalysis &a = m.layers[i].a, &b = baseline->layers[i].a;
             const std::string l = layer_name(m.layers[i].linear);
             out << "| " << l << " | assemblies k | " << a.partition.k << " | " << b.partition.k << " |\n"
                 << "| " << l << " | modularity Q | " << a.modularity << " | " << b.modularity << " |\n"
@@ -333,7 +333,7 @@ std::string markdown(const ModelResult& m, const ModelResult* baseline, const Op
 void print_summary(const ModelResult& m, const char* label) {
     std::printf("%s %s (%s), test accuracy %.4f\n", label, m.path.c_str(), m.arch.c_str(), m.accuracy);
     for (const LayerResult& r : m.layers) {
-        const reg::LayerAnalysis& a = r.a;
+        const analysis::LayerAnalysis& a = r.a;
         std::printf("  %-7s %4zu neurons  k %2d  eigengap %.3f  Q %.3f  purity %.3f (chance %.3f)  selectivity %.3f"
                     "  small weights %.1f%%\n",
                     layer_name(r.linear).c_str(), a.partition.labels.size(), a.partition.k, a.partition.eigengap,

@@ -1,4 +1,4 @@
-#include "regularizers/assemblies.h"
+#include "analysis/assemblies.h"
 
 #include <Eigen/Eigenvalues>
 #include <algorithm>
@@ -7,7 +7,7 @@
 #include <numeric>
 #include <stb/stb_image_write.h>
 
-namespace hebb::reg {
+namespace hebb::analysis {
 
 namespace {
 
@@ -441,4 +441,4 @@ std::string encode_png(const Image& image) {
     return bytes;
 }
 
-}  // namespace hebb::reg
+}  // namespace hebb::analysis

@@ -19,7 +19,7 @@
 #include "core/random.h"
 #include "core/tensor.h"
 
-namespace hebb::reg {
+namespace hebb::analysis {
 
 // Graphs are symmetric (n x n) matrices in double: eigenvalue gaps and modularity sums over n^2
 // terms need more than float's 7 digits.
@@ -158,4 +158,4 @@ struct Image {
 // The bytes of a PNG file holding the image (stb_image_write; the library links stb, the apps do not).
 std::string encode_png(const Image& image);
 
-}  // namespace hebb::reg
+}  // namespace hebb::analysis
