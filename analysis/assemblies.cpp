@@ -5,7 +5,6 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <stb/stb_image_write.h>
 
 namespace hebb::analysis {
 
@@ -422,23 +421,6 @@ LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std
     r.cohesion = cohesion(r.functional, r.partition.labels);
     r.small_weights = small_weight_fraction(weight);
     return r;
-}
-
-std::string encode_png(const Image& image) {
-    HEBB_CHECK(image.width > 0 && image.height > 0 && image.channels >= 1 && image.channels <= 4,
-               "encode_png: bad image ", image.width, "x", image.height, "x", image.channels);
-    HEBB_CHECK(image.pixels.size() == static_cast<size_t>(image.width) * static_cast<size_t>(image.height) *
-                                          static_cast<size_t>(image.channels),
-               "encode_png: ", image.pixels.size(), " bytes for a ", image.width, "x", image.height, "x",
-               image.channels, " image");
-    std::string bytes;
-    const auto append = [](void* context, void* data, int size) {
-        static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
-    };
-    const int ok = stbi_write_png_to_func(append, &bytes, image.width, image.height, image.channels,
-                                          image.pixels.data(), image.width * image.channels);
-    HEBB_CHECK(ok != 0, "encode_png: stb_image_write failed");
-    return bytes;
 }
 
 }  // namespace hebb::analysis

@@ -150,12 +150,4 @@ struct LayerAnalysis {
 LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std::span<const int> labels,
                             int classes, const LayerOptions& options = {});
 
-// An 8-bit image, rows top to bottom, channels interleaved (RGB, RGB, ...).
-struct Image {
-    int width = 0, height = 0, channels = 3;
-    std::vector<std::uint8_t> pixels;
-};
-// The bytes of a PNG file holding the image (stb_image_write; the library links stb, the apps do not).
-std::string encode_png(const Image& image);
-
 }  // namespace hebb::analysis

@@ -12,10 +12,11 @@
 #include <optional>
 #include <sstream>
 
+#include "analysis/assemblies.h"
+#include "analysis/pictures.h"
 #include "apps/commands.h"
 #include "apps/evaluate.h"
 #include "core/hebb.h"
-#include "analysis/assemblies.h"
 
 namespace hebb::app {
 
@@ -86,66 +87,6 @@ std::string weight_name(const nn::Module& model, const nn::Linear& linear) {
     return "?";
 }
 
-// ---- pictures ---------------------------------------------------------------------------------
-
-struct Rgb {
-    std::uint8_t r, g, b;
-};
-
-// Piecewise linear through evenly spaced anchors, t clamped to [0, 1].
-template <size_t N>
-Rgb interpolate(const std::array<Rgb, N>& anchors, double t) {
-    t = std::isfinite(t) ? std::clamp(t, 0.0, 1.0) * static_cast<double>(N - 1) : 0.0;
-    const size_t i = std::min(static_cast<size_t>(t), N - 2);
-    const double f = t - static_cast<double>(i);
-    const auto mix = [&](std::uint8_t a, std::uint8_t b) {
-        return static_cast<std::uint8_t>(std::lround(a + f * (static_cast<double>(b) - a)));
-    };
-    return {mix(anchors[i].r, anchors[i + 1].r), mix(anchors[i].g, anchors[i + 1].g), mix(anchors[i].b, anchors[i + 1].b)};
-}
-
-// matplotlib's viridis (perceptually uniform, readable in grey and by colour-blind readers), for
-// the non-negative structural graph.
-Rgb viridis(double t) {
-    static constexpr std::array<Rgb, 9> a{{{68, 1, 84}, {71, 44, 122}, {59, 81, 139}, {44, 113, 142}, {33, 144, 141},
-                                           {39, 173, 129}, {92, 200, 99}, {170, 220, 50}, {253, 231, 37}}};
-    return interpolate(a, t);
-}
-
-// Moreland's diverging cool-warm map, for correlations: -1 blue, 0 light grey, +1 red.
-Rgb coolwarm(double t) {
-    static constexpr std::array<Rgb, 5> a{{{59, 76, 192}, {141, 176, 254}, {221, 221, 221}, {244, 154, 123}, {180, 4, 38}}};
-    return interpolate(a, t);
-}
-
-// A graph's heatmap with neurons in `order`, each `scale` pixels wide, and a one-pixel line of
-// `line` colour between consecutive blocks (block_sizes, in order). Values map lo..hi to 0..1.
-analysis::Image heatmap(const analysis::Graph& g, const std::vector<int>& order, const std::vector<size_t>& block_sizes,
-                   double lo, double hi, Rgb (*map)(double), Rgb line) {
-    const auto n = static_cast<int>(order.size());
-    const int scale = std::clamp(800 / std::max(n, 1), 3, 16);  // at least 3 pixels a neuron
-    std::vector<int> axis;  // pixel -> position in order, or -1 for a boundary line
-    size_t block = 0, left = block_sizes.empty() ? order.size() : block_sizes[0];
-    for (int pos = 0; pos < n; ++pos) {
-        while (left == 0 && block + 1 < block_sizes.size()) {
-            left = block_sizes[++block];
-            if (pos > 0) axis.push_back(-1);
-        }
-        for (int s = 0; s < scale; ++s) axis.push_back(pos);
-        --left;
-    }
-    analysis::Image img{static_cast<int>(axis.size()), static_cast<int>(axis.size()), 3, {}};
-    img.pixels.reserve(axis.size() * axis.size() * 3);
-    for (int y : axis)
-        for (int x : axis) {
-            const Rgb c = y < 0 || x < 0 ? line
-                                         : map((g(order[static_cast<size_t>(y)], order[static_cast<size_t>(x)]) - lo) /
-                                               (hi - lo));
-            img.pixels.insert(img.pixels.end(), {c.r, c.g, c.b});
-        }
-    return img;
-}
-
 // The q-quantile of the off-diagonal entries.
 double off_diagonal_quantile(const analysis::Graph& g, double q) {
     std::vector<double> v;
@@ -156,28 +97,6 @@ double off_diagonal_quantile(const analysis::Graph& g, double q) {
     const auto at = static_cast<std::ptrdiff_t>(q * static_cast<double>(v.size() - 1));
     std::nth_element(v.begin(), v.begin() + at, v.end());
     return v[static_cast<size_t>(at)];
-}
-
-// Square grey images (side x side, values in [0, 1]) in a grid of up to 8 columns, 3x enlarged,
-// on a dark frame, in the order given.
-analysis::Image image_grid(const std::vector<Eigen::RowVectorXf>& images, int side) {
-    const int zoom = 3, gap = 4, tile = side * zoom;
-    const int cols = std::min<int>(8, static_cast<int>(images.size()));
-    const int rows = (static_cast<int>(images.size()) + cols - 1) / cols;
-    analysis::Image img{gap + cols * (tile + gap), gap + rows * (tile + gap), 3, {}};
-    img.pixels.assign(static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3, 48);
-    for (size_t a = 0; a < images.size(); ++a) {
-        const int x0 = gap + static_cast<int>(a % static_cast<size_t>(cols)) * (tile + gap);
-        const int y0 = gap + static_cast<int>(a / static_cast<size_t>(cols)) * (tile + gap);
-        for (int y = 0; y < tile; ++y)
-            for (int x = 0; x < tile; ++x) {
-                const float v = images[a](static_cast<Index>((y / zoom) * side + x / zoom));
-                const auto grey = static_cast<std::uint8_t>(std::lround(255.0f * std::clamp(v, 0.0f, 1.0f)));
-                const size_t p = (static_cast<size_t>(y0 + y) * static_cast<size_t>(img.width) + static_cast<size_t>(x0 + x)) * 3;
-                img.pixels[p] = img.pixels[p + 1] = img.pixels[p + 2] = grey;
-            }
-    }
-    return img;
 }
 
 // ---- one model ----------------------------------------------------------------------------------
@@ -224,8 +143,8 @@ ModelResult analyse_model(const std::string& path, const nn::LoadedMlp& loaded, 
         double hi = off_diagonal_quantile(r.a.structural, 0.99);
         if (!(hi > 0)) hi = 1.0;
         const std::vector<std::pair<std::string, analysis::Image>> pictures{
-            {base + "_structural.png", heatmap(r.a.structural, order, blocks, 0.0, hi, viridis, {255, 255, 255})},
-            {base + "_functional.png", heatmap(r.a.functional, order, blocks, -1.0, 1.0, coolwarm, {0, 0, 0})}};
+            {base + "_structural.png", analysis::heatmap(r.a.structural, order, blocks, 0.0, hi, analysis::viridis, {255, 255, 255})},
+            {base + "_functional.png", analysis::heatmap(r.a.functional, order, blocks, -1.0, 1.0, analysis::coolwarm, {0, 0, 0})}};
         for (const auto& [file, img] : pictures) {
             write_file_atomic((out / file).string(), analysis::encode_png(img));
             r.pictures.push_back(file);
@@ -237,7 +156,7 @@ ModelResult analyse_model(const std::string& path, const nn::LoadedMlp& loaded, 
             for (const analysis::Assembly& as : r.a.assemblies)
                 means.push_back(analysis::preferred_mean_input(inputs[i], test.features(), as.neurons, 100));
             const std::string file = base + "_mean_images.png";
-            write_file_atomic((out / file).string(), analysis::encode_png(image_grid(means, static_cast<int>(side))));
+            write_file_atomic((out / file).string(), analysis::encode_png(analysis::image_grid(means, static_cast<int>(side))));
             r.pictures.push_back(file);
         }
         m.layers.push_back(std::move(r));

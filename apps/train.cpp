@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "analysis/pictures.h"
 #include "apps/commands.h"
 #include "apps/evaluate.h"
-#include "apps/plot.h"
 #include "apps/progress.h"
 #include "core/hebb.h"
 
@@ -279,12 +279,12 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
         epochs.push_back(m.epoch), train_loss.push_back(m.train_loss), reg_loss.push_back(m.reg_loss);
         train_acc.push_back(m.train_acc), val_acc.push_back(m.val_acc);
     }
-    std::vector<Series> acc_series{{"train", "#1f77b4", epochs, train_acc}};
+    std::vector<analysis::Series> acc_series{{"train", "#1f77b4", epochs, train_acc}};
     if (val.size()) acc_series.push_back({"validation", "#d62728", epochs, val_acc});
-    std::vector<Series> loss_series{{"train loss", "#1f77b4", epochs, train_loss}};
+    std::vector<analysis::Series> loss_series{{"train loss", "#1f77b4", epochs, train_loss}};
     if (reg) loss_series.push_back({"regularizer", "#2ca02c", epochs, reg_loss});
     write_file_atomic((out / "curves.svg").string(),
-                      charts_svg({{"Loss", "epoch", loss_series}, {"Accuracy", "epoch", acc_series}}));
+                      analysis::charts_svg({{"Loss", "epoch", loss_series}, {"Accuracy", "epoch", acc_series}}));
     write_file_atomic((out / "report.md").string(),
                       report_markdown(c, *net, params, test, splits.test.class_names, history, total, tested));
 

@@ -13,6 +13,7 @@
 #include "core/hebb.h"
 #include "tests/cli.h"
 #include "analysis/assemblies.h"
+#include "analysis/pictures.h"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
