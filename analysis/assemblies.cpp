@@ -6,6 +6,8 @@
 #include <limits>
 #include <numeric>
 
+#include "layers/layers.h"
+
 namespace hebb::analysis {
 
 namespace {
@@ -380,6 +382,19 @@ Eigen::RowVectorXf preferred_mean_input(const Matrix& activations, const Matrix&
     return sum.cast<float>();
 }
 
+double off_diagonal_quantile(const Graph& graph, double q) {
+    check_square(graph, "off_diagonal_quantile");
+    HEBB_CHECK(q >= 0.0 && q <= 1.0, "off_diagonal_quantile: q = ", q, " is not in [0, 1]");
+    std::vector<double> v;
+    for (Index j = 0; j < graph.cols(); ++j)
+        for (Index i = 0; i < graph.rows(); ++i)
+            if (i != j) v.push_back(graph(i, j));
+    if (v.empty()) return 0.0;
+    const auto at = static_cast<std::ptrdiff_t>(q * static_cast<double>(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + at, v.end());
+    return v[static_cast<size_t>(at)];
+}
+
 double small_weight_fraction(const Matrix& weight, double relative) {
     if (weight.size() == 0) return 0.0;
     const double largest = weight.cwiseAbs().maxCoeff();
@@ -403,6 +418,13 @@ std::vector<int> LayerAnalysis::order() const {
     return out;
 }
 
+std::vector<size_t> LayerAnalysis::block_sizes() const {
+    std::vector<size_t> out;
+    for (const Assembly& a : assemblies) out.push_back(a.neurons.size());
+    if (!partition.unassigned.empty()) out.push_back(partition.unassigned.size());
+    return out;
+}
+
 LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std::span<const int> labels, int classes,
                             const LayerOptions& options) {
     HEBB_CHECK(activations.cols() == weight.cols(), "analyze_layer: activations ", shape_str(activations),
@@ -421,6 +443,27 @@ LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std
     r.cohesion = cohesion(r.functional, r.partition.labels);
     r.small_weights = small_weight_fraction(weight);
     return r;
+}
+
+std::vector<Matrix> layer_inputs(nn::Module& model, const Matrix& features, std::span<const size_t> linears,
+                                 Index batch) {
+    HEBB_CHECK(batch >= 1, "layer_inputs: batch must be positive, not ", batch);
+    const std::vector<const nn::Linear*> all = nn::linear_layers(model);
+    std::vector<Matrix> out;
+    for (size_t l : linears) {
+        HEBB_CHECK(l < all.size(), "layer_inputs: Linear ", l, " of a model with ", all.size(), " Linear layers");
+        out.emplace_back(features.rows(), all[l]->weight.cols());
+    }
+    const bool was_training = model.is_training();
+    model.eval();
+    NoGradGuard no_grad;
+    for (Index start = 0; start < features.rows(); start += batch) {
+        const Index count = std::min(batch, features.rows() - start);
+        model(Tensor(Matrix(features.middleRows(start, count))));
+        for (size_t i = 0; i < linears.size(); ++i) out[i].middleRows(start, count) = all[linears[i]]->input().value();
+    }
+    model.train(was_training);
+    return out;
 }
 
 }  // namespace hebb::analysis

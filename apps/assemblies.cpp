@@ -61,42 +61,11 @@ std::vector<size_t> parse_layers(const std::string& spec, size_t count) {
     return out;
 }
 
-// The activations that entered each Linear layer in `which` (N x in), over every row of `features`,
-// in eval mode and without a graph, in batches: the model runs and each Linear's input() is read.
-std::vector<Matrix> layer_inputs(nn::Module& model, const Matrix& features, const std::vector<size_t>& which) {
-    const std::vector<const nn::Linear*> linears = nn::linear_layers(model);
-    std::vector<Matrix> out;
-    for (size_t l : which) out.emplace_back(features.rows(), linears[l]->weight.cols());
-    const bool was_training = model.is_training();
-    model.eval();
-    NoGradGuard no_grad;
-    const Index batch = 1000;
-    for (Index start = 0; start < features.rows(); start += batch) {
-        const Index count = std::min(batch, features.rows() - start);
-        model(Tensor(Matrix(features.middleRows(start, count))));
-        for (size_t i = 0; i < which.size(); ++i) out[i].middleRows(start, count) = linears[which[i]]->input().value();
-    }
-    model.train(was_training);
-    return out;
-}
-
 // The dotted name of a Linear's weight in the model's state_dict ("2.weight").
 std::string weight_name(const nn::Module& model, const nn::Linear& linear) {
     for (const auto& [name, t] : model.named_parameters())
         if (t.node() == linear.weight.node()) return name;
     return "?";
-}
-
-// The q-quantile of the off-diagonal entries.
-double off_diagonal_quantile(const analysis::Graph& g, double q) {
-    std::vector<double> v;
-    for (Index j = 0; j < g.cols(); ++j)
-        for (Index i = 0; i < g.rows(); ++i)
-            if (i != j) v.push_back(g(i, j));
-    if (v.empty()) return 0.0;
-    const auto at = static_cast<std::ptrdiff_t>(q * static_cast<double>(v.size() - 1));
-    std::nth_element(v.begin(), v.begin() + at, v.end());
-    return v[static_cast<size_t>(at)];
 }
 
 // ---- one model ----------------------------------------------------------------------------------
@@ -129,18 +98,16 @@ ModelResult analyse_model(const std::string& path, const nn::LoadedMlp& loaded, 
                           const std::string& prefix) {
     ModelResult m{path, loaded.spec.arch(), evaluate(*loaded.model, test).accuracy, {}};
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*loaded.model);
-    const std::vector<Matrix> inputs = layer_inputs(*loaded.model, test.features(), which);
+    const std::vector<Matrix> inputs = analysis::layer_inputs(*loaded.model, test.features(), which);
     analysis::LayerOptions lo{.order = o.order, .gamma = o.gamma, .spectral = {.k = o.k}};
     for (size_t i = 0; i < which.size(); ++i) {
         const nn::Linear& lin = *linears[which[i]];
         LayerResult r{which[i], weight_name(*loaded.model, lin), lin.weight.rows(),
                       analysis::analyze_layer(lin.weight.value(), inputs[i], test.labels, test.classes, lo), {}};
         const std::vector<int> order = r.a.order();
-        std::vector<size_t> blocks;
-        for (const analysis::Assembly& as : r.a.assemblies) blocks.push_back(as.neurons.size());
-        if (!r.a.partition.unassigned.empty()) blocks.push_back(r.a.partition.unassigned.size());
+        const std::vector<size_t> blocks = r.a.block_sizes();
         const std::string base = prefix + layer_name(which[i]);
-        double hi = off_diagonal_quantile(r.a.structural, 0.99);
+        double hi = analysis::off_diagonal_quantile(r.a.structural, 0.99);
         if (!(hi > 0)) hi = 1.0;
         const std::vector<std::pair<std::string, analysis::Image>> pictures{
             {base + "_structural.png", analysis::heatmap(r.a.structural, order, blocks, 0.0, hi, analysis::viridis, {255, 255, 255})},

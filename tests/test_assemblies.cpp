@@ -140,6 +140,7 @@ TEST_CASE("a planted block structure is recovered exactly, with k = 3 from the e
     CHECK(order.back() == 30);
     for (size_t i = 1; i < 30; ++i)  // assembly by assembly
         CHECK(a.partition.labels[static_cast<size_t>(order[i - 1])] <= a.partition.labels[static_cast<size_t>(order[i])]);
+    CHECK(a.block_sizes() == std::vector<size_t>{10, 10, 10, 1});  // three assemblies, then neuron 30
     const float tiny = 1e-3f * weight.cwiseAbs().maxCoeff();
     long small = 0;
     for (Eigen::Index i = 0; i < weight.size(); ++i) small += std::abs(weight.data()[i]) < tiny;
@@ -258,6 +259,49 @@ TEST_CASE("an assembly's preferred samples and their mean input", "[assemblies]"
     CHECK(mean(0) == Approx(3.5));
     CHECK(mean(1) == Approx(14.5));
     CHECK(analysis::small_weight_fraction(Tensor::from({{1, 0.0005f}, {-0.002f, 0}}).value()) == Approx(0.5));
+}
+
+TEST_CASE("the off-diagonal quantile leaves the diagonal out", "[assemblies]") {
+    analysis::Graph g(3, 3);
+    g << 100, 1, 2, 1, 100, 3, 2, 3, 100;  // off-diagonal: 1, 1, 2, 2, 3, 3
+    CHECK(analysis::off_diagonal_quantile(g, 0.0) == 1.0);
+    CHECK(analysis::off_diagonal_quantile(g, 0.5) == 2.0);  // the lower neighbour of 2.5
+    CHECK(analysis::off_diagonal_quantile(g, 1.0) == 3.0);
+    CHECK(analysis::off_diagonal_quantile(analysis::Graph::Ones(1, 1), 0.5) == 0.0);
+    CHECK_THROWS_WITH(analysis::off_diagonal_quantile(g, 1.5), Catch::Contains("q = 1.5 is not in [0, 1]"));
+}
+
+TEST_CASE("layer_inputs reads what entered each Linear, in eval mode, in batches", "[assemblies]") {
+    Generator gen(3);
+    auto net = nn::mlp({{4, 6, 5, 3}, "relu", 0.5f}, gen);
+    const Matrix x = randn(7, 4, gen).value();
+    const std::vector<size_t> which{0, 2};
+    const std::vector<Matrix> in = analysis::layer_inputs(*net, x, which, 3);  // batches of 3, 3 and 1 rows
+    CHECK(net->is_training());  // restored
+    REQUIRE(in.size() == 2);
+    CHECK(in[0] == x);
+    net->eval();
+    (*net)(Tensor(x));
+    CHECK(in[1].isApprox(nn::linear_layers(*net)[2]->input().value()));  // dropout off, as in eval
+    CHECK_THROWS_WITH(analysis::layer_inputs(*net, x, std::vector<size_t>{3}), Catch::Contains("Linear 3 of a model with 3"));
+}
+
+TEST_CASE("heatmaps draw neurons in order with lines between blocks", "[assemblies]") {
+    analysis::Graph g(2, 2);
+    g << 0, 1, 1, 0;
+    const analysis::Image img = analysis::heatmap(g, std::vector<int>{1, 0}, std::vector<size_t>{1, 1}, 0.0, 1.0,
+                                                  analysis::viridis, {255, 255, 255});
+    REQUIRE(img.width == 16 + 1 + 16);  // 16 pixels a neuron, one for the line
+    const auto pixel = [&](int x, int y) {
+        const size_t p = (static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)) * 3;
+        return std::array<int, 3>{img.pixels[p], img.pixels[p + 1], img.pixels[p + 2]};
+    };
+    CHECK(pixel(0, 0) == std::array<int, 3>{68, 1, 84});      // g(1, 1) = 0: viridis(0)
+    CHECK(pixel(20, 0) == std::array<int, 3>{253, 231, 37});  // g(1, 0) = 1: viridis(1)
+    CHECK(pixel(16, 0) == std::array<int, 3>{255, 255, 255});  // the line
+    CHECK_THROWS_WITH(analysis::heatmap(g, std::vector<int>{2}, {}, 0, 1, analysis::coolwarm, {}), Catch::Contains("neuron 2"));
+    const analysis::Rgb grey = analysis::coolwarm(0.5);
+    CHECK((grey.r == 221 && grey.g == 221 && grey.b == 221));
 }
 
 TEST_CASE("images encode to PNG bytes that decode to the same pixels", "[assemblies]") {
