@@ -34,33 +34,6 @@ struct Options {
     int threads = 1;
 };
 
-// --layers: "hidden" (every Linear whose input is a hidden layer), "all", or Linear indices "1,2".
-std::vector<size_t> parse_layers(const std::string& spec, size_t count) {
-    std::vector<size_t> out;
-    if (spec == "hidden" || spec == "all") {
-        for (size_t l = spec == "all" ? 0 : 1; l < count; ++l) out.push_back(l);
-    } else {
-        std::stringstream in(spec);
-        for (std::string item; std::getline(in, item, ',');) {
-            size_t used = 0;
-            long l = -1;
-            try {
-                l = std::stol(item, &used);
-            } catch (const std::exception&) {
-                used = 0;
-            }
-            HEBB_CHECK(used == item.size() && !item.empty() && l >= 0, "--layers ", spec,
-                       ": expected hidden, all or a comma list of Linear indices such as 1,2");
-            HEBB_CHECK(static_cast<size_t>(l) < count, "--layers ", spec, ": the model has ", count,
-                       " Linear layers (0 to ", count - 1, ")");
-            if (std::find(out.begin(), out.end(), static_cast<size_t>(l)) == out.end()) out.push_back(static_cast<size_t>(l));
-        }
-        std::sort(out.begin(), out.end());
-    }
-    HEBB_CHECK(!out.empty(), "--layers ", spec, ": no layer to analyse (the model has ", count, " Linear layers)");
-    return out;
-}
-
 // The dotted name of a Linear's weight in the model's state_dict ("2.weight").
 std::string weight_name(const nn::Module& model, const nn::Linear& linear) {
     for (const auto& [name, t] : model.named_parameters())
@@ -231,9 +204,8 @@ int run(const Options& o) {
     set_num_threads(o.threads);
     // Everything that can be refused is checked before any work.
     const nn::LoadedMlp model = nn::load_mlp(o.model);
-    const size_t n_linear = nn::linear_layers(*model.model).size();
-    const std::vector<size_t> which = parse_layers(o.layers, n_linear);
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*model.model);
+    const std::vector<size_t> which = nn::select_linear_layers(o.layers, linears.size());
     for (size_t l : which)
         HEBB_CHECK(o.k <= linears[l]->weight.cols(), "--k ", o.k, ": ", layer_name(l), " has only ",
                    linears[l]->weight.cols(), " neurons");
