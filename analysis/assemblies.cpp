@@ -445,6 +445,13 @@ LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std
     return r;
 }
 
+std::vector<Eigen::RowVectorXf> assembly_mean_inputs(const LayerAnalysis& layer, const Matrix& activations,
+                                                     const Matrix& inputs, Index count) {
+    std::vector<Eigen::RowVectorXf> out;
+    for (const Assembly& a : layer.assemblies) out.push_back(preferred_mean_input(activations, inputs, a.neurons, count));
+    return out;
+}
+
 std::vector<Matrix> layer_inputs(nn::Module& model, const Matrix& features, std::span<const size_t> linears,
                                  Index batch) {
     HEBB_CHECK(batch >= 1, "layer_inputs: batch must be positive, not ", batch);

@@ -157,6 +157,10 @@ struct LayerAnalysis {
 LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std::span<const int> labels,
                             int classes, const LayerOptions& options = {});
 
+// preferred_mean_input of each of the layer's assemblies, in their order.
+std::vector<Eigen::RowVectorXf> assembly_mean_inputs(const LayerAnalysis& layer, const Matrix& activations,
+                                                     const Matrix& inputs, Eigen::Index count = 100);
+
 // The activations that entered the Linear layers `linears` (indices among the model's Linear layers,
 // in forward order) over every row of features (N x D): one (N x in) matrix per index. The model
 // runs `batch` rows at a time in eval mode, without a graph; its training mode is restored after.

@@ -24,8 +24,7 @@ Rgb interpolate(const std::array<Rgb, N>& anchors, double t) {
     return {mix(anchors[i].r, anchors[i + 1].r), mix(anchors[i].g, anchors[i + 1].g), mix(anchors[i].b, anchors[i + 1].b)};
 }
 
-// The charts' geometry in pixels.
-
+// The charts' geometry in pixels: each chart's size, and the margins around its plot area.
 constexpr double width = 420, height = 300, left = 60, right = 20, top = 52, bottom = 50;
 
 // A range [lo, hi] covering all values, padded so that a flat line is still drawn.

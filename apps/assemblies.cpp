@@ -3,9 +3,7 @@
 // class-pure and selective they are on the test split, heatmaps of the structural and functional
 // graphs reordered by assembly, and mean input images per assembly; optionally side by side with a
 // baseline model (alpha = 0). The numbers come from hebb::analysis (analysis/assemblies.h).
-#include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -90,13 +88,10 @@ ModelResult analyse_model(const std::string& path, const nn::LoadedMlp& loaded, 
             r.pictures.push_back(file);
         }
         // The first hidden layer (input of Linear 1): what each assembly's favourite inputs look like.
-        const Index side = static_cast<Index>(std::lround(std::sqrt(static_cast<double>(test.dim()))));
-        if (which[i] == 1 && test.dim() == 784 && !r.a.assemblies.empty()) {
-            std::vector<Eigen::RowVectorXf> means;
-            for (const analysis::Assembly& as : r.a.assemblies)
-                means.push_back(analysis::preferred_mean_input(inputs[i], test.features(), as.neurons, 100));
+        if (which[i] == 1 && test.dim() == 28 * 28 && !r.a.assemblies.empty()) {
+            const auto means = analysis::assembly_mean_inputs(r.a, inputs[i], test.features(), 100);
             const std::string file = base + "_mean_images.png";
-            write_file_atomic((out / file).string(), analysis::encode_png(analysis::image_grid(means, static_cast<int>(side))));
+            write_file_atomic((out / file).string(), analysis::encode_png(analysis::image_grid(means, 28)));
             r.pictures.push_back(file);
         }
         m.layers.push_back(std::move(r));

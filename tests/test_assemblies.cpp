@@ -258,6 +258,12 @@ TEST_CASE("an assembly's preferred samples and their mean input", "[assemblies]"
     const Eigen::RowVectorXf mean = analysis::preferred_mean_input(h, x, neurons, 2);
     CHECK(mean(0) == Approx(3.5));
     CHECK(mean(1) == Approx(14.5));
+    analysis::LayerAnalysis layer;
+    layer.assemblies = {{.neurons = {0, 1}}, {.neurons = {2}}};  // neuron 2 fires for samples 0 and 4
+    const std::vector<Eigen::RowVectorXf> means = analysis::assembly_mean_inputs(layer, h, x, 2);
+    REQUIRE(means.size() == 2);
+    CHECK(means[0] == mean);
+    CHECK(means[1](0) == Approx(3.0));  // (1 + 5) / 2
     CHECK(analysis::small_weight_fraction(Tensor::from({{1, 0.0005f}, {-0.002f, 0}}).value()) == Approx(0.5));
 }
 
