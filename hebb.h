@@ -5,6 +5,8 @@
 #error "hebb needs C++20: compile with -std=c++20 (pkg-config --cflags hebb adds it)"
 #endif
 
+#include "analysis/assemblies.h"
+#include "analysis/pictures.h"
 #include "core/gemm.h"
 #include "core/gradcheck.h"
 #include "core/ops.h"
@@ -27,7 +29,6 @@
 #include "layers/prune.h"
 #include "optim/optimizer.h"
 #include "optim/scheduler.h"
-#include "regularizers/assemblies.h"
 #include "regularizers/bean.h"
 #include "regularizers/regularizer.h"
 #include "training/checkpoint.h"

@@ -2,19 +2,18 @@
 // of its structural graph (spectral clustering, k from the eigengap), their modularity, how
 // class-pure and selective they are on the test split, heatmaps of the structural and functional
 // graphs reordered by assembly, and mean input images per assembly; optionally side by side with a
-// baseline model (alpha = 0). The numbers come from hebb::reg (regularizers/assemblies.h).
-#include <algorithm>
+// baseline model (alpha = 0). The numbers come from hebb::analysis (analysis/assemblies.h).
 #include <array>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 
+#include "analysis/assemblies.h"
+#include "analysis/pictures.h"
 #include "apps/commands.h"
 #include "hebb.h"
-#include "regularizers/assemblies.h"
 
 namespace hebb::app {
 
@@ -32,151 +31,11 @@ struct Options {
     int threads = 1;
 };
 
-// --layers: "hidden" (every Linear whose input is a hidden layer), "all", or Linear indices "1,2".
-std::vector<size_t> parse_layers(const std::string& spec, size_t count) {
-    std::vector<size_t> out;
-    if (spec == "hidden" || spec == "all") {
-        for (size_t l = spec == "all" ? 0 : 1; l < count; ++l) out.push_back(l);
-    } else {
-        std::stringstream in(spec);
-        for (std::string item; std::getline(in, item, ',');) {
-            size_t used = 0;
-            long l = -1;
-            try {
-                l = std::stol(item, &used);
-            } catch (const std::exception&) {
-                used = 0;
-            }
-            check_usage(used == item.size() && !item.empty() && l >= 0, "--layers ", spec,
-                        ": expected hidden, all or a comma list of Linear indices such as 1,2");
-            check_usage(static_cast<size_t>(l) < count, "--layers ", spec, ": the model has ", count,
-                        " Linear layers (0 to ", count - 1, ")");
-            if (std::find(out.begin(), out.end(), static_cast<size_t>(l)) == out.end()) out.push_back(static_cast<size_t>(l));
-        }
-        std::sort(out.begin(), out.end());
-    }
-    check_usage(!out.empty(), "--layers ", spec, ": no layer to analyse (the model has ", count, " Linear layers)");
-    return out;
-}
-
-// The activations that entered each Linear layer in `which` (N x in), over every row of `features`,
-// in eval mode and without a graph, in batches: the model runs and each Linear's input() is read.
-std::vector<Matrix> layer_inputs(nn::Module& model, const Matrix& features, const std::vector<size_t>& which) {
-    const std::vector<const nn::Linear*> linears = nn::linear_layers(model);
-    std::vector<Matrix> out;
-    for (size_t l : which) out.emplace_back(features.rows(), linears[l]->weight.cols());
-    const bool was_training = model.is_training();
-    model.eval();
-    NoGradGuard no_grad;
-    const Index batch = 1000;
-    for (Index start = 0; start < features.rows(); start += batch) {
-        const Index count = std::min(batch, features.rows() - start);
-        model(Tensor(Matrix(features.middleRows(start, count))));
-        for (size_t i = 0; i < which.size(); ++i) out[i].middleRows(start, count) = linears[which[i]]->input().value();
-    }
-    model.train(was_training);
-    return out;
-}
-
 // The dotted name of a Linear's weight in the model's state_dict ("2.weight").
 std::string weight_name(const nn::Module& model, const nn::Linear& linear) {
     for (const auto& [name, t] : model.named_parameters())
         if (t.node() == linear.weight.node()) return name;
     return "?";
-}
-
-// ---- pictures ---------------------------------------------------------------------------------
-
-struct Rgb {
-    std::uint8_t r, g, b;
-};
-
-// Piecewise linear through evenly spaced anchors, t clamped to [0, 1].
-template <size_t N>
-Rgb interpolate(const std::array<Rgb, N>& anchors, double t) {
-    t = std::isfinite(t) ? std::clamp(t, 0.0, 1.0) * static_cast<double>(N - 1) : 0.0;
-    const size_t i = std::min(static_cast<size_t>(t), N - 2);
-    const double f = t - static_cast<double>(i);
-    const auto mix = [&](std::uint8_t a, std::uint8_t b) {
-        return static_cast<std::uint8_t>(std::lround(a + f * (static_cast<double>(b) - a)));
-    };
-    return {mix(anchors[i].r, anchors[i + 1].r), mix(anchors[i].g, anchors[i + 1].g), mix(anchors[i].b, anchors[i + 1].b)};
-}
-
-// matplotlib's viridis (perceptually uniform, readable in grey and by colour-blind readers), for
-// the non-negative structural graph.
-Rgb viridis(double t) {
-    static constexpr std::array<Rgb, 9> a{{{68, 1, 84}, {71, 44, 122}, {59, 81, 139}, {44, 113, 142}, {33, 144, 141},
-                                           {39, 173, 129}, {92, 200, 99}, {170, 220, 50}, {253, 231, 37}}};
-    return interpolate(a, t);
-}
-
-// Moreland's diverging cool-warm map, for correlations: -1 blue, 0 light grey, +1 red.
-Rgb coolwarm(double t) {
-    static constexpr std::array<Rgb, 5> a{{{59, 76, 192}, {141, 176, 254}, {221, 221, 221}, {244, 154, 123}, {180, 4, 38}}};
-    return interpolate(a, t);
-}
-
-// A graph's heatmap with neurons in `order`, each `scale` pixels wide, and a one-pixel line of
-// `line` colour between consecutive blocks (block_sizes, in order). Values map lo..hi to 0..1.
-reg::Image heatmap(const reg::Graph& g, const std::vector<int>& order, const std::vector<size_t>& block_sizes,
-                   double lo, double hi, Rgb (*map)(double), Rgb line) {
-    const auto n = static_cast<int>(order.size());
-    const int scale = std::clamp(800 / std::max(n, 1), 3, 16);  // at least 3 pixels a neuron
-    std::vector<int> axis;  // pixel -> position in order, or -1 for a boundary line
-    size_t block = 0, left = block_sizes.empty() ? order.size() : block_sizes[0];
-    for (int pos = 0; pos < n; ++pos) {
-        while (left == 0 && block + 1 < block_sizes.size()) {
-            left = block_sizes[++block];
-            if (pos > 0) axis.push_back(-1);
-        }
-        for (int s = 0; s < scale; ++s) axis.push_back(pos);
-        --left;
-    }
-    reg::Image img{static_cast<int>(axis.size()), static_cast<int>(axis.size()), 3, {}};
-    img.pixels.reserve(axis.size() * axis.size() * 3);
-    for (int y : axis)
-        for (int x : axis) {
-            const Rgb c = y < 0 || x < 0 ? line
-                                         : map((g(order[static_cast<size_t>(y)], order[static_cast<size_t>(x)]) - lo) /
-                                               (hi - lo));
-            img.pixels.insert(img.pixels.end(), {c.r, c.g, c.b});
-        }
-    return img;
-}
-
-// The q-quantile of the off-diagonal entries.
-double off_diagonal_quantile(const reg::Graph& g, double q) {
-    std::vector<double> v;
-    for (Index j = 0; j < g.cols(); ++j)
-        for (Index i = 0; i < g.rows(); ++i)
-            if (i != j) v.push_back(g(i, j));
-    if (v.empty()) return 0.0;
-    const auto at = static_cast<std::ptrdiff_t>(q * static_cast<double>(v.size() - 1));
-    std::nth_element(v.begin(), v.begin() + at, v.end());
-    return v[static_cast<size_t>(at)];
-}
-
-// Square grey images (side x side, values in [0, 1]) in a grid of up to 8 columns, 3x enlarged,
-// on a dark frame, in the order given.
-reg::Image image_grid(const std::vector<Eigen::RowVectorXf>& images, int side) {
-    const int zoom = 3, gap = 4, tile = side * zoom;
-    const int cols = std::min<int>(8, static_cast<int>(images.size()));
-    const int rows = (static_cast<int>(images.size()) + cols - 1) / cols;
-    reg::Image img{gap + cols * (tile + gap), gap + rows * (tile + gap), 3, {}};
-    img.pixels.assign(static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3, 48);
-    for (size_t a = 0; a < images.size(); ++a) {
-        const int x0 = gap + static_cast<int>(a % static_cast<size_t>(cols)) * (tile + gap);
-        const int y0 = gap + static_cast<int>(a / static_cast<size_t>(cols)) * (tile + gap);
-        for (int y = 0; y < tile; ++y)
-            for (int x = 0; x < tile; ++x) {
-                const float v = images[a](static_cast<Index>((y / zoom) * side + x / zoom));
-                const auto grey = static_cast<std::uint8_t>(std::lround(255.0f * std::clamp(v, 0.0f, 1.0f)));
-                const size_t p = (static_cast<size_t>(y0 + y) * static_cast<size_t>(img.width) + static_cast<size_t>(x0 + x)) * 3;
-                img.pixels[p] = img.pixels[p + 1] = img.pixels[p + 2] = grey;
-            }
-    }
-    return img;
 }
 
 // ---- one model ----------------------------------------------------------------------------------
@@ -185,7 +44,7 @@ struct LayerResult {
     size_t linear;  // index among the Linear layers; the neurons are those of layer `linear`
     std::string weight_name;
     Index targets;
-    reg::LayerAnalysis a;
+    analysis::LayerAnalysis a;
     std::vector<std::string> pictures;
 };
 
@@ -209,34 +68,29 @@ ModelResult analyse_model(const std::string& path, const training::Checkpoint& l
                           const std::string& prefix) {
     ModelResult m{path, loaded.spec.arch(), training::evaluate(*loaded.model, test).accuracy, {}};
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*loaded.model);
-    const std::vector<Matrix> inputs = layer_inputs(*loaded.model, test.features(), which);
-    reg::LayerOptions lo{.order = o.order, .gamma = o.gamma, .spectral = {.k = o.k}};
+    const std::vector<Matrix> inputs = analysis::layer_inputs(*loaded.model, test.features(), which);
+    analysis::LayerOptions lo{.order = o.order, .gamma = o.gamma, .spectral = {.k = o.k}};
     for (size_t i = 0; i < which.size(); ++i) {
         const nn::Linear& lin = *linears[which[i]];
         LayerResult r{which[i], weight_name(*loaded.model, lin), lin.weight.rows(),
-                      reg::analyze_layer(lin.weight.value(), inputs[i], test.labels, test.classes, lo), {}};
+                      analysis::analyze_layer(lin.weight.value(), inputs[i], test.labels, test.classes, lo), {}};
         const std::vector<int> order = r.a.order();
-        std::vector<size_t> blocks;
-        for (const reg::Assembly& as : r.a.assemblies) blocks.push_back(as.neurons.size());
-        if (!r.a.partition.unassigned.empty()) blocks.push_back(r.a.partition.unassigned.size());
+        const std::vector<size_t> blocks = r.a.block_sizes();
         const std::string base = prefix + layer_name(which[i]);
-        double hi = off_diagonal_quantile(r.a.structural, 0.99);
+        double hi = analysis::off_diagonal_quantile(r.a.structural, 0.99);
         if (!(hi > 0)) hi = 1.0;
-        const std::vector<std::pair<std::string, reg::Image>> pictures{
-            {base + "_structural.png", heatmap(r.a.structural, order, blocks, 0.0, hi, viridis, {255, 255, 255})},
-            {base + "_functional.png", heatmap(r.a.functional, order, blocks, -1.0, 1.0, coolwarm, {0, 0, 0})}};
+        const std::vector<std::pair<std::string, analysis::Image>> pictures{
+            {base + "_structural.png", analysis::heatmap(r.a.structural, order, blocks, 0.0, hi, analysis::viridis, {255, 255, 255})},
+            {base + "_functional.png", analysis::heatmap(r.a.functional, order, blocks, -1.0, 1.0, analysis::coolwarm, {0, 0, 0})}};
         for (const auto& [file, img] : pictures) {
-            write_file_atomic((out / file).string(), reg::encode_png(img));
+            write_file_atomic((out / file).string(), analysis::encode_png(img));
             r.pictures.push_back(file);
         }
         // The first hidden layer (input of Linear 1): what each assembly's favourite inputs look like.
-        const Index side = static_cast<Index>(std::lround(std::sqrt(static_cast<double>(test.dim()))));
-        if (which[i] == 1 && test.dim() == 784 && !r.a.assemblies.empty()) {
-            std::vector<Eigen::RowVectorXf> means;
-            for (const reg::Assembly& as : r.a.assemblies)
-                means.push_back(reg::preferred_mean_input(inputs[i], test.features(), as.neurons, 100));
+        if (which[i] == 1 && test.dim() == 28 * 28 && !r.a.assemblies.empty()) {
+            const auto means = analysis::assembly_mean_inputs(r.a, inputs[i], test.features(), 100);
             const std::string file = base + "_mean_images.png";
-            write_file_atomic((out / file).string(), reg::encode_png(image_grid(means, static_cast<int>(side))));
+            write_file_atomic((out / file).string(), analysis::encode_png(analysis::image_grid(means, 28)));
             r.pictures.push_back(file);
         }
         m.layers.push_back(std::move(r));
@@ -245,10 +99,10 @@ ModelResult analyse_model(const std::string& path, const training::Checkpoint& l
 }
 
 Json layer_json(const LayerResult& r, bool k_forced) {
-    const reg::LayerAnalysis& a = r.a;
+    const analysis::LayerAnalysis& a = r.a;
     Json assemblies = Json::array(), neurons = Json::array();
     for (size_t i = 0; i < a.assemblies.size(); ++i) {
-        const reg::Assembly& as = a.assemblies[i];
+        const analysis::Assembly& as = a.assemblies[i];
         assemblies.push_back({{"id", i}, {"size", as.neurons.size()}, {"dominant_class", as.dominant_class},
                               {"purity", as.purity}, {"selectivity", as.selectivity}, {"neurons", as.neurons}});
     }
@@ -288,7 +142,7 @@ std::string markdown(const ModelResult& m, const ModelResult* baseline, const Op
            "(mu_max - mu_rest) / (mu_max + mu_rest) is averaged over all neurons. A neuron whose class "
            "means are all equal (silent) has no preferred class (-).\n";
     for (const LayerResult& r : m.layers) {
-        const reg::LayerAnalysis& a = r.a;
+        const analysis::LayerAnalysis& a = r.a;
         out << "\n## " << layer_name(r.linear) << ": " << a.partition.labels.size() << " neurons -> " << r.targets
             << " (" << r.weight_name << ")\n\n"
             << "k = " << a.partition.k << " (eigengap " << a.partition.eigengap << "), modularity Q = " << a.modularity
@@ -299,7 +153,7 @@ std::string markdown(const ModelResult& m, const ModelResult* baseline, const Op
             << a.partition.unassigned.size() << ".\n\n"
             << "| assembly | size | dominant class | purity | mean selectivity |\n|---|---|---|---|---|\n";
         for (size_t i = 0; i < a.assemblies.size(); ++i) {
-            const reg::Assembly& as = a.assemblies[i];
+            const analysis::Assembly& as = a.assemblies[i];
             out << "| " << i << " | " << as.neurons.size() << " | " << class_name(as.dominant_class, test.class_names)
                 << " | " << as.purity << " | " << as.selectivity << " |\n";
         }
@@ -315,7 +169,7 @@ std::string markdown(const ModelResult& m, const ModelResult* baseline, const Op
         out << "\n## Model and baseline\n\nBaseline " << baseline->path << " (" << baseline->arch << "), test accuracy "
             << 100 * baseline->accuracy << " %.\n\n| layer | measure | model | baseline |\n|---|---|---|---|\n";
         for (size_t i = 0; i < m.layers.size(); ++i) {
-            const reg::LayerAnalysis &a = m.layers[i].a, &b = baseline->layers[i].a;
+            const analysis::LayerAnalysis &a = m.layers[i].a, &b = baseline->layers[i].a;
             const std::string l = layer_name(m.layers[i].linear);
             out << "| " << l << " | assemblies k | " << a.partition.k << " | " << b.partition.k << " |\n"
                 << "| " << l << " | modularity Q | " << a.modularity << " | " << b.modularity << " |\n"
@@ -332,7 +186,7 @@ std::string markdown(const ModelResult& m, const ModelResult* baseline, const Op
 void print_summary(const ModelResult& m, const char* label) {
     std::printf("%s %s (%s), test accuracy %.4f\n", label, m.path.c_str(), m.arch.c_str(), m.accuracy);
     for (const LayerResult& r : m.layers) {
-        const reg::LayerAnalysis& a = r.a;
+        const analysis::LayerAnalysis& a = r.a;
         std::printf("  %-7s %4zu neurons  k %2d  eigengap %.3f  Q %.3f  purity %.3f (chance %.3f)  selectivity %.3f"
                     "  small weights %.1f%%\n",
                     layer_name(r.linear).c_str(), a.partition.labels.size(), a.partition.k, a.partition.eigengap,
@@ -344,9 +198,8 @@ int run(const Options& o) {
     set_num_threads(o.threads);
     // Everything that can be refused is checked before any work.
     const training::Checkpoint model = training::load_checkpoint(o.model);
-    const size_t n_linear = nn::linear_layers(*model.model).size();
-    const std::vector<size_t> which = parse_layers(o.layers, n_linear);
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*model.model);
+    const std::vector<size_t> which = reading_flag("--layers", [&] { return nn::select_linear_layers(o.layers, linears.size()); });
     for (size_t l : which)
         check_usage(o.k <= linears[l]->weight.cols(), "--k ", o.k, ": ", layer_name(l), " has only ",
                     linears[l]->weight.cols(), " neurons");

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <set>
 
+#include "analysis/pictures.h"
 #include "apps/commands.h"
-#include "apps/plot.h"
 #include "hebb.h"
 
 namespace hebb::app {
@@ -146,9 +146,9 @@ int run_sweep(const Options& o) {
     // accuracy[m][f] and the pruned architecture, for model m at sweep_fractions[f].
     std::vector<std::vector<double>> accuracy(models.size());
     std::vector<std::vector<nn::PruneStats>> stats(models.size());
-    std::vector<Series> by_fraction, by_params;
+    std::vector<analysis::Series> by_fraction, by_params;
     for (size_t m = 0; m < models.size(); ++m) {
-        Series f{names[m], colors[m % colors.size()], {}, {}}, p = f;
+        analysis::Series f{names[m], colors[m % colors.size()], {}, {}}, p = f;
         for (double fraction : sweep_fractions) {
             const float t = nn::threshold_for_fraction(*models[m].model, fraction);
             nn::PrunedMlp pruned = nn::prune_mlp(models[m].spec, *models[m].model, t);
@@ -187,8 +187,8 @@ int run_sweep(const Options& o) {
     }
 
     try {
-        write_file_atomic(o.plot, charts_svg({{"Test accuracy after pruning", "log10(fraction of weights kept)", by_fraction},
-                                              {"Test accuracy against pruned size", "log10(dense parameters after pruning)", by_params}}));
+        write_file_atomic(o.plot, analysis::charts_svg({{"Test accuracy after pruning", "log10(fraction of weights kept)", by_fraction},
+                                                        {"Test accuracy against pruned size", "log10(dense parameters after pruning)", by_params}}));
     } catch (const Error& e) {
         fail("--plot ", o.plot, ": ", e.what());
     }

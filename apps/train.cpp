@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "analysis/pictures.h"
 #include "apps/commands.h"
-#include "apps/plot.h"
 #include "apps/progress.h"
 #include "hebb.h"
 
@@ -202,11 +202,11 @@ std::string curves(const std::vector<EpochMetrics>& history, bool has_val, bool 
         epochs.push_back(m.epoch), train_loss.push_back(m.train_loss), reg_loss.push_back(m.reg_loss);
         train_acc.push_back(m.train_acc), val_acc.push_back(m.val_acc);
     }
-    std::vector<Series> acc_series{{"train", "#1f77b4", epochs, train_acc}};
+    std::vector<analysis::Series> acc_series{{"train", "#1f77b4", epochs, train_acc}};
     if (has_val) acc_series.push_back({"validation", "#d62728", epochs, val_acc});
-    std::vector<Series> loss_series{{"train loss", "#1f77b4", epochs, train_loss}};
+    std::vector<analysis::Series> loss_series{{"train loss", "#1f77b4", epochs, train_loss}};
     if (has_reg) loss_series.push_back({"regularizer", "#2ca02c", epochs, reg_loss});
-    return charts_svg({{"Loss", "epoch", loss_series}, {"Accuracy", "epoch", acc_series}});
+    return analysis::charts_svg({{"Loss", "epoch", loss_series}, {"Accuracy", "epoch", acc_series}});
 }
 
 int run(const Cli& cli, const std::vector<std::string>& given) {

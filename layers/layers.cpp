@@ -1,5 +1,7 @@
 #include "layers/layers.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -82,6 +84,48 @@ std::vector<const Linear*> linear_layers(const Module& model) {
     std::vector<const Linear*> out;
     append_linear_layers(model, out);
     return out;
+}
+
+namespace {
+// The indices of a comma list ("0,2"), ascending; throws unless each item is a decimal index and
+// none comes twice.
+std::vector<size_t> parse_layer_indices(const std::string& spec) {
+    std::vector<size_t> out;
+    size_t start = 0;
+    do {
+        const size_t comma = std::min(spec.find(',', start), spec.size());
+        const std::string item = spec.substr(start, comma - start);
+        size_t index = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), index);
+        HEBB_CHECK(!item.empty() && ec == std::errc() && end == item.data() + item.size(), "layers '", spec, "': '",
+                   item, "' is not a Linear index; use hidden, all or a comma list of indices such as 1,2");
+        HEBB_CHECK(std::find(out.begin(), out.end(), index) == out.end(), "layers '", spec, "': Linear ", index,
+                   " is named twice");
+        out.push_back(index);
+        start = comma + 1;
+    } while (start <= spec.size());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::string linear_count(size_t count) { return std::to_string(count) + (count == 1 ? " Linear layer" : " Linear layers"); }
+}  // namespace
+
+std::vector<size_t> select_linear_layers(const std::string& spec, size_t count) {
+    std::vector<size_t> out;
+    if (spec == "hidden" || spec == "all") {
+        for (size_t l = spec == "all" ? 0 : 1; l < count; ++l) out.push_back(l);
+    } else {
+        out = parse_layer_indices(spec);
+        HEBB_CHECK(out.back() < count, "layers '", spec, "': Linear ", out.back(), " is out of range; the model has ",
+                   linear_count(count), ", counted from 0");
+    }
+    HEBB_CHECK(!out.empty(), "layers '", spec, "' selects no layer of a model with ", linear_count(count));
+    return out;
+}
+
+void check_linear_layer_spec(const std::string& spec) {
+    if (spec != "hidden" && spec != "all") parse_layer_indices(spec);
 }
 
 std::shared_ptr<Module> make_activation(const std::string& name) {

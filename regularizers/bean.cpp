@@ -1,7 +1,5 @@
 #include "regularizers/bean.h"
 
-#include <charconv>
-
 #include "core/gemm.h"
 #include "core/ops.h"
 #include "layers/layers.h"
@@ -159,30 +157,10 @@ BEAN::BEAN(float alpha, int order, float gamma, std::string layers)
     HEBB_CHECK(alpha >= 0.0f, "BEAN: alpha must be >= 0, got ", alpha);
     HEBB_CHECK(order == 1 || order == 2, "BEAN: order must be 1 or 2, got ", order);
     HEBB_CHECK(gamma > 0.0f, "BEAN: gamma must be positive, got ", gamma);
-    covered(1000);  // checks the layer list's form now rather than during training
+    nn::check_linear_layer_spec(layers_);  // now rather than during training
 }
 
-std::vector<size_t> BEAN::covered(size_t count) const {
-    std::vector<size_t> out;
-    if (layers_ == "hidden" || layers_ == "all") {
-        for (size_t i = layers_ == "all" ? 0 : 1; i < count; ++i) out.push_back(i);
-        return out;
-    }
-    const char* p = layers_.data();
-    const char* end = p + layers_.size();
-    while (p < end) {
-        size_t index = 0;
-        auto [next, ec] = std::from_chars(p, end, index);
-        HEBB_CHECK(ec == std::errc() && (next == end || *next == ','), "BEAN layers '", layers_,
-                   "': use hidden, all, or Linear indices such as 1,2");
-        HEBB_CHECK(index < count, "BEAN layers '", layers_, "': the model has ", count,
-                   " Linear layers, counted from 0");
-        out.push_back(index);
-        p = next == end ? end : next + 1;
-    }
-    HEBB_CHECK(!out.empty(), "BEAN layers '", layers_, "' names no layer");
-    return out;
-}
+std::vector<size_t> BEAN::covered(size_t count) const { return nn::select_linear_layers(layers_, count); }
 
 Tensor BEAN::operator()(const nn::Module& model) const {
     // The lists live on between calls, so a training step allocates nothing here.

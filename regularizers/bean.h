@@ -28,7 +28,7 @@ bool bean2_by_output_pairs(Eigen::Index m, Eigen::Index n, Eigen::Index batch);
 class BEAN : public Regularizer {
 public:
     // layers: "hidden" (every Linear whose input is a hidden layer), "all" (the first one too), or
-    // Linear indices counted from 0 in forward order, e.g. "1,2".
+    // Linear indices counted from 0 in forward order, e.g. "1,2" (nn::select_linear_layers).
     BEAN(float alpha, int order = 1, float gamma = 1.0f, std::string layers = "hidden");
     // Reads each covered Linear's weight and the input of its last forward pass: call it after the
     // forward pass of the minibatch.

@@ -115,7 +115,7 @@ check_folder() {
         esac
     done
     epoch=0 lines=0
-    [ -f "$run/last.safetensors" ] && epoch=$("$hebb" inspect "$run/last.safetensors" | sed -n 's/^  epoch: //p')
+    [ -f "$run/last.safetensors" ] && epoch=$("$hebb" inspect "$run/last.safetensors" | sed -n 's/^training run: epoch \([0-9]*\).*/\1/p')
     [ -f "$run/metrics.jsonl" ] || return 0
     lines=$(wc -l <"$run/metrics.jsonl")
     # Epochs 1..lines, once each and in order, with the uninterrupted run's values.

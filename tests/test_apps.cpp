@@ -191,7 +191,7 @@ TEST_CASE("hebb train with BEAN reports its term next to the task loss", "[apps]
     CHECK(config["reg"] == "bean2");
     CHECK(config["bean_layers"] == "all");
     CHECK(cli::hebb("train --data spirals --arch 2-8-2 --reg bean1 --bean-layers 5 --epochs 1 --out " + out.string()).output.find(
-              "BEAN layers '5': the model has 2 Linear layers") != std::string::npos);
+              "layers '5': Linear 5 is out of range; the model has 2 Linear layers") != std::string::npos);
 }
 
 TEST_CASE("hebb fewshot runs the protocol and writes its table", "[apps][fewshot]") {

@@ -12,7 +12,8 @@
 
 #include "hebb.h"
 #include "tests/cli.h"
-#include "regularizers/assemblies.h"
+#include "analysis/assemblies.h"
+#include "analysis/pictures.h"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -30,8 +31,8 @@ bool same_partition(const std::vector<int>& a, const std::vector<int>& b) {
 }
 
 // Two triangles {0,1,2} and {3,4,5} joined by the edge 2-3, unit weights.
-reg::Graph two_triangles() {
-    reg::Graph g = reg::Graph::Zero(6, 6);
+analysis::Graph two_triangles() {
+    analysis::Graph g = analysis::Graph::Zero(6, 6);
     for (auto [i, j] : std::vector<std::pair<int, int>>{{0, 1}, {0, 2}, {1, 2}, {3, 4}, {3, 5}, {4, 5}, {2, 3}})
         g(i, j) = g(j, i) = 1.0;
     return g;
@@ -55,8 +56,8 @@ TEST_CASE("the structural graph is A A^T of A = |tanh(gamma W)|, or its Hadamard
     // weight (out x in) = (2 x 3): BEAN's W (3 x 2) is its transpose.
     const Matrix weight = Tensor::from({{0.5f, -1.0f, 0.0f}, {2.0f, 0.25f, -0.75f}}).value();
     const double gamma = 0.7;
-    const reg::Graph c1 = reg::structural_graph(weight, 1, gamma);
-    const reg::Graph c2 = reg::structural_graph(weight, 2, gamma);
+    const analysis::Graph c1 = analysis::structural_graph(weight, 1, gamma);
+    const analysis::Graph c2 = analysis::structural_graph(weight, 2, gamma);
     REQUIRE(c1.rows() == 3);
     REQUIRE(c1.cols() == 3);
     for (int i = 0; i < 3; ++i)
@@ -67,8 +68,8 @@ TEST_CASE("the structural graph is A A^T of A = |tanh(gamma W)|, or its Hadamard
             CHECK(c1(i, j) == Approx(expected).epsilon(1e-6));
             CHECK(c2(i, j) == Approx(expected * expected).epsilon(1e-6));
         }
-    CHECK(reg::zero_diagonal(c1).diagonal().isZero());
-    CHECK_THROWS_WITH(reg::structural_graph(weight, 3), Catch::Contains("order must be 1 or 2"));
+    CHECK(analysis::zero_diagonal(c1).diagonal().isZero());
+    CHECK_THROWS_WITH(analysis::structural_graph(weight, 3), Catch::Contains("order must be 1 or 2"));
 }
 
 TEST_CASE("a planted block structure is recovered exactly, with k = 3 from the eigengap", "[assemblies]") {
@@ -87,8 +88,8 @@ TEST_CASE("a planted block structure is recovered exactly, with k = 3 from the e
             weight(t, i) = i == 30                          ? 0.0f
                            : block[static_cast<size_t>(i)] == t % 3 ? 1.5f + 0.2f * gen.normal()
                                                                     : 0.05f * gen.normal();
-    const reg::Graph c = reg::zero_diagonal(reg::structural_graph(weight));
-    const reg::Partition p = reg::spectral_clustering(c);
+    const analysis::Graph c = analysis::zero_diagonal(analysis::structural_graph(weight));
+    const analysis::Partition p = analysis::spectral_clustering(c);
     CHECK(p.k == 3);
     CHECK(p.eigengap > 0.5);
     REQUIRE(p.eigenvalues.size() == 21);
@@ -100,14 +101,14 @@ TEST_CASE("a planted block structure is recovered exactly, with k = 3 from the e
     for (int a = 0; a < 3; ++a) CHECK(std::count(found.begin(), found.end(), a) == 10);
     // Three equal blocks: Q = (fraction of the weight inside blocks) - 1/3. Inside, C_ij is about
     // 8 * 0.9^2 = 6.5 over 9 partners; across, about 16 * 0.9 * 0.04 = 0.6 over 20: Q ~ 0.83 - 0.33.
-    CHECK(reg::modularity(c, p.labels) > 0.45);
-    CHECK(reg::modularity(c, p.labels) < 2.0 / 3.0);
+    CHECK(analysis::modularity(c, p.labels) > 0.45);
+    CHECK(analysis::modularity(c, p.labels) < 2.0 / 3.0);
 
     // Forcing k works, and the same input gives the same answer (a fixed seed).
-    const reg::Partition p2 = reg::spectral_clustering(c, {.k = 2});
+    const analysis::Partition p2 = analysis::spectral_clustering(c, {.k = 2});
     CHECK(p2.k == 2);
-    CHECK(reg::spectral_clustering(c, {.k = 2}).labels == p2.labels);
-    CHECK_THROWS_WITH(reg::spectral_clustering(c, {.k = 31}), Catch::Contains("30 connected neurons"));
+    CHECK(analysis::spectral_clustering(c, {.k = 2}).labels == p2.labels);
+    CHECK_THROWS_WITH(analysis::spectral_clustering(c, {.k = 31}), Catch::Contains("30 connected neurons"));
 
     // The whole layer analysis, with activations where block b fires for class b (neuron 30 never
     // fires): every assembly is class-pure and fires together.
@@ -118,11 +119,11 @@ TEST_CASE("a planted block structure is recovered exactly, with k = 3 from the e
         for (int i = 0; i < n; ++i)
             h(b, i) = i == 30 ? 0.0f : (block[static_cast<size_t>(i)] == b % 3 ? 1.0f : 0.0f) + 0.1f * std::abs(gen.normal());
     }
-    const reg::LayerAnalysis a = reg::analyze_layer(weight, h, y, 3);
+    const analysis::LayerAnalysis a = analysis::analyze_layer(weight, h, y, 3);
     CHECK(a.partition.labels == p.labels);
     REQUIRE(a.assemblies.size() == 3);
     std::vector<int> classes;
-    for (const reg::Assembly& as : a.assemblies) {
+    for (const analysis::Assembly& as : a.assemblies) {
         CHECK(as.purity == 1.0);
         CHECK(as.selectivity > 0.7);
         classes.push_back(as.dominant_class);
@@ -139,6 +140,7 @@ TEST_CASE("a planted block structure is recovered exactly, with k = 3 from the e
     CHECK(order.back() == 30);
     for (size_t i = 1; i < 30; ++i)  // assembly by assembly
         CHECK(a.partition.labels[static_cast<size_t>(order[i - 1])] <= a.partition.labels[static_cast<size_t>(order[i])]);
+    CHECK(a.block_sizes() == std::vector<size_t>{10, 10, 10, 1});  // three assemblies, then neuron 30
     const float tiny = 1e-3f * weight.cwiseAbs().maxCoeff();
     long small = 0;
     for (Eigen::Index i = 0; i < weight.size(); ++i) small += std::abs(weight.data()[i]) < tiny;
@@ -152,16 +154,16 @@ TEST_CASE("modularity of two triangles joined by one edge, by hand", "[assemblie
     // Split into the two triangles: each has in_c = 6 and K_c = 2 + 2 + 3 = 7, so
     //   Q = 2 * (6/14 - (7/14)^2) = 6/7 - 1/2 = 5/14 = 0.357142...
     // Everything in one group: Q = 14/14 - 1 = 0. Every node alone: Q = -(4*2^2 + 2*3^2) / 14^2 = -34/196.
-    const reg::Graph g = two_triangles();
-    CHECK(reg::modularity(g, std::vector<int>{0, 0, 0, 1, 1, 1}) == Approx(5.0 / 14.0));
-    CHECK(reg::modularity(g, std::vector<int>{1, 1, 1, 0, 0, 0}) == Approx(5.0 / 14.0));
-    CHECK(reg::modularity(g, std::vector<int>(6, 0)) == Approx(0.0).margin(1e-12));
-    CHECK(reg::modularity(g, std::vector<int>{0, 1, 2, 3, 4, 5}) == Approx(-34.0 / 196.0));
-    CHECK(reg::modularity(reg::Graph::Zero(3, 3), std::vector<int>{0, 0, 1}) == 0.0);
-    CHECK_THROWS_WITH(reg::modularity(g, std::vector<int>{0, 1}), Catch::Contains("2 labels for 6 neurons"));
+    const analysis::Graph g = two_triangles();
+    CHECK(analysis::modularity(g, std::vector<int>{0, 0, 0, 1, 1, 1}) == Approx(5.0 / 14.0));
+    CHECK(analysis::modularity(g, std::vector<int>{1, 1, 1, 0, 0, 0}) == Approx(5.0 / 14.0));
+    CHECK(analysis::modularity(g, std::vector<int>(6, 0)) == Approx(0.0).margin(1e-12));
+    CHECK(analysis::modularity(g, std::vector<int>{0, 1, 2, 3, 4, 5}) == Approx(-34.0 / 196.0));
+    CHECK(analysis::modularity(analysis::Graph::Zero(3, 3), std::vector<int>{0, 0, 1}) == 0.0);
+    CHECK_THROWS_WITH(analysis::modularity(g, std::vector<int>{0, 1}), Catch::Contains("2 labels for 6 neurons"));
 
     // Spectral clustering finds the two triangles, with k = 2 from the eigengap.
-    const reg::Partition p = reg::spectral_clustering(g);
+    const analysis::Partition p = analysis::spectral_clustering(g);
     CHECK(p.k == 2);
     CHECK(same_partition(p.labels, {0, 0, 0, 1, 1, 1}));
     CHECK(p.labels[0] == 0);  // equal sizes: the assembly holding neuron 0 is numbered first
@@ -171,11 +173,11 @@ TEST_CASE("k-means separates obvious clusters and prefers the lowest inertia", "
     Eigen::MatrixXd points(6, 2);
     points << 0, 0, 0.1, 0, 0, 0.1, 5, 5, 5.1, 5, 5, 5.1;
     Generator gen(0);
-    const reg::KMeans km = reg::kmeans(points, 2, gen);
+    const analysis::KMeans km = analysis::kmeans(points, 2, gen);
     CHECK(same_partition(km.labels, {0, 0, 0, 1, 1, 1}));
     CHECK(km.inertia == Approx(4 * 0.1 * 0.1 * 2.0 / 3.0).epsilon(1e-9));
     Generator gen6(0);
-    CHECK(reg::kmeans(points, 6, gen6).inertia == Approx(0.0).margin(1e-12));  // every point its own centre
+    CHECK(analysis::kmeans(points, 6, gen6).inertia == Approx(0.0).margin(1e-12));  // every point its own centre
 }
 
 TEST_CASE("preferred class and selectivity on hand-made activations", "[assemblies]") {
@@ -186,21 +188,21 @@ TEST_CASE("preferred class and selectivity on hand-made activations", "[assembli
     //   neuron 2: 0 0 | 4 4 | 0 0  means 0, 4, 0: prefers 1, selectivity (4 - 0) / (4 + 0) = 1
     const Matrix h = Tensor::from({{1, 0, 0}, {3, 0, 0}, {0, 0, 4}, {0, 0, 4}, {1, 0, 0}, {1, 0, 0}}).value();
     const std::vector<int> y{0, 0, 1, 1, 2, 2};
-    const reg::Selectivity s = reg::class_selectivity(h, y, 4);
+    const analysis::Selectivity s = analysis::class_selectivity(h, y, 4);
     CHECK(s.preferred == std::vector<int>{0, -1, 1});
     CHECK(s.index[0] == Approx(0.6));
     CHECK(s.index[1] == 0.0);
     CHECK(s.index[2] == Approx(1.0));
     CHECK(s.class_means(0, 0) == Approx(2.0));
     CHECK(s.class_means(2, 0) == Approx(1.0));
-    CHECK_THROWS_WITH(reg::class_selectivity(h, std::vector<int>{0, 0, 1, 1, 2, 9}, 4), Catch::Contains("label 9"));
+    CHECK_THROWS_WITH(analysis::class_selectivity(h, std::vector<int>{0, 0, 1, 1, 2, 9}, 4), Catch::Contains("label 9"));
 
     // Assemblies {0, 1} and {2}: the first has preferred classes {0, -}: dominant 0, purity 1/2,
     // selectivity (0.6 + 0) / 2; the second is class 1, pure, selectivity 1.
-    reg::Partition p;
+    analysis::Partition p;
     p.labels = {0, 0, 1};
     p.k = 2;
-    const std::vector<reg::Assembly> a = reg::describe_assemblies(p, s);
+    const std::vector<analysis::Assembly> a = analysis::describe_assemblies(p, s);
     REQUIRE(a.size() == 2);
     CHECK(a[0].neurons == std::vector<int>{0, 1});
     CHECK(a[0].dominant_class == 0);
@@ -208,8 +210,8 @@ TEST_CASE("preferred class and selectivity on hand-made activations", "[assembli
     CHECK(a[0].selectivity == Approx(0.3));
     CHECK(a[1].dominant_class == 1);
     CHECK(a[1].purity == Approx(1.0));
-    CHECK(reg::mean_purity(a) == Approx(2.0 / 3.0));  // (0.5 * 2 + 1 * 1) / 3
-    const double chance = reg::chance_purity(a, s.preferred, 500);
+    CHECK(analysis::mean_purity(a) == Approx(2.0 / 3.0));  // (0.5 * 2 + 1 * 1) / 3
+    const double chance = analysis::chance_purity(a, s.preferred, 500);
     CHECK(chance > 0.5);  // a singleton is always pure, so chance is at least 1/3 + ...
     CHECK(chance < 1.0);
 }
@@ -222,7 +224,7 @@ TEST_CASE("the functional graph is the Pearson correlation, 0 for a constant neu
         h(b, 1) = 0.5f * h(b, 0) + 0.2f * gen.normal();  // correlated with neuron 0
         h(b, 3) = 2.5f;                                   // constant: zero variance
     }
-    const reg::Graph r = reg::functional_graph(h);
+    const analysis::Graph r = analysis::functional_graph(h);
     for (int i = 0; i < 5; ++i)
         for (int j = 0; j < 5; ++j) {
             // r_ij = sum_b (x_bi - mean_i)(x_bj - mean_j) / sqrt(sum_b (x_bi - mean_i)^2 sum_b (x_bj - mean_j)^2)
@@ -242,7 +244,7 @@ TEST_CASE("the functional graph is the Pearson correlation, 0 for a constant neu
     CHECK(r(3, 3) == 0.0);
 
     // Within and between assemblies: {0, 1} against the rest.
-    const reg::Cohesion c = reg::cohesion(r, std::vector<int>{0, 0, 1, 1, -1});
+    const analysis::Cohesion c = analysis::cohesion(r, std::vector<int>{0, 0, 1, 1, -1});
     CHECK(c.within == Approx((2 * r(0, 1) + 2 * r(2, 3)) / 4));
     CHECK(c.between == Approx((r(0, 2) + r(0, 3) + r(1, 2) + r(1, 3)) / 4));
 }
@@ -251,17 +253,66 @@ TEST_CASE("an assembly's preferred samples and their mean input", "[assemblies]"
     const Matrix h = Tensor::from({{0, 1, 9}, {3, 3, 0}, {1, 0, 0}, {2, 2, 0}, {3, 3, 5}}).value();
     const Matrix x = Tensor::from({{1, 1}, {2, 4}, {3, 9}, {4, 16}, {5, 25}}).value();
     const std::vector<int> neurons{0, 1};  // mean activation per sample: 0.5, 3, 0.5, 2, 3
-    CHECK(reg::top_samples(h, neurons, 3) == std::vector<Eigen::Index>{1, 4, 3});
-    CHECK(reg::top_samples(h, neurons, 100).size() == 5);
-    const Eigen::RowVectorXf mean = reg::preferred_mean_input(h, x, neurons, 2);
+    CHECK(analysis::top_samples(h, neurons, 3) == std::vector<Eigen::Index>{1, 4, 3});
+    CHECK(analysis::top_samples(h, neurons, 100).size() == 5);
+    const Eigen::RowVectorXf mean = analysis::preferred_mean_input(h, x, neurons, 2);
     CHECK(mean(0) == Approx(3.5));
     CHECK(mean(1) == Approx(14.5));
-    CHECK(reg::small_weight_fraction(Tensor::from({{1, 0.0005f}, {-0.002f, 0}}).value()) == Approx(0.5));
+    analysis::LayerAnalysis layer;
+    layer.assemblies = {{.neurons = {0, 1}}, {.neurons = {2}}};  // neuron 2 fires for samples 0 and 4
+    const std::vector<Eigen::RowVectorXf> means = analysis::assembly_mean_inputs(layer, h, x, 2);
+    REQUIRE(means.size() == 2);
+    CHECK(means[0] == mean);
+    CHECK(means[1](0) == Approx(3.0));  // (1 + 5) / 2
+    CHECK(analysis::small_weight_fraction(Tensor::from({{1, 0.0005f}, {-0.002f, 0}}).value()) == Approx(0.5));
+}
+
+TEST_CASE("the off-diagonal quantile leaves the diagonal out", "[assemblies]") {
+    analysis::Graph g(3, 3);
+    g << 100, 1, 2, 1, 100, 3, 2, 3, 100;  // off-diagonal: 1, 1, 2, 2, 3, 3
+    CHECK(analysis::off_diagonal_quantile(g, 0.0) == 1.0);
+    CHECK(analysis::off_diagonal_quantile(g, 0.5) == 2.0);  // the lower neighbour of 2.5
+    CHECK(analysis::off_diagonal_quantile(g, 1.0) == 3.0);
+    CHECK(analysis::off_diagonal_quantile(analysis::Graph::Ones(1, 1), 0.5) == 0.0);
+    CHECK_THROWS_WITH(analysis::off_diagonal_quantile(g, 1.5), Catch::Contains("q = 1.5 is not in [0, 1]"));
+}
+
+TEST_CASE("layer_inputs reads what entered each Linear, in eval mode, in batches", "[assemblies]") {
+    Generator gen(3);
+    auto net = nn::mlp({{4, 6, 5, 3}, "relu", 0.5f}, gen);
+    const Matrix x = randn(7, 4, gen).value();
+    const std::vector<size_t> which{0, 2};
+    const std::vector<Matrix> in = analysis::layer_inputs(*net, x, which, 3);  // batches of 3, 3 and 1 rows
+    CHECK(net->is_training());  // restored
+    REQUIRE(in.size() == 2);
+    CHECK(in[0] == x);
+    net->eval();
+    (*net)(Tensor(x));
+    CHECK(in[1].isApprox(nn::linear_layers(*net)[2]->input().value()));  // dropout off, as in eval
+    CHECK_THROWS_WITH(analysis::layer_inputs(*net, x, std::vector<size_t>{3}), Catch::Contains("Linear 3 of a model with 3"));
+}
+
+TEST_CASE("heatmaps draw neurons in order with lines between blocks", "[assemblies]") {
+    analysis::Graph g(2, 2);
+    g << 0, 1, 1, 0;
+    const analysis::Image img = analysis::heatmap(g, std::vector<int>{1, 0}, std::vector<size_t>{1, 1}, 0.0, 1.0,
+                                                  analysis::viridis, {255, 255, 255});
+    REQUIRE(img.width == 16 + 1 + 16);  // 16 pixels a neuron, one for the line
+    const auto pixel = [&](int x, int y) {
+        const size_t p = (static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)) * 3;
+        return std::array<int, 3>{img.pixels[p], img.pixels[p + 1], img.pixels[p + 2]};
+    };
+    CHECK(pixel(0, 0) == std::array<int, 3>{68, 1, 84});      // g(1, 1) = 0: viridis(0)
+    CHECK(pixel(20, 0) == std::array<int, 3>{253, 231, 37});  // g(1, 0) = 1: viridis(1)
+    CHECK(pixel(16, 0) == std::array<int, 3>{255, 255, 255});  // the line
+    CHECK_THROWS_WITH(analysis::heatmap(g, std::vector<int>{2}, {}, 0, 1, analysis::coolwarm, {}), Catch::Contains("neuron 2"));
+    const analysis::Rgb grey = analysis::coolwarm(0.5);
+    CHECK((grey.r == 221 && grey.g == 221 && grey.b == 221));
 }
 
 TEST_CASE("images encode to PNG bytes that decode to the same pixels", "[assemblies]") {
-    const reg::Image img{2, 1, 3, {255, 0, 0, 10, 20, 30}};
-    const std::string png = reg::encode_png(img);
+    const analysis::Image img{2, 1, 3, {255, 0, 0, 10, 20, 30}};
+    const std::string png = analysis::encode_png(img);
     int w = 0, h = 0, ch = 0;
     stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(png.data()), static_cast<int>(png.size()),
                                         &w, &h, &ch, 3);
@@ -270,7 +321,7 @@ TEST_CASE("images encode to PNG bytes that decode to the same pixels", "[assembl
     CHECK(h == 1);
     CHECK(std::vector<std::uint8_t>(px, px + 6) == img.pixels);
     stbi_image_free(px);
-    CHECK_THROWS_WITH(reg::encode_png({2, 2, 3, {1, 2, 3}}), Catch::Contains("3 bytes for a 2x2x3 image"));
+    CHECK_THROWS_WITH(analysis::encode_png({2, 2, 3, {1, 2, 3}}), Catch::Contains("3 bytes for a 2x2x3 image"));
 }
 
 TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline", "[assemblies]") {
@@ -381,8 +432,8 @@ TEST_CASE("hebb assemblies refuses bad settings, naming the flag or file", "[ass
         {m + " --gamma 0", "--gamma"},
         {m + " --k 1", "--k"},
         {m + " --k 40", "--k 40: layer1 has only 32 neurons"},
-        {m + " --layers 5", "--layers 5: the model has 3 Linear layers (0 to 2)"},
-        {m + " --layers 1,x", "--layers 1,x: expected hidden, all or a comma list"},
+        {m + " --layers 5", "layers '5': Linear 5 is out of range; the model has 3 Linear layers"},
+        {m + " --layers 1,x", "layers '1,x': 'x' is not a Linear index; use hidden, all or a comma list"},
         {m + " --baseline " + small, "is not the model's 2-32-32-2"},
         {"assemblies --data nothing --model " + model + " --out " + out.string(), "dataset 'nothing' is unknown"},
         {"assemblies --data spirals --model " + model + " --out /proc/hebb", "--out /proc/hebb"},

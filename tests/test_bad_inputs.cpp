@@ -100,7 +100,7 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"flag", "negative momentum", "train --momentum -1", "--momentum: must be non-negative, got -1", 2},
         {"flag", "malformed architecture", "train --data spirals --arch 2-x-2" + out, "arch '2-x-2': expected positive layer sizes", 2},
         {"flag", "architecture that does not fit the data", "train --data spirals --arch 3-10-2" + out, "--arch 3-10-2: spirals needs input size 2 and output size 2", 2},
-        {"flag", "BEAN layer out of range", "train --data spirals --arch 2-4-2 --reg bean1 --bean-layers 5" + out, "BEAN layers '5': the model has 2 Linear layers", 2},
+        {"flag", "BEAN layer out of range", "train --data spirals --arch 2-4-2 --reg bean1 --bean-layers 5" + out, "layers '5': Linear 5 is out of range; the model has 2 Linear layers", 2},
         {"flag", "validation split larger than the data", "train --data spirals --arch 2-4-2 --val 5000" + out, "--val 5000: the training split has 1000 samples", 2},
         {"flag", "unwritable output folder", "train --data spirals --arch 2-4-2 --epochs 1 --out /proc/hebb", "--out /proc/hebb: cannot create the folder", 1},
         {"flag", "resume from a folder that is not a run", "train --resume " + d + "/nothing", "nothing: not a training run (no config.json there)", 2},

@@ -144,8 +144,9 @@ TEST_CASE("BEAN's gradient flows into earlier layers and the default covers hidd
                                    reg::bean_term(linears[2]->weight, linears[2]->input(), 2).item());
     CHECK(reg::BEAN(0.5f, 2)(*net).item() == Approx(expected).epsilon(1e-6));
 
-    CHECK_THROWS_WITH(reg::BEAN(1.0f, 1, 1.0f, "1,x"), Catch::Contains("use hidden, all, or Linear indices"));
+    CHECK_THROWS_WITH(reg::BEAN(1.0f, 1, 1.0f, "1,x"), Catch::Contains("layers '1,x': 'x' is not a Linear index"));
     CHECK_THROWS_WITH(reg::BEAN(1.0f, 1, 1.0f, "3").covered(3), Catch::Contains("has 3 Linear layers"));
+    CHECK_THROWS_WITH(reg::BEAN(1.0f, 1, 1.0f, "hidden").covered(1), Catch::Contains("selects no layer"));
     CHECK_THROWS_WITH(reg::BEAN(1.0f, 3), Catch::Contains("order must be 1 or 2"));
 }
 

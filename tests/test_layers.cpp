@@ -215,3 +215,33 @@ TEST_CASE("arch strings and activation names are checked", "[layers]") {
     CHECK_THROWS_WITH(nn::make_activation("swish"), Catch::Contains("use relu, leaky_relu, tanh, sigmoid or gelu"));
     CHECK(nn::MlpSpec{{784, 256, 10}}.arch() == "784-256-10");
 }
+
+TEST_CASE("one grammar selects Linear layers: hidden, all or a comma list", "[layers]") {
+    using V = std::vector<size_t>;
+    CHECK(nn::select_linear_layers("hidden", 3) == V{1, 2});
+    CHECK(nn::select_linear_layers("all", 3) == V{0, 1, 2});
+    CHECK(nn::select_linear_layers("2,0", 3) == V{0, 2});  // sorted
+    CHECK(nn::select_linear_layers("1", 2) == V{1});
+    CHECK(nn::select_linear_layers("all", 1) == V{0});
+    const std::string use = "' is not a Linear index; use hidden, all or a comma list of indices such as 1,2";
+    const auto fails = [](const std::string& spec, size_t count) { return nn::select_linear_layers(spec, count); };
+    CHECK_THROWS_WITH(fails("1,,2", 3), "layers '1,,2': '" + use);
+    CHECK_THROWS_WITH(fails("x", 3), "layers 'x': 'x" + use);
+    CHECK_THROWS_WITH(fails("-1", 3), "layers '-1': '-1" + use);
+    CHECK_THROWS_WITH(fails("", 3), "layers '': '" + use);
+    CHECK_THROWS_WITH(fails("1,", 3), "layers '1,': '" + use);
+    CHECK_THROWS_WITH(fails("1, 2", 3), "layers '1, 2': ' 2" + use);
+    CHECK_THROWS_WITH(fails("Hidden", 3), "layers 'Hidden': 'Hidden" + use);
+    CHECK_THROWS_WITH(fails("1,1", 3), "layers '1,1': Linear 1 is named twice");
+    CHECK_THROWS_WITH(fails("0,5", 3), "layers '0,5': Linear 5 is out of range; the model has 3 Linear layers, counted from 0");
+    CHECK_THROWS_WITH(fails("1", 1), "layers '1': Linear 1 is out of range; the model has 1 Linear layer, counted from 0");
+    CHECK_THROWS_WITH(fails("hidden", 1), "layers 'hidden' selects no layer of a model with 1 Linear layer");
+    CHECK_THROWS_WITH(fails("all", 0), "layers 'all' selects no layer of a model with 0 Linear layers");
+
+    // The form alone, before there is a model: any index is fine, a malformed list is not.
+    CHECK_NOTHROW(nn::check_linear_layer_spec("hidden"));
+    CHECK_NOTHROW(nn::check_linear_layer_spec("all"));
+    CHECK_NOTHROW(nn::check_linear_layer_spec("0,7,1500"));
+    CHECK_THROWS_WITH(nn::check_linear_layer_spec("1,x"), "layers '1,x': 'x" + use);
+    CHECK_THROWS_WITH(nn::check_linear_layer_spec("3,3"), "layers '3,3': Linear 3 is named twice");
+}

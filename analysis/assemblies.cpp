@@ -1,13 +1,14 @@
-#include "regularizers/assemblies.h"
+#include "analysis/assemblies.h"
 
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <stb/stb_image_write.h>
 
-namespace hebb::reg {
+#include "layers/layers.h"
+
+namespace hebb::analysis {
 
 namespace {
 
@@ -381,6 +382,19 @@ Eigen::RowVectorXf preferred_mean_input(const Matrix& activations, const Matrix&
     return sum.cast<float>();
 }
 
+double off_diagonal_quantile(const Graph& graph, double q) {
+    check_square(graph, "off_diagonal_quantile");
+    HEBB_CHECK(q >= 0.0 && q <= 1.0, "off_diagonal_quantile: q = ", q, " is not in [0, 1]");
+    std::vector<double> v;
+    for (Index j = 0; j < graph.cols(); ++j)
+        for (Index i = 0; i < graph.rows(); ++i)
+            if (i != j) v.push_back(graph(i, j));
+    if (v.empty()) return 0.0;
+    const auto at = static_cast<std::ptrdiff_t>(q * static_cast<double>(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + at, v.end());
+    return v[static_cast<size_t>(at)];
+}
+
 double small_weight_fraction(const Matrix& weight, double relative) {
     if (weight.size() == 0) return 0.0;
     const double largest = weight.cwiseAbs().maxCoeff();
@@ -404,6 +418,13 @@ std::vector<int> LayerAnalysis::order() const {
     return out;
 }
 
+std::vector<size_t> LayerAnalysis::block_sizes() const {
+    std::vector<size_t> out;
+    for (const Assembly& a : assemblies) out.push_back(a.neurons.size());
+    if (!partition.unassigned.empty()) out.push_back(partition.unassigned.size());
+    return out;
+}
+
 LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std::span<const int> labels, int classes,
                             const LayerOptions& options) {
     HEBB_CHECK(activations.cols() == weight.cols(), "analyze_layer: activations ", shape_str(activations),
@@ -424,21 +445,32 @@ LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std
     return r;
 }
 
-std::string encode_png(const Image& image) {
-    HEBB_CHECK(image.width > 0 && image.height > 0 && image.channels >= 1 && image.channels <= 4,
-               "encode_png: bad image ", image.width, "x", image.height, "x", image.channels);
-    HEBB_CHECK(image.pixels.size() == static_cast<size_t>(image.width) * static_cast<size_t>(image.height) *
-                                          static_cast<size_t>(image.channels),
-               "encode_png: ", image.pixels.size(), " bytes for a ", image.width, "x", image.height, "x",
-               image.channels, " image");
-    std::string bytes;
-    const auto append = [](void* context, void* data, int size) {
-        static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
-    };
-    const int ok = stbi_write_png_to_func(append, &bytes, image.width, image.height, image.channels,
-                                          image.pixels.data(), image.width * image.channels);
-    HEBB_CHECK(ok != 0, "encode_png: stb_image_write failed");
-    return bytes;
+std::vector<Eigen::RowVectorXf> assembly_mean_inputs(const LayerAnalysis& layer, const Matrix& activations,
+                                                     const Matrix& inputs, Index count) {
+    std::vector<Eigen::RowVectorXf> out;
+    for (const Assembly& a : layer.assemblies) out.push_back(preferred_mean_input(activations, inputs, a.neurons, count));
+    return out;
 }
 
-}  // namespace hebb::reg
+std::vector<Matrix> layer_inputs(nn::Module& model, const Matrix& features, std::span<const size_t> linears,
+                                 Index batch) {
+    HEBB_CHECK(batch >= 1, "layer_inputs: batch must be positive, not ", batch);
+    const std::vector<const nn::Linear*> all = nn::linear_layers(model);
+    std::vector<Matrix> out;
+    for (size_t l : linears) {
+        HEBB_CHECK(l < all.size(), "layer_inputs: Linear ", l, " of a model with ", all.size(), " Linear layers");
+        out.emplace_back(features.rows(), all[l]->weight.cols());
+    }
+    const bool was_training = model.is_training();
+    model.eval();
+    NoGradGuard no_grad;
+    for (Index start = 0; start < features.rows(); start += batch) {
+        const Index count = std::min(batch, features.rows() - start);
+        model(Tensor(Matrix(features.middleRows(start, count))));
+        for (size_t i = 0; i < linears.size(); ++i) out[i].middleRows(start, count) = all[linears[i]]->input().value();
+    }
+    model.train(was_training);
+    return out;
+}
+
+}  // namespace hebb::analysis

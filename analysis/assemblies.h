@@ -18,8 +18,9 @@
 
 #include "core/random.h"
 #include "core/tensor.h"
+#include "layers/module.h"
 
-namespace hebb::reg {
+namespace hebb::analysis {
 
 // Graphs are symmetric (n x n) matrices in double: eigenvalue gaps and modularity sums over n^2
 // terms need more than float's 7 digits.
@@ -121,6 +122,10 @@ std::vector<Eigen::Index> top_samples(const Matrix& activations, std::span<const
 Eigen::RowVectorXf preferred_mean_input(const Matrix& activations, const Matrix& inputs,
                                         std::span<const int> neurons, Eigen::Index count = 100);
 
+// The q-quantile (q in [0, 1]; the lower of two neighbours) of the off-diagonal entries: a colour
+// scale that one outlier cannot flatten. 0 for a graph of fewer than 2 neurons.
+double off_diagonal_quantile(const Graph& graph, double q);
+
 // Fraction of entries with |w| < relative * max |w| (as hebb inspect counts them); 1 for an all-zero
 // matrix, 0 for an empty one.
 double small_weight_fraction(const Matrix& weight, double relative = 1e-3);
@@ -146,16 +151,20 @@ struct LayerAnalysis {
     // The heatmaps' order: neurons by assembly (assembly 0 first), inside an assembly by preferred
     // class (silent neurons last) then index; unassigned neurons last.
     std::vector<int> order() const;
+    // The sizes of order()'s blocks: each assembly's, then the unassigned neurons' when there are any.
+    std::vector<size_t> block_sizes() const;
 };
 LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std::span<const int> labels,
                             int classes, const LayerOptions& options = {});
 
-// An 8-bit image, rows top to bottom, channels interleaved (RGB, RGB, ...).
-struct Image {
-    int width = 0, height = 0, channels = 3;
-    std::vector<std::uint8_t> pixels;
-};
-// The bytes of a PNG file holding the image (stb_image_write; the library links stb, the apps do not).
-std::string encode_png(const Image& image);
+// preferred_mean_input of each of the layer's assemblies, in their order.
+std::vector<Eigen::RowVectorXf> assembly_mean_inputs(const LayerAnalysis& layer, const Matrix& activations,
+                                                     const Matrix& inputs, Eigen::Index count = 100);
 
-}  // namespace hebb::reg
+// The activations that entered the Linear layers `linears` (indices among the model's Linear layers,
+// in forward order) over every row of features (N x D): one (N x in) matrix per index. The model
+// runs `batch` rows at a time in eval mode, without a graph; its training mode is restored after.
+std::vector<Matrix> layer_inputs(nn::Module& model, const Matrix& features, std::span<const size_t> linears,
+                                 Eigen::Index batch = 1000);
+
+}  // namespace hebb::analysis

@@ -1,0 +1,58 @@
+// Pictures, all in one place: 8-bit images and their PNG bytes, colormaps, heatmaps of a graph,
+// grids of grey images, and SVG line charts. Everything returns pixels or bytes; writing the files
+// is the caller's.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace hebb::analysis {
+
+// An 8-bit image, rows top to bottom, channels interleaved (RGB, RGB, ...).
+struct Image {
+    int width = 0, height = 0, channels = 3;
+    std::vector<std::uint8_t> pixels;
+};
+// The bytes of a PNG file holding the image (stb_image_write; the library links stb, the apps do not).
+std::string encode_png(const Image& image);
+
+struct Rgb {
+    std::uint8_t r, g, b;
+};
+// A colormap takes t in [0, 1] (clamped; NaN reads as 0) to a colour.
+using Colormap = Rgb (*)(double t);
+// matplotlib's viridis: perceptually uniform, readable in grey and by colour-blind readers.
+Rgb viridis(double t);
+// Moreland's diverging cool-warm map: 0 blue, 0.5 light grey, 1 red (for correlations in [-1, 1]).
+Rgb coolwarm(double t);
+
+// The heatmap of a square graph (n x n) with its neurons in `order`, each a square of 3 to 16
+// pixels (about 800 pixels in all), and a one-pixel line of `line` colour between consecutive
+// blocks (block_sizes, in order, summing to order's size). Values map lo..hi to map(0..1).
+Image heatmap(const Eigen::MatrixXd& graph, std::span<const int> order, std::span<const size_t> block_sizes,
+              double lo, double hi, Colormap map, Rgb line);
+
+// Square grey images (each side * side values in [0, 1], row-major) in a grid of up to 8 columns,
+// 3x enlarged, on a dark frame, in the order given.
+Image image_grid(const std::vector<Eigen::RowVectorXf>& images, int side);
+
+// Line charts as SVG text, for learning curves.
+struct Series {
+    std::string name;
+    std::string color;  // any SVG colour
+    std::vector<double> x, y;
+};
+
+struct Chart {
+    std::string title;
+    std::string x_label;
+    std::vector<Series> series;
+};
+
+// Charts side by side in one SVG document, each 420 x 300 pixels.
+std::string charts_svg(const std::vector<Chart>& charts);
+
+}  // namespace hebb::analysis
