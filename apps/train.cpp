@@ -209,6 +209,58 @@ std::string curves(const std::vector<EpochMetrics>& history, bool has_val, bool 
     return analysis::charts_svg({{"Loss", "epoch", loss_series}, {"Accuracy", "epoch", acc_series}});
 }
 
+// One epoch of training with a progress bar. A failure says what to try, and after the first epoch
+// that the last checkpoint is intact.
+training::EpochStats epoch_with_progress(nn::Module& net, data::DataLoader& loader, optim::Optimizer& opt,
+                                         const reg::Regularizer* reg, int epoch, const fs::path& out) {
+    const auto start = std::chrono::steady_clock::now();
+    Progress bar(loader.num_batches());
+    try {
+        const training::EpochStats stats = training::train_epoch(net, loader, opt, reg, epoch, [&](const training::EpochStats& now) {
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            char info[160];
+            std::snprintf(info, sizeof info, "epoch %d  loss %.4f  reg %.4f  acc %.4f  %.0f samples/s", epoch,
+                          now.loss, now.reg_loss, now.accuracy, static_cast<double>(now.samples) / secs);
+            bar.update(now.steps, info);
+        });
+        bar.clear();
+        return stats;
+    } catch (const Error& e) {
+        bar.clear();
+        fail(e.what(), "; try a smaller --lr or --alpha", detect_anomaly() ? "" : ", or --detect-anomaly to find the op",
+             epoch > 1 ? "\nthe last good checkpoint, " + (out / "last.safetensors").string() + ", is untouched" : "");
+    }
+}
+
+void print_epoch(const EpochMetrics& m, int epochs, bool has_val) {
+    std::printf("epoch %3d/%d  loss %.4f  reg %.4f  train_acc %.4f", m.epoch, epochs, m.train_loss, m.reg_loss, m.train_acc);
+    if (has_val) std::printf("  val_acc %.4f", m.val_acc);
+    std::printf("  lr %.3g  %.1f s  %.0f samples/s\n", m.lr, m.seconds, m.samples_per_s);
+    std::fflush(stdout);
+}
+
+// The test split, once: with the best-validation model when there is a validation split; then the
+// curves, the report and the summary.
+void finish(const Config& c, const fs::path& out, nn::Module& net, long params, const RunData& d,
+            const std::vector<EpochMetrics>& history, bool has_reg, std::chrono::steady_clock::time_point start) {
+    const bool has_val = d.val.size() > 0;
+    std::string tested = "last";
+    if (has_val && fs::exists(out / "best.safetensors")) {
+        net.load_state_dict(training::load_checkpoint((out / "best.safetensors").string()).model->state_dict());
+        tested = "best-validation";
+    }
+    const training::Evaluation test = training::evaluate(net, d.test);
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    write_file_atomic((out / "curves.svg").string(), curves(history, has_val, has_reg));
+    write_file_atomic((out / "report.md").string(),
+                      report_markdown(c, net, params, test, d.test.class_names, history, total, tested));
+
+    std::printf("\ntest accuracy %.4f  loss %.4f  (%ld samples, %s model)\n", test.accuracy, test.loss, test.n, tested.c_str());
+    std::printf("%s", training::evaluation_markdown(test, d.test.class_names).c_str());
+    std::printf("\nwrote %s/{config.json, metrics.jsonl, last.safetensors%s, curves.svg, report.md} in %.1f s\n",
+                out.string().c_str(), has_val ? ", best.safetensors" : "", total);
+}
+
 int run(const Cli& cli, const std::vector<std::string>& given) {
     const Config c = settings(cli, given);
     const fs::path out = cli.resume.empty() ? cli.out : cli.resume;
@@ -257,23 +309,8 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
 
     for (int epoch = state.epoch + 1; epoch <= c.epochs; ++epoch) {
         const auto epoch_start = std::chrono::steady_clock::now();
-        Progress bar(loader.num_batches());
         const double lr = opt->lr();
-        training::EpochStats stats;
-        try {
-            stats = training::train_epoch(*net, loader, *opt, reg.get(), epoch, [&](const training::EpochStats& now) {
-                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-                char info[160];
-                std::snprintf(info, sizeof info, "epoch %d  loss %.4f  reg %.4f  acc %.4f  %.0f samples/s", epoch,
-                              now.loss, now.reg_loss, now.accuracy, static_cast<double>(now.samples) / secs);
-                bar.update(now.steps, info);
-            });
-        } catch (const Error& e) {
-            bar.clear();
-            fail(e.what(), "; try a smaller --lr or --alpha", detect_anomaly() ? "" : ", or --detect-anomaly to find the op",
-                 epoch > 1 ? "\nthe last good checkpoint, " + (out / "last.safetensors").string() + ", is untouched" : "");
-        }
-        bar.clear();
+        const training::EpochStats stats = epoch_with_progress(*net, loader, *opt, reg.get(), epoch, out);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
         EpochMetrics m{epoch, stats.loss, stats.reg_loss, stats.accuracy,
                        has_val ? training::evaluate(*net, d.val).accuracy : 0.0, lr, seconds,
@@ -291,28 +328,10 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
         training::save_checkpoint((out / "last.safetensors").string(), spec, *net, state);
         history.push_back(m);
 
-        std::printf("epoch %3d/%d  loss %.4f  reg %.4f  train_acc %.4f", epoch, c.epochs, m.train_loss, m.reg_loss, m.train_acc);
-        if (has_val) std::printf("  val_acc %.4f", m.val_acc);
-        std::printf("  lr %.3g  %.1f s  %.0f samples/s\n", m.lr, m.seconds, m.samples_per_s);
-        std::fflush(stdout);
+        print_epoch(m, c.epochs, has_val);
     }
 
-    // The test split, once: with the best-validation model when there is a validation split.
-    std::string tested = "last";
-    if (has_val && fs::exists(out / "best.safetensors")) {
-        net->load_state_dict(training::load_checkpoint((out / "best.safetensors").string()).model->state_dict());
-        tested = "best-validation";
-    }
-    const training::Evaluation test = training::evaluate(*net, d.test);
-    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    write_file_atomic((out / "curves.svg").string(), curves(history, has_val, reg != nullptr));
-    write_file_atomic((out / "report.md").string(),
-                      report_markdown(c, *net, params, test, d.test.class_names, history, total, tested));
-
-    std::printf("\ntest accuracy %.4f  loss %.4f  (%ld samples, %s model)\n", test.accuracy, test.loss, test.n, tested.c_str());
-    std::printf("%s", training::evaluation_markdown(test, d.test.class_names).c_str());
-    std::printf("\nwrote %s/{config.json, metrics.jsonl, last.safetensors%s, curves.svg, report.md} in %.1f s\n",
-                out.string().c_str(), has_val ? ", best.safetensors" : "", total);
+    finish(c, out, *net, params, d, history, reg != nullptr, start);
     return 0;
 }
 
