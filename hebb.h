@@ -33,4 +33,5 @@
 #include "regularizers/regularizer.h"
 #include "training/checkpoint.h"
 #include "training/evaluate.h"
+#include "training/run_folder.h"
 #include "training/trainer.h"

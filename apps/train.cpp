@@ -1,6 +1,8 @@
 // hebb train: trains an MLP, writing its configuration, metrics, checkpoints, curves and report to
 // --out; --resume continues such a run exactly where its last checkpoint left it.
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "analysis/pictures.h"
 #include "apps/commands.h"
@@ -134,10 +137,79 @@ struct Cli {
     Config config;
     std::string out = "runs/latest";
     std::string resume;
+    bool overwrite = false;
     int threads = 1;
     bool detect_anomaly = false;
     CLI::Option* epochs_flag = nullptr;
 };
+
+// The train subcommand's options, bound to `cli`.
+CLI::App* add_options(CLI::App& app, Cli& cli) {
+    Config& c = cli.config;
+    CLI::App* cmd = app.add_subcommand("train", "Train an MLP; write metrics, checkpoints, curves and a report");
+    cmd->add_option("--data", c.data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals")->capture_default_str();
+    cmd->add_option("--arch", c.arch, "Layer sizes from input to output")->capture_default_str();
+    cmd->add_option("--act", c.act, "Hidden activation")
+        ->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();
+    cmd->add_option("--dropout", c.dropout, "Dropout after each hidden activation")->check(CLI::Range(0.0, 0.99));
+    cmd->add_option("--optimizer", c.optimizer)->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}))->capture_default_str();
+    cmd->add_option("--lr", c.lr, "Learning rate")->check(positive)->capture_default_str();
+    cmd->add_option("--momentum", c.momentum, "Momentum (sgd, rmsprop)")->check(non_negative);
+    cmd->add_option("--weight-decay", c.weight_decay)->check(non_negative);
+    cmd->add_option("--schedule", c.schedule, "LR schedule: none, step (x0.1 every epochs/3), exp (x0.95), cosine")
+        ->check(CLI::IsMember({"none", "step", "exp", "cosine"}))->capture_default_str();
+    cli.epochs_flag = cmd->add_option("--epochs", c.epochs)->check(positive)->capture_default_str();
+    cmd->add_option("--batch-size", c.batch_size)->check(positive)->capture_default_str();
+    cmd->add_option("--val", c.val, "Hold out the last N training samples for validation")->check(non_negative);
+    cmd->add_option("--subset", c.subset, "Train on the first N training samples only")->check(non_negative);
+    cmd->add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each epoch (default) or keep the file's order");
+    cmd->add_option("--seed", c.seed)->capture_default_str();
+    cmd->add_option("--threads", cli.threads)->check(positive)->capture_default_str();
+    cmd->add_option("--init", c.init, "Start from the weights of this checkpoint")->check(CLI::ExistingFile);
+    cmd->add_option("--reg", c.reg, "Regularizer")
+        ->check(CLI::IsMember({"none", "l1", "l2", "bean1", "bean2"}))->capture_default_str();
+    cmd->add_option("--alpha", c.alpha, "Regularizer strength")->check(non_negative);
+    cmd->add_option("--gamma", c.gamma, "BEAN's tanh scale")->check(positive)->capture_default_str();
+    cmd->add_option("--bean-layers", c.bean_layers,
+                    "Layers BEAN covers: hidden (those whose input is a hidden layer), all, or Linear indices like 1,2")
+        ->capture_default_str();
+    cmd->add_option("--out", cli.out, "Output folder")->capture_default_str();
+    CLI::Option* resume = cmd->add_option("--resume", cli.resume, "Continue the run in this folder exactly");
+    cmd->add_flag("--overwrite", cli.overwrite, "Replace the run in --out (its files only) rather than refuse")
+        ->excludes(resume);
+    cmd->add_flag("--detect-anomaly", cli.detect_anomaly, "Name the op that first produces a NaN or infinity (slower)");
+    return cmd;
+}
+
+// The settings in a run folder's config.json, read back through the train command's own parser: they
+// are checked exactly as flags are. --init is left out: it was read once, when the run began.
+Config read_config(const fs::path& path) {
+    const Json j = Json::parse(read_text(path), nullptr, false);
+    check_usage(j.is_object(), path.string(), ": not a JSON object of settings");
+    std::vector<std::string> args{"train"};
+    for (const auto& [key, value] : j.items()) {
+        if (key == "init") continue;
+        std::string flag = "--" + key;
+        std::replace(flag.begin(), flag.end(), '_', '-');
+        if (value.is_boolean()) {
+            args.push_back(value.get<bool>() ? flag : "--no-" + flag.substr(2));
+            continue;
+        }
+        args.push_back(flag);
+        args.push_back(value.is_string() ? value.get<std::string>() : value.dump());
+    }
+    CLI::App parser;
+    Cli read;
+    add_options(parser, read);
+    std::reverse(args.begin(), args.end());  // CLI11 takes a vector last argument first
+    try {
+        parser.parse(args);
+    } catch (const CLI::ParseError& e) {
+        usage_error(path.string(), ": ", e.what());
+    }
+    read.config.init = j.value("init", "");
+    return read.config;
+}
 
 // The run's settings: the command line's, or with --resume those of its config.json, where only
 // --epochs may change.
@@ -147,10 +219,8 @@ Config settings(const Cli& cli, const std::vector<std::string>& given) {
         check_usage(flag == "--resume" || flag == "--epochs" || flag == "--threads" || flag == "--detect-anomaly",
                     "--resume ", cli.resume, " takes its settings from config.json there; ", flag,
                     " cannot change them (only --epochs, --threads and --detect-anomaly)");
-    const fs::path config = fs::path(cli.resume) / "config.json";
-    check_usage(fs::exists(config), "--resume ", cli.resume,
-                ": not a training run (no config.json there); give the --out folder of an earlier hebb train");
-    Config c = Json::parse(read_text(config)).get<Config>();
+    reading_flag("--resume", [&] { training::RunFolder::check(cli.resume, training::RunFolder::Mode::resume); });
+    Config c = read_config(fs::path(cli.resume) / "config.json");
     if (cli.epochs_flag->count()) c.epochs = cli.config.epochs;
     return c;
 }
@@ -172,24 +242,34 @@ RunData load_data(const Config& c, const nn::MlpSpec& spec) {
     if (c.subset > 0) d.train = data::slice(d.train, 0, std::min<Eigen::Index>(c.subset, d.train.size()));
     check_usage(spec.sizes.front() == d.train.dim() && spec.sizes.back() == d.train.classes, "--arch ", c.arch,
                 ": ", c.data, " needs input size ", d.train.dim(), " and output size ", d.train.classes);
+    // Every split against the model before the first step, not after an epoch.
+    for (const auto& [name, split] : {std::pair<const char*, const data::TensorDataset*>{"validation", &d.val},
+                                      {"test", &d.test}}) {
+        if (split->size() == 0) continue;
+        HEBB_CHECK(split->dim() == d.train.dim(), c.data, ": the ", name, " split has ", split->dim(),
+                   " features per sample, the training split ", d.train.dim());
+        const int top = *std::max_element(split->labels.begin(), split->labels.end());
+        HEBB_CHECK(top < d.train.classes, c.data, ": the ", name, " split has label ", top, ", the model's ",
+                   d.train.classes, " outputs stand for labels 0..", d.train.classes - 1);
+    }
     return d;
 }
 
 // Puts a run back where its last checkpoint left it: weights, optimizer, generator, the loader's
 // and the schedule's epoch, and the metrics of the epochs done (any line beyond them is cut, so a
 // resumed run repeats none).
-training::RunState resume(const fs::path& out, nn::Module& net, optim::Optimizer& opt, Generator& gen,
+training::RunState resume(const training::RunFolder& folder, nn::Module& net, optim::Optimizer& opt, Generator& gen,
                           data::DataLoader& loader, optim::LRScheduler* schedule, std::vector<EpochMetrics>& history) {
-    training::Checkpoint last = training::load_checkpoint((out / "last.safetensors").string());
-    HEBB_CHECK(last.run && last.run->optimizer, out.string(), "/last.safetensors holds no training run state");
+    training::Checkpoint last = training::load_checkpoint(folder.last().string());
+    HEBB_CHECK(last.run && last.run->optimizer, folder.last().string(), " holds no training run state");
     net.load_state_dict(last.model->state_dict());
     opt.load_state_dict(*last.run->optimizer);
     gen.set_state(last.run->generator);
     const int done = last.run->epoch;
     loader.set_epoch(done);
     if (schedule) schedule->set_epoch(done);
-    const std::string kept = metrics_until(out / "metrics.jsonl", done);
-    write_file_atomic((out / "metrics.jsonl").string(), kept);
+    const std::string kept = metrics_until(folder.metrics(), done);
+    write_file_atomic(folder.metrics().string(), kept);
     std::istringstream lines(kept);
     for (std::string line; std::getline(lines, line);) history.push_back(from_json(Json::parse(line)));
     return *last.run;
@@ -209,10 +289,34 @@ std::string curves(const std::vector<EpochMetrics>& history, bool has_val, bool 
     return analysis::charts_svg({{"Loss", "epoch", loss_series}, {"Accuracy", "epoch", acc_series}});
 }
 
+// The signal (SIGINT or SIGTERM) that asked the run to stop: it stops after the step in progress,
+// leaving the last epoch's checkpoint for --resume. A second signal ends the process at once.
+std::atomic<int> stop_signal{0};
+struct Stopped {};
+
+// Blocks SIGINT and SIGTERM in this thread and so in every thread started after it (call it before
+// any), and takes them in a thread of their own. No signal frame then ever lands on a computing
+// thread's stack, where oneDNN's JIT product kernels keep data below the stack pointer (a handler
+// run there corrupted the heap in 1 of 10 stops).
+void stop_on_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::thread([signals] {
+        int signal = 0;
+        sigwait(&signals, &signal);
+        stop_signal = signal;
+        sigwait(&signals, &signal);
+        std::_Exit(128 + signal);
+    }).detach();
+}
+
 // One epoch of training with a progress bar. A failure says what to try, and after the first epoch
 // that the last checkpoint is intact.
 training::EpochStats epoch_with_progress(nn::Module& net, data::DataLoader& loader, optim::Optimizer& opt,
-                                         const reg::Regularizer* reg, int epoch, const fs::path& out) {
+                                         const reg::Regularizer* reg, int epoch, const fs::path& last) {
     const auto start = std::chrono::steady_clock::now();
     Progress bar(loader.num_batches());
     try {
@@ -222,13 +326,14 @@ training::EpochStats epoch_with_progress(nn::Module& net, data::DataLoader& load
             std::snprintf(info, sizeof info, "epoch %d  loss %.4f  reg %.4f  acc %.4f  %.0f samples/s", epoch,
                           now.loss, now.reg_loss, now.accuracy, static_cast<double>(now.samples) / secs);
             bar.update(now.steps, info);
+            if (stop_signal) throw Stopped{};
         });
         bar.clear();
         return stats;
     } catch (const Error& e) {
         bar.clear();
         fail(e.what(), "; try a smaller --lr or --alpha", detect_anomaly() ? "" : ", or --detect-anomaly to find the op",
-             epoch > 1 ? "\nthe last good checkpoint, " + (out / "last.safetensors").string() + ", is untouched" : "");
+             epoch > 1 ? "\nthe last good checkpoint, " + last.string() + ", is untouched" : "");
     }
 }
 
@@ -241,29 +346,29 @@ void print_epoch(const EpochMetrics& m, int epochs, bool has_val) {
 
 // The test split, once: with the best-validation model when there is a validation split; then the
 // curves, the report and the summary.
-void finish(const Config& c, const fs::path& out, nn::Module& net, long params, const RunData& d,
+void finish(const Config& c, const training::RunFolder& folder, nn::Module& net, long params, const RunData& d,
             const std::vector<EpochMetrics>& history, bool has_reg, std::chrono::steady_clock::time_point start) {
     const bool has_val = d.val.size() > 0;
     std::string tested = "last";
-    if (has_val && fs::exists(out / "best.safetensors")) {
-        net.load_state_dict(training::load_checkpoint((out / "best.safetensors").string()).model->state_dict());
+    if (has_val && fs::exists(folder.best())) {
+        net.load_state_dict(training::load_checkpoint(folder.best().string()).model->state_dict());
         tested = "best-validation";
     }
     const training::Evaluation test = training::evaluate(net, d.test);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    write_file_atomic((out / "curves.svg").string(), curves(history, has_val, has_reg));
-    write_file_atomic((out / "report.md").string(),
+    write_file_atomic(folder.curves().string(), curves(history, has_val, has_reg));
+    write_file_atomic(folder.report().string(),
                       report_markdown(c, net, params, test, d.test.class_names, history, total, tested));
 
     std::printf("\ntest accuracy %.4f  loss %.4f  (%ld samples, %s model)\n", test.accuracy, test.loss, test.n, tested.c_str());
     std::printf("%s", training::evaluation_markdown(test, d.test.class_names).c_str());
     std::printf("\nwrote %s/{config.json, metrics.jsonl, last.safetensors%s, curves.svg, report.md} in %.1f s\n",
-                out.string().c_str(), has_val ? ", best.safetensors" : "", total);
+                folder.path().string().c_str(), has_val ? ", best.safetensors" : "", total);
 }
 
 int run(const Cli& cli, const std::vector<std::string>& given) {
+    stop_on_signals();
     const Config c = settings(cli, given);
-    const fs::path out = cli.resume.empty() ? cli.out : cli.resume;
     set_num_threads(cli.threads);
     set_detect_anomaly(cli.detect_anomaly);
 
@@ -273,7 +378,11 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     if (const auto* bean = dynamic_cast<const reg::BEAN*>(reg.get()))
         reading_flag("--bean-layers", [&] { return bean->covered(spec.sizes.size() - 1); });
     reading_flag("--data", [&] { data::check_dataset_name(c.data); });
-    prepare_output_folder(out.string(), "--out");
+    using Mode = training::RunFolder::Mode;
+    const Mode mode = !cli.resume.empty() ? Mode::resume : cli.overwrite ? Mode::overwrite : Mode::create;
+    const fs::path path = mode == Mode::resume ? cli.resume : cli.out;
+    reading_flag(mode == Mode::resume ? "--resume" : "--out", [&] { training::RunFolder::check(path, mode); });
+    const training::RunFolder folder(path, mode);
 
     const auto start = std::chrono::steady_clock::now();
     const RunData d = load_data(c, spec);
@@ -292,13 +401,10 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
 
     training::RunState state;
     std::vector<EpochMetrics> history;
-    if (!cli.resume.empty()) {
-        state = resume(out, *net, *opt, gen, loader, schedule.get(), history);
-    } else {
-        write_file_atomic((out / "config.json").string(), Json(c).dump(2) + "\n");
-        write_file_atomic((out / "metrics.jsonl").string(), "");
-    }
-    std::ofstream metrics(out / "metrics.jsonl", std::ios::app);
+    if (mode == Mode::resume) state = resume(folder, *net, *opt, gen, loader, schedule.get(), history);
+    else write_file_atomic(folder.metrics().string(), "");
+    write_file_atomic(folder.config().string(), Json(c).dump(2) + "\n");  // on --resume, with its --epochs
+    std::ofstream metrics(folder.metrics(), std::ios::app);
 
     long params = 0;
     for (const Tensor& p : net->parameters()) params += static_cast<long>(p.value().size());
@@ -310,7 +416,20 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     for (int epoch = state.epoch + 1; epoch <= c.epochs; ++epoch) {
         const auto epoch_start = std::chrono::steady_clock::now();
         const double lr = opt->lr();
-        const training::EpochStats stats = epoch_with_progress(*net, loader, *opt, reg.get(), epoch, out);
+        training::EpochStats stats;
+        try {
+            if (stop_signal) throw Stopped{};
+            stats = epoch_with_progress(*net, loader, *opt, reg.get(), epoch, folder.last());
+        } catch (const Stopped&) {
+            const char* name = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+            if (fs::exists(folder.last()))
+                std::fprintf(stderr, "\nstopped by %s in epoch %d; %s holds epoch %d: continue with hebb train --resume %s\n",
+                             name, epoch, folder.last().string().c_str(), epoch - 1, folder.path().string().c_str());
+            else
+                std::fprintf(stderr, "\nstopped by %s in epoch %d, before any checkpoint: start again with --out %s "
+                             "--overwrite\n", name, epoch, folder.path().string().c_str());
+            return 128 + stop_signal;
+        }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
         EpochMetrics m{epoch, stats.loss, stats.reg_loss, stats.accuracy,
                        has_val ? training::evaluate(*net, d.val).accuracy : 0.0, lr, seconds,
@@ -323,15 +442,15 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
         metrics << to_json(m, has_val).dump() << "\n" << std::flush;
         const bool best = has_val && m.val_acc > state.best_val_acc;
         state = {epoch, std::max(state.best_val_acc, m.val_acc), gen.state(), std::nullopt};
-        if (best) training::save_checkpoint((out / "best.safetensors").string(), spec, *net, state);
+        if (best) training::save_checkpoint(folder.best().string(), spec, *net, state);
         state.optimizer = opt->state_dict();
-        training::save_checkpoint((out / "last.safetensors").string(), spec, *net, state);
+        training::save_checkpoint(folder.last().string(), spec, *net, state);
         history.push_back(m);
 
         print_epoch(m, c.epochs, has_val);
     }
 
-    finish(c, out, *net, params, d, history, reg != nullptr, start);
+    finish(c, folder, *net, params, d, history, reg != nullptr, start);
     return 0;
 }
 
@@ -339,37 +458,7 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
 
 Command add_train(CLI::App& app) {
     auto cli = std::make_shared<Cli>();
-    Config& c = cli->config;
-    CLI::App* cmd = app.add_subcommand("train", "Train an MLP; write metrics, checkpoints, curves and a report");
-    cmd->add_option("--data", c.data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals")->capture_default_str();
-    cmd->add_option("--arch", c.arch, "Layer sizes from input to output")->capture_default_str();
-    cmd->add_option("--act", c.act, "Hidden activation")
-        ->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();
-    cmd->add_option("--dropout", c.dropout, "Dropout after each hidden activation")->check(CLI::Range(0.0, 0.99));
-    cmd->add_option("--optimizer", c.optimizer)->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}))->capture_default_str();
-    cmd->add_option("--lr", c.lr, "Learning rate")->check(positive)->capture_default_str();
-    cmd->add_option("--momentum", c.momentum, "Momentum (sgd, rmsprop)")->check(non_negative);
-    cmd->add_option("--weight-decay", c.weight_decay)->check(non_negative);
-    cmd->add_option("--schedule", c.schedule, "LR schedule: none, step (x0.1 every epochs/3), exp (x0.95), cosine")
-        ->check(CLI::IsMember({"none", "step", "exp", "cosine"}))->capture_default_str();
-    cli->epochs_flag = cmd->add_option("--epochs", c.epochs)->check(positive)->capture_default_str();
-    cmd->add_option("--batch-size", c.batch_size)->check(positive)->capture_default_str();
-    cmd->add_option("--val", c.val, "Hold out the last N training samples for validation")->check(non_negative);
-    cmd->add_option("--subset", c.subset, "Train on the first N training samples only")->check(non_negative);
-    cmd->add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each epoch (default) or keep the file's order");
-    cmd->add_option("--seed", c.seed)->capture_default_str();
-    cmd->add_option("--threads", cli->threads)->check(positive)->capture_default_str();
-    cmd->add_option("--init", c.init, "Start from the weights of this checkpoint")->check(CLI::ExistingFile);
-    cmd->add_option("--reg", c.reg, "Regularizer")
-        ->check(CLI::IsMember({"none", "l1", "l2", "bean1", "bean2"}))->capture_default_str();
-    cmd->add_option("--alpha", c.alpha, "Regularizer strength")->check(non_negative);
-    cmd->add_option("--gamma", c.gamma, "BEAN's tanh scale")->check(positive)->capture_default_str();
-    cmd->add_option("--bean-layers", c.bean_layers,
-                    "Layers BEAN covers: hidden (those whose input is a hidden layer), all, or Linear indices like 1,2")
-        ->capture_default_str();
-    cmd->add_option("--out", cli->out, "Output folder")->capture_default_str();
-    cmd->add_option("--resume", cli->resume, "Continue the run in this folder exactly");
-    cmd->add_flag("--detect-anomaly", cli->detect_anomaly, "Name the op that first produces a NaN or infinity (slower)");
+    CLI::App* cmd = add_options(app, *cli);
     return [cli, cmd] {
         std::vector<std::string> given;
         for (const CLI::Option* o : cmd->get_options())

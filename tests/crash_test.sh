@@ -136,7 +136,7 @@ while [ "$finished" -eq 0 ]; do
     if [ -f "$run/last.safetensors" ] && [ -f "$run/config.json" ]; then
         command=(train --resume "$run")
     else  # killed before the first checkpoint: nothing to resume, start again
-        command=(train $settings --out "$run")
+        command=(train $settings --out "$run" --overwrite)
     fi
     stale="|$(cd "$run" 2>/dev/null && ls -A | tr '\n' '|')"
     "$hebb" "${command[@]}" </dev/null >"$work/run.log" 2>&1 &

@@ -174,7 +174,7 @@ TEST_CASE("a diverging run stops, naming the epoch and step, or with --detect-an
     CHECK(r.status != 0);
     CHECK_THAT(r.output, Catch::Contains("epoch 1 step 2: the loss is -nan") && Catch::Contains("--detect-anomaly"));
     CHECK_FALSE(fs::exists(out / "last.safetensors"));  // nothing non-finite is ever saved
-    const cli::Result a = cli::hebb("train --data spirals --arch 2-8-2 --lr 1e30 --epochs 3 --detect-anomaly --out " + out.string());
+    const cli::Result a = cli::hebb("train --data spirals --arch 2-8-2 --lr 1e30 --epochs 3 --detect-anomaly --overwrite --out " + out.string());
     CHECK(a.status != 0);
     CHECK_THAT(a.output, Catch::Contains("anomaly: linear of (64x8), (2x8), (1x2) produced a non-finite value"));
 }

@@ -103,7 +103,7 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"flag", "BEAN layer out of range", "train --data spirals --arch 2-4-2 --reg bean1 --bean-layers 5" + out, "layers '5': Linear 5 is out of range; the model has 2 Linear layers", 2},
         {"flag", "validation split larger than the data", "train --data spirals --arch 2-4-2 --val 5000" + out, "--val 5000: the training split has 1000 samples", 2},
         {"flag", "unwritable output folder", "train --data spirals --arch 2-4-2 --epochs 1 --out /proc/hebb", "--out /proc/hebb: cannot create the folder", 1},
-        {"flag", "resume from a folder that is not a run", "train --resume " + d + "/nothing", "nothing: not a training run (no config.json there)", 2},
+        {"flag", "resume from a folder that is not a run", "train --resume " + d + "/nothing", "nothing: not a training run to resume (it needs config.json and last.safetensors)", 2},
         {"flag", "resume with a changed setting", "train --resume " + d + "/good --lr 0.5", "--lr cannot change them", 2},
         {"flag", "unknown split", "eval --model " + good + " --split valid", "--split: valid not in {test,train}", 2},
         {"flag", "few-shot with an unknown method", "fewshot --methods magic --out " + d + "/fs", "--methods: 'magic' is unknown", 2},
