@@ -257,7 +257,7 @@ Command add_assemblies(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--k", o->k, "Number of assemblies per layer (default: the largest eigengap)")
         ->check(CLI::Range(2, 1 << 20));
-    cmd->add_option("--threads", o->threads)->check(positive)->capture_default_str();
+    cmd->add_option("--threads", o->threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
     return [o] { return run(*o); };
 }
 

@@ -4,6 +4,7 @@
 // of time on a shared machine.
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -66,9 +67,9 @@ Command add_bench(CLI::App& app) {
     cmd->add_option("--optimizer", o->optimizers, "sgd (momentum 0.9) and/or adam, comma-separated")->capture_default_str();
     cmd->add_option("--reg", o->regs, "none, l1, l2, bean1, bean2, comma-separated")->capture_default_str();
     cmd->add_option("--batch-size", o->batches, "Batch sizes, comma-separated")->capture_default_str();
-    cmd->add_option("--threads", o->threads)->check(positive)->capture_default_str();
-    cmd->add_option("--steps", o->steps, "Steps per case and round")->check(positive)->capture_default_str();
-    cmd->add_option("--rounds", o->rounds)->check(positive)->capture_default_str();
+    cmd->add_option("--threads", o->threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
+    cmd->add_option("--steps", o->steps, "Steps per case and round")->check(positive)->check(at_most(1e6))->capture_default_str();
+    cmd->add_option("--rounds", o->rounds)->check(positive)->check(at_most(1000))->capture_default_str();
     cmd->add_flag("--inference", o->inference, "Time the forward pass alone, without a graph");
     cmd->add_flag("--products", o->products,
                   "Time only a training step's matrix products (Y = X W^T, dW = G^T X, dX = G W), on the "
@@ -78,6 +79,7 @@ Command add_bench(CLI::App& app) {
         set_num_threads(o->threads);
         Generator gen(0);
         if (o->matmul > 0) {
+            reading_flag("--matmul", [&] { check_memory("three " + std::to_string(o->matmul) + " x " + std::to_string(o->matmul) + " matrices", 12.0 * o->matmul * o->matmul); });
             std::printf("%s\n", nlohmann::json{{"mode", "matmul"}, {"n", o->matmul}, {"threads", o->threads},
                                                {"backend", gemm_backend()},
                                                {"gflops", matmul_gflops(o->matmul, o->rounds, gen)}}.dump().c_str());
@@ -88,13 +90,17 @@ Command add_bench(CLI::App& app) {
             for (const std::string& optimizer : split_list(o->optimizers))
                 for (const std::string& r : split_list(o->regs))
                     for (int b : positive_ints(o->batches, "--batch-size")) {
-                        Case c{arch, optimizer, r, b,
-                               nn::mlp({reading_flag("--arch", [&] { return nn::parse_arch(arch); }), "relu"}, gen), nullptr,
+                        const auto sizes = reading_flag("--arch", [&] { return nn::parse_arch(arch); });
+                        // A batch's inputs, activations and their gradients: 8 bytes per unit and sample.
+                        reading_flag("--batch-size", [&] {
+                            check_memory("a batch of " + std::to_string(b) + " through arch " + arch,
+                                         8.0 * b * std::accumulate(sizes.begin(), sizes.end(), 0.0));
+                        });
+                        Case c{arch, optimizer, r, b, reading_flag("--arch", [&] { return nn::mlp({sizes, "relu"}, gen); }), nullptr,
                                reading_flag("--reg", [&] { return reg::make_regularizer(r, 1e-4f); }), {}, {}, {}};
                         check_usage(optimizer == "sgd" || optimizer == "adam", "--optimizer: '", optimizer, "' is not sgd or adam");
                         if (optimizer == "sgd") c.opt = std::make_unique<optim::SGD>(c.net->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
                         else c.opt = std::make_unique<optim::Adam>(c.net->parameters(), optim::AdamOptions{.lr = 1e-4});
-                        const auto sizes = nn::parse_arch(arch);
                         c.input.x = rand(b, sizes.front(), gen);
                         for (int i = 0; i < b; ++i) c.input.y.push_back(static_cast<int>(gen.below(static_cast<std::uint64_t>(sizes.back()))));
                         cases.push_back(std::move(c));

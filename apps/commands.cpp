@@ -1,11 +1,19 @@
 #include "apps/commands.h"
 
 #include <charconv>
+#include <cmath>
 #include <sstream>
 
 #include "core/tensor.h"
 
 namespace hebb::app {
+
+std::optional<double> finite_number(const std::string& text) {
+    double v = 0.0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+    return v;
+}
 
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <iomanip>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -45,23 +47,36 @@ auto reading_flag(const std::string& flag, F&& f) -> decltype(f()) {
     }
 }
 
+// The number `text` holds in full and finite, or nothing ("nan", "inf", "1e999", "3x" are not).
+std::optional<double> finite_number(const std::string& text);
+
 // Number checks whose messages read well ("--lr: must be positive, got 0"); CLI11's own print
-// their range's bounds in full.
-inline CLI::Validator number_above(double bound, bool inclusive, const std::string& words) {
+// their range's bounds in full. nan and inf are refused by all of them.
+inline CLI::Validator number_check(std::function<bool(double)> ok, const std::string& words, const std::string& name) {
     return CLI::Validator(
         [=](std::string& text) {
-            try {
-                size_t used = 0;
-                const double v = std::stod(text, &used);
-                if (used == text.size() && (v > bound || (inclusive && v == bound))) return std::string();
-            } catch (const std::exception&) {
-            }
-            return "must be " + words + ", got " + text;
+            const std::optional<double> v = finite_number(text);
+            return v && ok(*v) ? std::string() : "must be " + words + ", got " + text;
         },
-        words == "positive" ? "POSITIVE" : "NON-NEGATIVE");
+        name);
 }
-inline const CLI::Validator positive = number_above(0.0, false, "positive");
-inline const CLI::Validator non_negative = number_above(0.0, true, "non-negative");
+inline const CLI::Validator positive = number_check([](double v) { return v > 0.0; }, "positive", "POSITIVE");
+inline const CLI::Validator non_negative = number_check([](double v) { return v >= 0.0; }, "non-negative", "NON-NEGATIVE");
+// An upper bound where one is natural; also stops a number too large for the option's type.
+inline CLI::Validator at_most(double bound) {
+    std::ostringstream words;
+    words << std::setprecision(15) << "at most " << bound;  // 1000000, not 1e+06
+    return number_check([=](double v) { return v <= bound; }, words.str(), "");
+}
+// A closed range, for probabilities and the like.
+inline CLI::Validator in_range(double low, double high) {
+    std::ostringstream words;
+    words << std::setprecision(15) << "in [" << low << ", " << high << "]";
+    return number_check([=](double v) { return v >= low && v <= high; }, words.str(), "");
+}
+
+// The most threads any subcommand takes (more than any machine hebb runs on has cores).
+inline constexpr int max_threads = 1024;
 
 // "a,b,c" -> {"a", "b", "c"}, for flags that take lists.
 std::vector<std::string> split_list(const std::string& text);

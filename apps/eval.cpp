@@ -19,7 +19,7 @@ Command add_eval(CLI::App& app) {
     cmd->add_option("--data", o->data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals")->capture_default_str();
     cmd->add_option("--split", o->split)->check(CLI::IsMember({"test", "train"}))->capture_default_str();
     cmd->add_flag("--json", o->json, "Print one JSON object: accuracy, loss, per_class, n");
-    cmd->add_option("--threads", o->threads)->check(positive)->capture_default_str();
+    cmd->add_option("--threads", o->threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
     return [o] {
         set_num_threads(o->threads);
         const training::Checkpoint loaded = training::load_checkpoint(o->model);

@@ -3,6 +3,7 @@
 // split from images 50,000 on (so the two never overlap), every method's hyper-parameter is chosen
 // on that validation split by a small grid, each run keeps its best-validation weights, and the
 // test split is used once per run for the reported accuracy.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -78,7 +79,9 @@ int run(const Options& o) {
                 ": the protocol needs more than 50,000 training images; use mnist or fashion-mnist");
     check_usage(sizes.front() == splits.train.dim() && sizes.back() == splits.train.classes, "--arch ", o.arch, ": ",
                 o.data, " needs input size ", splits.train.dim(), " and output size ", splits.train.classes);
-    const Eigen::Index val_end = std::min<Eigen::Index>(splits.train.size(), 50000 + o.val_size);
+    const Eigen::Index val_end = 50000 + std::min<Eigen::Index>(splits.train.size() - 50000, o.val_size);
+    // The largest k drawn once now: a class with fewer samples fails here, not after the smaller k's runs.
+    reading_flag("--shots", [&] { data::few_shot(splits.train, *std::max_element(shots.begin(), shots.end()), 0, 0, 50000); });
     const data::TensorDataset val = data::slice(splits.train, 50000, val_end);
     std::filesystem::create_directories(o.out);
 
@@ -168,11 +171,11 @@ Command add_fewshot(CLI::App& app) {
     cmd->add_option("--shots", o->shots, "Samples per class, comma-separated")->capture_default_str();
     cmd->add_option("--seeds", o->seeds, "Runs per method and k")->check(positive)->capture_default_str();
     cmd->add_option("--methods", o->methods, "none, l1, l2, dropout, bean1, bean2")->capture_default_str();
-    cmd->add_option("--epochs", o->epochs)->check(positive)->capture_default_str();
+    cmd->add_option("--epochs", o->epochs)->check(positive)->check(at_most(training::max_epochs))->capture_default_str();
     cmd->add_option("--batch-size", o->batch_size)->check(positive)->capture_default_str();
     cmd->add_option("--lr", o->lr)->check(positive)->capture_default_str();
     cmd->add_option("--val-size", o->val_size, "Validation images from index 50,000 on")->check(positive)->capture_default_str();
-    cmd->add_option("--threads", o->threads)->check(positive)->capture_default_str();
+    cmd->add_option("--threads", o->threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
     cmd->add_option("--out", o->out, "Folder for fewshot.md and fewshot.json")->capture_default_str();
     return [o] { return run(*o); };
 }

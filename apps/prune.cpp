@@ -205,7 +205,8 @@ Command add_prune(CLI::App& app) {
     cmd->add_option("--model", o->models, "Checkpoint (.safetensors); repeat the flag to compare models with --sweep")
         ->required()
         ->check(CLI::ExistingFile);
-    o->threshold_opt = cmd->add_option("--threshold", o->threshold, "Weights with |w| below it are zeroed (>= 0)");
+    o->threshold_opt = cmd->add_option("--threshold", o->threshold, "Weights with |w| below it are zeroed (>= 0)")
+                           ->check(non_negative);
     o->out_opt = cmd->add_option("--out", o->out, "Where to write the pruned checkpoint");
     cmd->add_option("--data", o->data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals (its test split)")
         ->capture_default_str();
@@ -214,7 +215,7 @@ Command add_prune(CLI::App& app) {
                                        "1 ... 0.01, as a table and a plot");
     sweep_flag->excludes(o->threshold_opt)->excludes(o->out_opt);
     cmd->add_option("--plot", o->plot, "The --sweep plot (SVG)")->needs(sweep_flag)->capture_default_str();
-    cmd->add_option("--threads", o->threads)->check(positive)->capture_default_str();
+    cmd->add_option("--threads", o->threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
     return [o] {
         set_num_threads(o->threads);
         if (o->sweep) return run_sweep(*o);
@@ -222,8 +223,6 @@ Command add_prune(CLI::App& app) {
                     " times: prune takes one checkpoint (compare several with --sweep)");
         check_usage(o->threshold_opt->count() > 0, "--threshold is required (or --sweep)");
         check_usage(o->out_opt->count() > 0, "--out is required (or --sweep)");
-        check_usage(o->threshold >= 0.0f, "--threshold ", o->threshold_opt->as<std::string>(),
-                    ": must be a number >= 0 (weights with |w| below it are zeroed)");
         return prune_one(*o);
     };
 }

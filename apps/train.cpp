@@ -151,20 +151,20 @@ CLI::App* add_options(CLI::App& app, Cli& cli) {
     cmd->add_option("--arch", c.arch, "Layer sizes from input to output")->capture_default_str();
     cmd->add_option("--act", c.act, "Hidden activation")
         ->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();
-    cmd->add_option("--dropout", c.dropout, "Dropout after each hidden activation")->check(CLI::Range(0.0, 0.99));
+    cmd->add_option("--dropout", c.dropout, "Dropout after each hidden activation")->check(in_range(0.0, 0.99));
     cmd->add_option("--optimizer", c.optimizer)->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}))->capture_default_str();
     cmd->add_option("--lr", c.lr, "Learning rate")->check(positive)->capture_default_str();
     cmd->add_option("--momentum", c.momentum, "Momentum (sgd, rmsprop)")->check(non_negative);
     cmd->add_option("--weight-decay", c.weight_decay)->check(non_negative);
     cmd->add_option("--schedule", c.schedule, "LR schedule: none, step (x0.1 every epochs/3), exp (x0.95), cosine")
         ->check(CLI::IsMember({"none", "step", "exp", "cosine"}))->capture_default_str();
-    cli.epochs_flag = cmd->add_option("--epochs", c.epochs)->check(positive)->capture_default_str();
+    cli.epochs_flag = cmd->add_option("--epochs", c.epochs)->check(positive)->check(at_most(training::max_epochs))->capture_default_str();
     cmd->add_option("--batch-size", c.batch_size)->check(positive)->capture_default_str();
     cmd->add_option("--val", c.val, "Hold out the last N training samples for validation")->check(non_negative);
     cmd->add_option("--subset", c.subset, "Train on the first N training samples only")->check(non_negative);
     cmd->add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each epoch (default) or keep the file's order");
-    cmd->add_option("--seed", c.seed)->capture_default_str();
-    cmd->add_option("--threads", cli.threads)->check(positive)->capture_default_str();
+    cmd->add_option("--seed", c.seed)->check(non_negative)->capture_default_str();
+    cmd->add_option("--threads", cli.threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
     cmd->add_option("--init", c.init, "Start from the weights of this checkpoint")->check(CLI::ExistingFile);
     cmd->add_option("--reg", c.reg, "Regularizer")
         ->check(CLI::IsMember({"none", "l1", "l2", "bean1", "bean2"}))->capture_default_str();

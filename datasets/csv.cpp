@@ -17,20 +17,29 @@ struct Line {
     std::string_view text;  // without the line break
 };
 
-// The non-blank lines of `text`, "\n" or "\r\n" ended.
+// The non-blank lines of `text`, ended by "\n" (Unix), "\r\n" (Windows), a lone "\r" (old Mac
+// OS, some spreadsheet exports) or the end of the text.
 std::vector<Line> non_blank_lines(std::string_view text) {
     std::vector<Line> lines;
     size_t number = 0;
     for (size_t start = 0; start < text.size();) {
-        size_t end = text.find('\n', start);
-        if (end == std::string_view::npos) end = text.size();
-        std::string_view line = text.substr(start, end - start);
-        start = end + 1;
+        const size_t end = std::min(text.find_first_of("\r\n", start), text.size());
+        const std::string_view line = text.substr(start, end - start);
+        start = end + (text.substr(end, 2) == "\r\n" ? 2 : 1);
         ++number;
-        if (line.ends_with('\r')) line.remove_suffix(1);
         if (line.find_first_not_of(" \t") != std::string_view::npos) lines.push_back({number, line});
     }
     return lines;
+}
+
+// The text of a CSV file without its UTF-8 byte order mark (EF BB BF, which Excel writes); UTF-16
+// (FF FE or FE FF) is refused, since its every other byte is 0.
+std::string_view without_bom(const std::string& path, std::string_view text) {
+    HEBB_CHECK(!text.starts_with("\xff\xfe") && !text.starts_with("\xfe\xff"), path,
+               ": UTF-16 text (a byte order mark at offset 0); hebb reads UTF-8 CSV: convert it, e.g. "
+               "iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8.csv, or save it as \"CSV UTF-8\"");
+    if (text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);
+    return text;
 }
 
 // The cells of a line, trimmed of spaces and tabs, into `cells` (reused to spare allocations).
@@ -61,8 +70,8 @@ std::optional<double> number(std::string_view cell) {
 }  // namespace
 
 TensorDataset read_csv(const std::string& path, int label_column, std::optional<bool> header) {
-    const std::string text = read_file(path);
-    const std::vector<Line> lines = non_blank_lines(text);
+    const std::string bytes = read_file(path);
+    const std::vector<Line> lines = non_blank_lines(without_bom(path, bytes));
     HEBB_CHECK(!lines.empty(), path, ": empty file (no rows)");
 
     std::vector<std::string_view> first, cells;

@@ -12,6 +12,8 @@ namespace hebb::data {
 // the label column (0-based; -1 = the last) holds a non-negative integer label, and `classes` is the
 // largest label + 1. Cells are split at commas and trimmed of spaces and tabs (no quoting); blank
 // lines are skipped; a gzipped file (magic 0x1f 0x8b) is gunzipped first, as sklearn's digits.csv.gz.
+// Lines end in "\n", "\r\n" or a lone "\r", the last one with or without a line break; a UTF-8
+// byte order mark at the start is skipped, and UTF-16 text is refused (convert it to UTF-8).
 //
 // header: true skips the first non-blank line, false reads it as data, and nullopt detects it: the
 // first line is a header when one of its cells is not a number, or when it has a different number

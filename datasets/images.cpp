@@ -10,6 +10,8 @@
 
 #include <stb/stb_image.h>
 
+#include "io/file.h"
+
 namespace hebb::data {
 
 namespace {
@@ -32,12 +34,13 @@ std::vector<fs::path> sorted_entries(const fs::path& dir, Keep keep) {
 bool is_image(const fs::directory_entry& entry) {
     std::string ext = entry.path().extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    return entry.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp");
+    return (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp");
 }
 
 // The bytes of an image file. stb_image's memory reader takes an int length; 1 GiB is four times an
 // uncompressed 8192 x 8192 RGBA BMP, the largest image hebb reads.
 std::string read_bytes(const fs::path& path) {
+    check_regular_file(path.string());
     std::error_code error;
     const std::uintmax_t size = fs::file_size(path, error);
     HEBB_CHECK(!error, path.string(), ": cannot read: ", error.message());
@@ -112,6 +115,30 @@ void check_image(const std::string& path, const std::string& b) {
         HEBB_CHECK(b.starts_with("BM"), path, ": not a PNG, JPEG or BMP file (by its first bytes); hebb reads only those");
 }
 
+[[noreturn]] void cannot_read(const fs::path& path) {
+    const char* reason = stbi_failure_reason();
+    fail(path.string(), ": cannot read the image: ", reason ? reason : "unknown reason");
+}
+
+// The width and height an image's header states, checked (see check_image) and bounded before
+// anything is decoded: stb_image would allocate whatever a (possibly lying) header claims, and a
+// 0 x 0 image would be a sample without features.
+std::pair<int, int> image_size(const fs::path& path, const std::string& bytes) {
+    check_image(path.string(), bytes);
+    int w = 0, h = 0, channels_in_file = 0;
+    if (!stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h,
+                               &channels_in_file))
+        cannot_read(path);
+    HEBB_CHECK(w > 0 && h > 0 && w <= 8192 && h <= 8192, path.string(), ": image size ", w, "x", h,
+               " is outside 1x1 to 8192x8192");
+    return {w, h};
+}
+
+void check_same_size(const fs::path& path, int w, int h, const fs::path& first, int width, int height) {
+    HEBB_CHECK(w == width && h == height, path.string(), " is ", w, "x", h, " but ", first.string(), " is ", width,
+               "x", height, " (width x height); all images must have the same size");
+}
+
 }  // namespace
 
 TensorDataset read_image_folder(const std::string& root, bool grayscale) {
@@ -131,35 +158,31 @@ TensorDataset read_image_folder(const std::string& root, bool grayscale) {
     HEBB_CHECK(!d.class_names.empty(), root, ": no class folders; expected ", root, "/<class>/<image>");
     d.classes = static_cast<int>(d.class_names.size());
 
-    const int channels = grayscale ? 1 : 3;
+    // Every image's size from its header first, checked against the first one's, then the memory
+    // they need together: a folder of mismatched or huge images fails before one is decoded.
     int width = 0, height = 0;
-    Bytes x;
-    for (size_t i = 0; i < files.size(); ++i) {
-        const std::string path = files[i].first.string();
-        const std::string bytes = read_bytes(files[i].first);
-        check_image(path, bytes);
-        const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
-        const auto size = static_cast<int>(bytes.size());
-        int w = 0, h = 0, channels_in_file = 0;
-        // The header's size first: stb_image would allocate whatever a (possibly lying) header
-        // claims, and a 0 x 0 image would be a sample without features.
-        if (stbi_info_from_memory(data, size, &w, &h, &channels_in_file))
-            HEBB_CHECK(w > 0 && h > 0 && w <= 8192 && h <= 8192, path, ": image size ", w, "x", h,
-                       " is outside 1x1 to 8192x8192");
-        const std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-            stbi_load_from_memory(data, size, &w, &h, &channels_in_file, channels), stbi_image_free);
-        if (!pixels) {
-            const char* reason = stbi_failure_reason();
-            fail(path, ": cannot read the image: ", reason ? reason : "unknown reason");
-        }
-        if (i == 0) {
+    for (const auto& file : files) {
+        const auto [w, h] = image_size(file.first, read_bytes(file.first));
+        if (width == 0) {
             width = w;
             height = h;
-            x.resize(static_cast<Eigen::Index>(files.size()), Eigen::Index{w} * h * channels);
         }
-        HEBB_CHECK(w > 0 && h > 0, path, ": the image is empty");
-        HEBB_CHECK(w == width && h == height, path, " is ", w, "x", h, " but ", files[0].first.string(),
-                   " is ", width, "x", height, " (width x height); all images must have the same size");
+        check_same_size(file.first, w, h, files[0].first, width, height);
+    }
+    const int channels = grayscale ? 1 : 3;
+    check_memory(root + ": " + std::to_string(files.size()) + " images of " + std::to_string(width) + "x" +
+                     std::to_string(height) + "x" + std::to_string(channels) + " pixels",
+                 double(files.size()) * width * height * channels);
+    Bytes x(static_cast<Eigen::Index>(files.size()), Eigen::Index{width} * height * channels);
+    for (size_t i = 0; i < files.size(); ++i) {
+        const std::string bytes = read_bytes(files[i].first);
+        int w = 0, h = 0, channels_in_file = 0;
+        const std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+            stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w,
+                                  &h, &channels_in_file, channels),
+            stbi_image_free);
+        if (!pixels) cannot_read(files[i].first);
+        check_same_size(files[i].first, w, h, files[0].first, width, height);  // the file may have changed
         // stb's pixels are (height x width x channels) bytes, the layout of one feature row.
         x.row(static_cast<Eigen::Index>(i)) = Eigen::Map<const Eigen::Matrix<stbi_uc, 1, Eigen::Dynamic>>(pixels.get(), x.cols());
         d.labels.push_back(files[i].second);

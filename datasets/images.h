@@ -15,9 +15,12 @@ namespace hebb::data {
 // Returns features (N x height*width*channels) holding pixel / 255 in [0, 1], row by row, the
 // channels of a pixel side by side (RGB, RGB, ...); channels is 1 when `grayscale`, else 3, and stb
 // converts every image to that count (gray to RGB, RGB to gray, dropping alpha).
+// Every image's size is read from its header before any image is decoded, and the memory the folder
+// needs (images x width x height x channels bytes) is checked against max_memory_bytes (io/file.h).
 // Throws hebb::Error when `root` is not a folder or has no class folders, when a class folder has no
-// images, when an image cannot be read (naming it and stb's reason), or when an image's size differs
-// from the first one's (naming both files and sizes).
+// images, when an image file is not a regular file or cannot be read (naming it and stb's reason),
+// when an image's size differs from the first one's (naming both files and sizes), or when the
+// folder would need more memory than the cap (naming the folder, the bytes and the cap).
 TensorDataset read_image_folder(const std::string& root, bool grayscale = true);
 
 }  // namespace hebb::data

@@ -13,11 +13,13 @@ namespace hebb {
 void save_safetensors(const std::string& path, const StateDict& arrays, const Metadata& metadata = {});
 
 struct SafetensorsFile {
-    StateDict arrays;  // in file order
+    StateDict arrays;  // in the order of their data in the file
     Metadata metadata;
 };
 // Validates everything before trusting it (header length, JSON, dtype, shapes, offsets inside the
-// data, without overlap or holes) and throws an Error naming the file and what is wrong.
+// data, without overlap or holes) and throws an Error naming the file and what is wrong. Refuses a
+// path that is not a regular file before opening it. Takes time linear in the header's size (with a
+// log factor: its keys are sorted).
 SafetensorsFile load_safetensors(const std::string& path);
 
 }  // namespace hebb

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "io/file.h"
+
 namespace hebb::nn {
 
 std::vector<Eigen::Index> parse_arch(const std::string& arch) {
@@ -27,8 +29,15 @@ std::string MlpSpec::arch() const {
     return out;
 }
 
+double MlpSpec::parameter_count() const {
+    double n = 0.0;
+    for (size_t i = 0; i + 1 < sizes.size(); ++i) n += (static_cast<double>(sizes[i]) + 1.0) * static_cast<double>(sizes[i + 1]);
+    return n;
+}
+
 std::shared_ptr<Sequential> mlp(const MlpSpec& spec, Generator& gen) {
     HEBB_CHECK(spec.sizes.size() >= 2, "mlp: needs at least an input and an output size");
+    check_memory("arch " + spec.arch() + ": its weights and biases", 4.0 * spec.parameter_count());
     auto net = std::make_shared<Sequential>();
     for (size_t i = 0; i + 1 < spec.sizes.size(); ++i) {
         net->push_back(std::make_shared<Linear>(spec.sizes[i], spec.sizes[i + 1], true, gen));

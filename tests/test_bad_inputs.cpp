@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <sys/stat.h>
 #include <stb/stb_image_write.h>
 
 #include "hebb.h"
@@ -86,6 +88,15 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
     write(dir / "f16.safetensors", std::string("\x40\0\0\0\0\0\0\0", 8) +
                                        R"({"0.weight":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}   )" + "abcd");
     training::save_checkpoint(d + "/wide.safetensors", {{784, 4, 10}}, *nn::mlp({{784, 4, 10}}));
+    auto diverged = nn::mlp({{2, 4, 2}});
+    diverged->parameters()[2].value()(1, 3) = std::numeric_limits<float>::quiet_NaN();
+    training::save_checkpoint(d + "/nan.safetensors", {{2, 4, 2}}, *diverged);
+    save_safetensors(d + "/swish.safetensors", nn::mlp({{2, 4, 2}})->state_dict(), {{"arch", "2-4-2"}, {"activation", "swish"}});
+    training::save_checkpoint(d + "/rng.safetensors", {{2, 4, 2}}, *nn::mlp({{2, 4, 2}}), training::RunState{3, 0.5, "garbage", {}});
+    REQUIRE(::mkfifo((dir / "fifo.safetensors").c_str(), 0600) == 0);
+    REQUIRE(::mkfifo((dir / "fifo.csv").c_str(), 0600) == 0);
+    write(dir / "utf16.csv", std::string("\xff\xfe" "1\0,\0" "2\0,\0" "0\0\n\0", 14));
+    const std::string timeout = "timeout 10 " + std::string(HEBB_EXE) + " ";
 
     const std::vector<Case> cases{
         {"flag", "unknown optimizer", "train --optimizer foo", "--optimizer: foo not in {sgd,adam,adamw,rmsprop}", 2},
@@ -93,7 +104,22 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"flag", "negative learning rate", "train --lr -1", "--lr", 2},
         {"flag", "batch size 0", "train --batch-size 0", "--batch-size: must be positive, got 0", 2},
         {"flag", "zero epochs", "train --epochs 0", "--epochs: must be positive, got 0", 2},
-        {"flag", "dropout above 1", "train --dropout 1.5", "--dropout: Value 1.5 not in range", 2},
+        {"flag", "dropout above 1", "train --dropout 1.5", "--dropout: must be in [0, 0.99], got 1.5", 2},
+        {"flag", "dropout nan", "train --dropout nan", "--dropout: must be in [0, 0.99], got nan", 2},
+        {"flag", "infinite learning rate", "train --lr inf", "--lr: must be positive, got inf", 2},
+        {"flag", "regularizer strength nan", "train --alpha nan", "--alpha: must be non-negative, got nan", 2},
+        {"flag", "epochs beyond an int", "train --epochs 99999999999", "--epochs: must be at most 1000000, got 99999999999", 2},
+        {"flag", "100,000 threads", "train --threads 100000", "--threads: must be at most 1024, got 100000", 2},
+        {"flag", "negative seed", "train --seed -1", "--seed: must be non-negative, got -1", 2},
+        {"flag", "eval with infinite threads", "eval --model " + good + " --threads inf", "--threads: must be positive, got inf", 2},
+        {"flag", "assemblies with gamma nan", "assemblies --model " + good + " --out " + d + "/as --gamma nan", "--gamma: must be positive, got nan", 2},
+        {"flag", "few-shot with an infinite learning rate", "fewshot --lr inf --out " + d + "/fs", "--lr: must be positive, got inf", 2},
+        {"flag", "few-shot with 10^7 epochs", "fewshot --epochs 10000000 --out " + d + "/fs", "--epochs: must be at most 1000000, got 10000000", 2},
+        {"flag", "bench with batch size 0", "bench --batch-size 0", "--batch-size: '0' is not a positive whole number", 2},
+        {"flag", "bench with 10^9 steps", "bench --steps 1e9", "--steps: must be at most 1000000, got 1e9", 2},
+        {"flag", "bench with a batch of 2 billion", "bench --batch-size 2000000000", "--batch-size: a batch of 2000000000 through arch 784-512-256-10 would need 24992000000000 bytes (2.33e+04 GiB), more than the 8 GiB", 2},
+        {"flag", "bench with 40 GB of weights", "bench --arch 784-100000-100000-10", "--arch: arch 784-100000-100000-10: its weights and biases would need 40318400040 bytes (37.5 GiB), more than the 8 GiB", 2},
+        {"flag", "bench timing a 100,000 x 100,000 product", "bench --matmul 100000", "--matmul: three 100000 x 100000 matrices would need 120000000000 bytes", 2},
         {"flag", "unknown activation", "train --act swish", "--act: swish not in", 2},
         {"flag", "unknown regularizer", "train --reg bean7", "--reg: bean7 not in", 2},
         {"flag", "BEAN gamma 0", "train --gamma 0", "--gamma: must be positive, got 0", 2},
@@ -108,13 +134,17 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"flag", "unknown split", "eval --model " + good + " --split valid", "--split: valid not in {test,train}", 2},
         {"flag", "few-shot with an unknown method", "fewshot --methods magic --out " + d + "/fs", "--methods: 'magic' is unknown", 2},
         {"flag", "few-shot with 0 shots", "fewshot --shots 0 --out " + d + "/fs", "--shots: '0' is not a positive whole number", 2},
-        {"flag", "negative pruning threshold", "prune --model " + good + " --data spirals --threshold -1 --out " + d + "/p.safetensors", "--threshold -1: must be a number >= 0", 2},
+        {"flag", "negative pruning threshold", "prune --model " + good + " --data spirals --threshold -1 --out " + d + "/p.safetensors", "--threshold: must be non-negative, got -1", 2},
+        {"flag", "infinite pruning threshold", "prune --model " + good + " --data spirals --threshold inf --out " + d + "/p.safetensors", "--threshold: must be non-negative, got inf", 2},
         {"data", "unknown dataset", "train --data nothing" + out, "dataset 'nothing' is unknown; use fashion-mnist, mnist", 2},
         {"data", "missing CSV file", "train --data csv:" + d + "/none.csv --arch 2-2" + out, "none.csv does not exist", 2},
         {"data", "CSV with a ragged row", "train --data csv:" + d + "/ragged.csv --arch 2-2" + out, "ragged.csv: row 3 has 2 cells, expected 3", 1},
         {"data", "CSV with a non-numeric cell", "train --data csv:" + d + "/cell.csv --arch 2-2" + out, "cell.csv", 1},
         {"data", "CSV with a negative label", "train --data csv:" + d + "/label.csv --arch 2-2" + out, "label.csv", 1},
         {"data", "empty CSV", "train --data csv:" + d + "/empty.csv --arch 2-2" + out, "empty.csv", 1},
+        {"data", "UTF-16 CSV", "train --data csv:" + d + "/utf16.csv --arch 2-2" + out, "utf16.csv: UTF-16 text (a byte order mark at offset 0); hebb reads UTF-8 CSV: convert it", 1},
+        {"data", "CSV path that is a FIFO", timeout + "train --data csv:" + d + "/fifo.csv --arch 2-2" + out, "fifo.csv: not a regular file", 1},
+        {"data", "CSV path that is /dev/zero", "train --data csv:/dev/zero --arch 2-2" + out, "/dev/zero: not a regular file", 1},
         {"data", "image folder with images of two sizes", "train --data images:" + d + "/images_size --arch 16-2" + out, "is 5x4 but", 1},
         {"data", "image folder with a corrupt image", "train --data images:" + d + "/images_corrupt --arch 16-2" + out, "b.png", 1},
         {"data", "truncated IDX file", truncated + std::string(HEBB_EXE) + " train --data mnist" + out, "train-images-idx3-ubyte: truncated", 1},
@@ -128,6 +158,11 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"checkpoint", "float16 tensor", "inspect " + d + "/f16.safetensors", "dtype \"F16\"; hebb reads F32 only", 1},
         {"checkpoint", "no architecture in the metadata", "inspect " + d + "/noarch.safetensors", "metadata needs 'arch' and 'activation'", 1},
         {"checkpoint", "weights whose shapes differ from the architecture", "inspect " + d + "/wrongshape.safetensors", "arch 2-4-2 needs 22 weights and biases, the file holds 17", 1},
+        {"checkpoint", "weights holding a NaN", "eval --data spirals --model " + d + "/nan.safetensors", "array '2.weight' holds 1 non-finite value, the first a NaN at (1, 3)", 1},
+        {"checkpoint", "unknown activation in the metadata", "inspect " + d + "/swish.safetensors", "metadata activation: activation 'swish' is unknown", 1},
+        {"checkpoint", "generator state that is not one", "inspect " + d + "/rng.safetensors", "metadata rng: Generator::set_state: not a generator state", 1},
+        {"checkpoint", "checkpoint path that is a FIFO", timeout + "eval --data spirals --model " + d + "/fifo.safetensors", "fifo.safetensors: not a regular file", 1},
+        {"checkpoint", "checkpoint path that is /dev/zero", "inspect /dev/zero", "/dev/zero: not a regular file", 1},
         {"checkpoint", "model for another input size", "eval --data spirals --model " + d + "/wide.safetensors", "the model takes 784 inputs, spirals has 2", 2},
         {"checkpoint", "model for fewer classes than the data's labels", "eval --data csv:" + d + "/huge_label.csv --model " + good, "the model gives 2 outputs, csv:" + d + "/huge_label.csv has 1000000000 classes (labels 0..999999999)", 2},
         {"checkpoint", "--init with another architecture", "train --data spirals --arch 2-8-2 --init " + good + out, "its arch 2-4-2 is not --arch 2-8-2", 2},
@@ -146,8 +181,9 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
     int number = 0;
     for (const Case& c : cases) {
         INFO(c.args);
-        // Cases that set HEBB_DATA are whole command lines; the rest are arguments to hebb.
-        const cli::Result r = c.args.starts_with("HEBB_DATA=") ? cli::shell(c.args) : cli::hebb(c.args);
+        // Cases that set HEBB_DATA or a timeout are whole command lines; the rest are arguments to hebb.
+        const bool whole = c.args.starts_with("HEBB_DATA=") || c.args.starts_with("timeout ");
+        const cli::Result r = whole ? cli::shell(c.args) : cli::hebb(c.args);
         CHECK(r.status == c.exit);
         CHECK_THAT(r.output, Catch::StartsWith("error: ") && Catch::Contains(c.expected));
         CHECK_FALSE(fs::exists(dir / "out" / "last.safetensors"));

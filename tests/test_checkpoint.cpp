@@ -2,7 +2,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hebb.h"
 
@@ -150,12 +153,90 @@ TEST_CASE("a checkpoint's run state is checked", "[checkpoint]") {
     CHECK_THROWS_WITH(training::load_checkpoint(with({{"epoch", "2"}})), Catch::Contains("not best_val_acc and rng"));
     CHECK_THROWS_WITH(training::load_checkpoint(with({}, {{"optim.step", Matrix::Ones(1, 1), 0}})),
                       Catch::Contains("holds optimizer state but no epoch"));
-    const Metadata run{{"epoch", "2"}, {"best_val_acc", "0.5"}, {"rng", "1"}};
+    const Metadata run{{"epoch", "2"}, {"best_val_acc", "0.5"}, {"rng", Generator(1).state()}};
     CHECK_THROWS_WITH(training::load_checkpoint(with(run, {{"optim.state.x.exp_avg", Matrix::Ones(2, 3)}})),
                       Catch::Contains("'optim.state.x.exp_avg' is neither the model's nor"));
     CHECK_THROWS_WITH(training::load_checkpoint(with(run, {{"optim.state.2.exp_avg", Matrix::Ones(2, 3)}})),
                       Catch::Contains("optimizer state for parameter 2 of a model with 2"));
     CHECK_THROWS_WITH(training::load_checkpoint(with({{"dropout", "nan"}})), Catch::Contains("dropout nan is not in [0, 1)"));
+    CHECK_THROWS_WITH(training::load_checkpoint(with({{"dropout", "-0.5"}})), Catch::Contains("dropout -0.5 is not in [0, 1)"));
+    const auto run_with = [&](const std::string& key, const std::string& value) {
+        Metadata m = run;
+        m[key] = value;
+        return with(m);
+    };
+    CHECK_NOTHROW(training::load_checkpoint(run_with("rng", Generator(7).state())));
+    CHECK(training::load_checkpoint(run_with("best_val_acc", "-1")).run->best_val_acc == -1.0);
+    CHECK_THROWS_WITH(training::load_checkpoint(run_with("epoch", "-3")), Catch::Contains(path.string() + ": metadata epoch -3 is not in [0, 1000000]"));
+    CHECK_THROWS_WITH(training::load_checkpoint(run_with("epoch", "99999999999")), Catch::Contains("metadata epoch '99999999999' is not a number"));
+    for (const std::string bad : {"nan", "inf", "1.5", "-0.5"})
+        CHECK_THROWS_WITH(training::load_checkpoint(run_with("best_val_acc", bad)),
+                          Catch::Contains("metadata best_val_acc " + bad + " is neither -1 (no validation) nor in [0, 1]"));
+    // A bad generator state fails at load, not when the resumed run first draws from it.
+    CHECK_THROWS_WITH(training::load_checkpoint(run_with("rng", "not a state")),
+                      Catch::Contains(path.string() + ": metadata rng: Generator::set_state: not a generator state"));
+    CHECK_THROWS_WITH(training::load_checkpoint(with({{"epoch", "1"}, {"best_val_acc", "0.5"}, {"rng", Generator(1).state()}}, {{"optim.step", Matrix::Constant(1, 1, -2.0f), 0}})),
+                      Catch::Contains("optim.step -2 is not a whole number of steps"));
+}
+
+TEST_CASE("a checkpoint's metadata names a known activation and a sane arch", "[checkpoint]") {
+    const fs::path path = temp_dir() / "bad_meta.safetensors";
+    const auto net = nn::mlp({{3, 2}});
+    save_safetensors(path, net->state_dict(), {{"arch", "3-2"}, {"activation", "swish"}});
+    CHECK_THROWS_WITH(training::load_checkpoint(path),
+                      Catch::Contains(path.string() + ": metadata activation: activation 'swish' is unknown; use relu"));
+    for (const std::string arch : {"3", "3--2", "3-0", "3-x", "3-99999999999999999999"}) {
+        save_safetensors(path, net->state_dict(), {{"arch", arch}, {"activation", "relu"}});
+        CHECK_THROWS_WITH(training::load_checkpoint(path), Catch::Contains(path.string() + ": metadata arch: arch '" + arch));
+    }
+}
+
+TEST_CASE("non-finite weights and optimizer state are refused at load", "[checkpoint]") {
+    const fs::path path = temp_dir() / "nan.safetensors";
+    auto net = nn::mlp({{3, 4, 2}});
+    const auto nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    net->parameters()[2].value()(1, 3) = nan;  // 2.weight, (2 x 4)
+    training::save_checkpoint(path, {{3, 4, 2}}, *net);
+    CHECK_THROWS_WITH(training::load_checkpoint(path),
+                      Catch::Contains(path.string() + ": array '2.weight' holds 1 non-finite value, the first a NaN at (1, 3)"));
+    net->parameters()[2].value()(1, 3) = 0.0f;
+    net->parameters()[1].value().setConstant(-inf);  // 0.bias, rank 1
+    training::save_checkpoint(path, {{3, 4, 2}}, *net);
+    CHECK_THROWS_WITH(training::load_checkpoint(path),
+                      Catch::Contains("array '0.bias' holds 4 non-finite values, the first an infinity at index 0"));
+    net->parameters()[1].value().setZero();
+    optim::OptimizerState state;
+    state.step = 3;
+    state.params.resize(4);
+    state.params[0].push_back({"exp_avg", Matrix::Constant(4, 3, inf), 2});
+    training::save_checkpoint(path, {{3, 4, 2}}, *net, training::RunState{1, 0.5, Generator(1).state(), state});
+    CHECK_THROWS_WITH(training::load_checkpoint(path),
+                      Catch::Contains("array 'optim.state.0.exp_avg' holds 12 non-finite values, the first an infinity at (0, 0)"));
+    state.params[0].clear();
+    training::save_checkpoint(path, {{3, 4, 2}}, *net, training::RunState{1, 0.5, Generator(1).state(), state});
+    CHECK(training::load_checkpoint(path).run->optimizer->step == 3);
+}
+
+TEST_CASE("a header of 100,000 entries is parsed, in the order of the data", "[checkpoint]") {
+    // ordered_json found each key in a list, quadratic in the entries (80,000 took 6 s); the parse
+    // now takes about 0.2 s for these (see docs/reliability.md).
+    const fs::path path = temp_dir() / "many.safetensors";
+    const int n = 100000;
+    std::string header = "{", data;
+    for (int i = 0; i < n; ++i) {
+        // Names that sort in another order than the data: z99999 ... z00000.
+        const std::string name = "z" + std::to_string(n - 1 - i);
+        header += (i ? "," : "") + ("\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[" +
+                                    std::to_string(4 * i) + "," + std::to_string(4 * i + 4) + "]}");
+        data += floats({static_cast<float>(i)});
+    }
+    write_bytes(path, file_with(header + "}", data));
+    const SafetensorsFile file = load_safetensors(path);
+    REQUIRE(file.arrays.size() == static_cast<size_t>(n));
+    for (int i : {0, 1, n / 2, n - 1}) {
+        CHECK(file.arrays[static_cast<size_t>(i)].name == "z" + std::to_string(n - 1 - i));
+        CHECK(file.arrays[static_cast<size_t>(i)].value(0, 0) == static_cast<float>(i));
+    }
 }
 
 TEST_CASE("a failed write leaves the old checkpoint and no temporary file", "[checkpoint]") {
@@ -210,6 +291,14 @@ TEST_CASE("corrupted and lying files are rejected with a clear error", "[checkpo
         CHECK_THROWS_WITH(load_safetensors(path), Catch::Contains(path.string()) && Catch::Contains(c.expected));
     }
     CHECK_THROWS_WITH(load_safetensors(temp_dir() / "missing.safetensors"), Catch::Contains("cannot read"));
+    // A FIFO without a writer would block open() forever; the alarm ends a test that hangs.
+    const fs::path fifo = temp_dir() / "fifo.safetensors";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    ::alarm(20);
+    for (const fs::path& p : {fifo, temp_dir(), fs::path("/dev/zero")})
+        CHECK_THROWS_WITH(load_safetensors(p), Catch::Contains(p.string() + ": not a regular file"));
+    CHECK_THROWS_WITH(training::load_checkpoint(fifo), Catch::Contains(fifo.string() + ": not a regular file"));
+    ::alarm(0);
 }
 
 TEST_CASE("load_mlp needs the metadata and matching weights", "[checkpoint]") {

@@ -340,8 +340,8 @@ TEST_CASE("hebb prune refuses bad flags, naming the flag and the value", "[prune
         std::string args, expected;
     };
     const std::vector<Case> cases{
-        {"prune" + m + " --threshold -1 --out " + out.string(), "--threshold -1"},
-        {"prune" + m + " --threshold -0.5 --out " + out.string(), "must be a number >= 0"},
+        {"prune" + m + " --threshold -1 --out " + out.string(), "--threshold: must be non-negative, got -1"},
+        {"prune" + m + " --threshold nan --out " + out.string(), "--threshold: must be non-negative, got nan"},
         {"prune --data spirals --model " + not_mlp.string() + " --threshold 0.1 --out " + out.string(), "--model: "},
         {"prune --data spirals --model " + not_mlp.string() + " --threshold 0.1 --out " + out.string(), "'arch'"},
         {"prune --model /nonexistent.safetensors --threshold 0.1 --out " + out.string(), "--model: File does not exist"},

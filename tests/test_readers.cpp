@@ -7,6 +7,8 @@
 #include <map>
 
 #include <stb/stb_image_write.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "datasets/csv.h"
@@ -132,7 +134,11 @@ TEST_CASE("read_file reads past its first buffers and refuses more than its limi
     std::ifstream member(write_gz(dir / "small.gz", "tail"), std::ios::binary);
     const std::string small{std::istreambuf_iterator<char>(member), {}};
     std::ofstream(dir / "big.gz", std::ios::binary | std::ios::app) << small;
-    CHECK(read_file(dir / "big.gz") == bytes + "tail");
+    // The re-read into a buffer of the exact size: no capacity left over from growing (std::string
+    // doubles its capacity, which took a file just over 1 GiB to 4 GiB of memory).
+    const std::string both = read_file(dir / "big.gz");
+    CHECK(both == bytes + "tail");
+    CHECK(both.capacity() == both.size());
 
     // A gzip bomb: 10 KB that inflate to 10 MiB of zeros.
     const std::string bomb = write_gz(dir / "bomb.gz", std::string(10 << 20, '\0'));
@@ -140,6 +146,28 @@ TEST_CASE("read_file reads past its first buffers and refuses more than its limi
     CHECK_THROWS_WITH(read_file(bomb, 1 << 20),
                       Contains(bomb + ": holds more than 1048576 bytes (after gunzipping)"));
     CHECK_THROWS_WITH(read_file(dir / "big", bytes.size() - 1), Contains(dir / "big" + ": holds more than"));
+}
+
+TEST_CASE("files that are not regular files are refused before they are opened", "[readers]") {
+    TempDir dir;
+    // A FIFO without a writer would block open() forever; the alarm ends a test that hangs.
+    REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+    ::alarm(20);
+    for (const std::string& path : {dir / "fifo", dir.path.string(), std::string("/dev/zero"), std::string("/dev/null")})
+        CHECK_THROWS_WITH(read_file(path), Contains(path + ": not a regular file"));
+    CHECK_THROWS_WITH(data::read_csv(dir / "fifo"), Contains("fifo: not a regular file"));
+    fs::create_directories(dir / "images/0");
+    REQUIRE(::mkfifo((dir / "images/0/a.png").c_str(), 0600) == 0);
+    CHECK_THROWS_WITH(data::read_image_folder(dir / "images"), Contains("a.png: not a regular file"));
+    ::alarm(0);
+    CHECK_THROWS_WITH(read_file(dir / "none"), Contains("none: cannot open: No such file"));
+}
+
+TEST_CASE("check_memory refuses more than the cap, naming what and the bytes", "[readers]") {
+    CHECK_NOTHROW(check_memory("a batch", max_memory_bytes));
+    CHECK_THROWS_WITH(check_memory("a batch", 3.0 * max_memory_bytes),
+                      "a batch would need 25769803776 bytes (24 GiB), more than the 8 GiB hebb allocates for one input");
+    CHECK_THROWS_WITH(check_memory("x", 1e300), Contains("x would need more than 10^18 bytes"));
 }
 
 TEST_CASE("read_idx rejects broken files, naming the file and the problem", "[readers]") {
@@ -179,7 +207,7 @@ TEST_CASE("read_idx rejects broken files, naming the file and the problem", "[re
     CHECK_THROWS_WITH(data::read_idx(dir / "missing", labels),
                       Contains(dir / "missing") && Contains("cannot open: No such file or directory"));
     CHECK_THROWS_WITH(data::read_idx(dir.path.string(), labels),
-                      Contains(dir.path.string()) && Contains("read failed after 0 bytes: Is a directory"));
+                      Contains(dir.path.string() + ": not a regular file"));
 
     // Broken gzip streams: garbage after the magic, and a valid stream cut short.
     const std::string garbage = write_raw(dir / "garbage.gz", "\x1f\x8b garbage, not deflate data");
@@ -301,6 +329,34 @@ TEST_CASE("read_csv rejects broken files, naming the file, row and column", "[re
         "label column 3 is out of range for rows of 3 cells (use 0..2, or -1 for the last)", 3);
     bad("column-2.csv", "1,2,0\n", "label column -2 is out of range", -2);
     CHECK_THROWS_WITH(data::read_csv(dir / "missing.csv"), Contains(dir / "missing.csv") && Contains("cannot open"));
+}
+
+TEST_CASE("read_csv reads the encodings and line endings CSV files carry", "[readers]") {
+    TempDir dir;
+    const std::string plain = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n";
+    const auto d = data::read_csv(write_raw(dir / "plain.csv", plain));
+    const std::map<std::string, std::string> variants{
+        {"bom", "\xef\xbb\xbf" + plain},                       // Excel's "CSV UTF-8"
+        {"crlf", "a,b,label\r\n1,2,0\r\n3,4,1\r\n5,6,0\r\n"},   // Windows
+        {"cr", "a,b,label\r1,2,0\r3,4,1\r5,6,0\r"},             // old Mac OS
+        {"no final newline", "a,b,label\n1,2,0\n3,4,1\n5,6,0"},
+        {"cr, no final newline", "a,b,label\r1,2,0\r3,4,1\r5,6,0"},
+        {"blank trailing lines", plain + "\n\r\n  \n\r\r"},
+        {"bom and crlf", "\xef\xbb\xbf" "a,b,label\r\n1,2,0\r\n3,4,1\r\n5,6,0\r\n\r\n"},
+    };
+    for (const auto& [name, text] : variants) {
+        INFO(name);
+        const auto v = data::read_csv(write_raw(dir / "v.csv", text));
+        CHECK(v.features() == d.features());
+        CHECK(v.labels == d.labels);
+    }
+    // Without a header a BOM would otherwise glue itself to the first number.
+    CHECK(data::read_csv(write_raw(dir / "v.csv", "\xef\xbb\xbf" "1,2,0\r\n3,4,1\r\n"), -1, false).labels == std::vector<int>{0, 1});
+    // Lines count from 1 whatever ends them: row 3 is the ragged one.
+    CHECK_THROWS_WITH(data::read_csv(write_raw(dir / "v.csv", "1,2,0\r3,4,1\r\n5,6\n")), Contains("row 3 has 2 cells"));
+    for (const std::string bom : {"\xff\xfe", "\xfe\xff"})
+        CHECK_THROWS_WITH(data::read_csv(write_raw(dir / "u16.csv", bom + std::string("1\0,\0002\0", 6))),
+                          Contains("u16.csv: UTF-16 text (a byte order mark at offset 0); hebb reads UTF-8 CSV: convert it"));
 }
 
 TEST_CASE("read_csv reads sklearn's datasets", "[readers]") {
@@ -441,6 +497,34 @@ TEST_CASE("read_image_folder refuses formats other than PNG, JPEG and BMP, and w
     // One whose IDAT chunk claims 2^31 bytes, for which stb_image would allocate 2 GiB.
     CHECK_THAT(refused("\x89PNG\r\n\x1a\n" + ihdr + std::string("\x80\0\0\0IDAT", 8) + chunk("IEND", "")),
                Contains(file + ": corrupt PNG: the chunk at offset 33 claims 2147483648 bytes, more than the file holds"));
+}
+
+TEST_CASE("read_image_folder checks every image's size and the folder's memory before decoding", "[readers]") {
+    TempDir dir;
+    // PNGs of a header alone (IHDR, gray, no image data): stb_image reads their size but cannot
+    // decode them, so an error about their size shows it came before any decoding.
+    const auto header_only = [](std::uint32_t w, std::uint32_t h) {
+        std::string ihdr{'\0', '\0', '\0', '\x0d', 'I', 'H', 'D', 'R'};
+        for (const std::uint32_t v : {w, h})
+            for (int shift = 24; shift >= 0; shift -= 8) ihdr += static_cast<char>(v >> shift & 0xff);
+        return "\x89PNG\r\n\x1a\n" + ihdr + std::string("\x08\0\0\0\0", 5) + std::string(4, '\0') +
+               std::string("\0\0\0\0IEND\0\0\0\0", 12);
+    };
+    fs::create_directories(dir.path / "a");
+    fs::create_directories(dir.path / "b");
+    write_raw(dir / "a/1.png", header_only(4, 4));
+    write_raw(dir / "b/2.png", header_only(5, 4));
+    CHECK_THROWS_WITH(data::read_image_folder(dir.path.string()), Contains(dir / "b/2.png" + " is 5x4 but"));
+    // 129 images of 8192 x 8192 need 8.06 GiB: refused from their headers, naming the folder.
+    fs::remove_all(dir.path / "b");
+    for (int i = 0; i < 129; ++i) write_raw(dir / ("a/" + std::to_string(1000 + i) + ".png"), header_only(8192, 8192));
+    fs::remove(dir / "a/1.png");
+    CHECK_THROWS_WITH(data::read_image_folder(dir.path.string()),
+                      Contains(dir.path.string() + ": 129 images of 8192x8192x1 pixels would need 8657043456 bytes") &&
+                          Contains("more than the 8 GiB hebb allocates"));
+    // Within the cap the first one fails to decode, as it must.
+    for (int i = 1; i < 129; ++i) fs::remove(dir / ("a/" + std::to_string(1000 + i) + ".png"));
+    CHECK_THROWS_WITH(data::read_image_folder(dir.path.string()), Contains("1000.png: cannot read the image"));
 }
 
 TEST_CASE("read_image_folder rejects empty folders", "[readers]") {

@@ -1,6 +1,7 @@
 #include "training/checkpoint.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <set>
 
@@ -36,13 +37,24 @@ Number number(const std::string& path, const std::string& key, const std::string
     return v;
 }
 
+// f(), which checks the metadata value of `key`: its Error, prefixed with the file and the key.
+template <class F>
+auto checking(const std::string& path, const std::string& key, F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const Error& e) {
+        fail(path, ": metadata ", key, ": ", e.what());
+    }
+}
+
 nn::MlpSpec spec_from(const std::string& path, const Metadata& m) {
     if (auto f = find(m, "format")) HEBB_CHECK(*f == "hebb", path, ": format is '", *f, "', not 'hebb'");
     if (auto v = find(m, "format_version"))
         HEBB_CHECK(*v == "1", path, ": format_version ", *v, " is newer than this hebb reads (1)");
     HEBB_CHECK(find(m, "arch") && find(m, "activation"), path,
                ": metadata needs 'arch' and 'activation' to rebuild the model");
-    nn::MlpSpec spec{nn::parse_arch(*find(m, "arch")), *find(m, "activation")};
+    nn::MlpSpec spec{checking(path, "arch", [&] { return nn::parse_arch(*find(m, "arch")); }), *find(m, "activation")};
+    checking(path, "activation", [&] { nn::make_activation(spec.activation); });
     if (auto d = find(m, "dropout")) {
         spec.dropout = number<float>(path, "dropout", *d);
         HEBB_CHECK(spec.dropout >= 0.0f && spec.dropout < 1.0f, path, ": metadata dropout ", *d, " is not in [0, 1)");
@@ -58,6 +70,35 @@ std::pair<size_t, std::string> state_key(const std::string& path, const std::str
     HEBB_CHECK(name.starts_with(state_prefix) && ec == std::errc() && end < rest.data() + rest.size() && *end == '.',
                path, ": array '", name, "' is neither the model's nor optim.step or optim.state.<index>.<buffer>");
     return {index, std::string(end + 1, rest.data() + rest.size())};
+}
+
+// Refuses an array holding a NaN or an infinity: a model that diverged, or a damaged file, would
+// evaluate to a NaN loss without a word.
+void check_finite(const std::string& path, const NamedArray& a) {
+    const Eigen::Index count = a.value.size() - a.value.array().isFinite().count();
+    if (count == 0) return;
+    Eigen::Index at = 0;
+    while (std::isfinite(a.value.data()[at])) ++at;
+    const Eigen::Index row = at / a.value.cols(), col = at % a.value.cols();
+    const std::string where = a.rank == 2 ? "(" + std::to_string(row) + ", " + std::to_string(col) + ")"
+                                          : "index " + std::to_string(at);
+    fail(path, ": array '", a.name, "' holds ", count, " non-finite value", count == 1 ? "" : "s", ", the first ",
+         std::isnan(a.value.data()[at]) ? "a NaN" : "an infinity", " at ", where,
+         "; the run that wrote it diverged or the file is damaged: use an earlier checkpoint");
+}
+
+// The run's metadata, each field checked: epoch a whole number in [0, 10^6], best_val_acc -1 (no
+// validation) or in [0, 1], rng a generator state that Generator::set_state takes.
+RunState run_from(const std::string& path, const Metadata& m, std::optional<optim::OptimizerState> optimizer) {
+    HEBB_CHECK(find(m, "best_val_acc") && find(m, "rng"), path, ": metadata has an epoch but not best_val_acc and rng");
+    RunState run{number<int>(path, "epoch", *find(m, "epoch")), number<double>(path, "best_val_acc", *find(m, "best_val_acc")),
+                 *find(m, "rng"), std::move(optimizer)};
+    HEBB_CHECK(run.epoch >= 0 && run.epoch <= max_epochs, path, ": metadata epoch ", run.epoch, " is not in [0, ",
+               max_epochs, "]");
+    HEBB_CHECK(run.best_val_acc == -1.0 || (run.best_val_acc >= 0.0 && run.best_val_acc <= 1.0), path,
+               ": metadata best_val_acc ", *find(m, "best_val_acc"), " is neither -1 (no validation) nor in [0, 1]");
+    checking(path, "rng", [&] { Generator().set_state(run.generator); });
+    return run;
 }
 
 }  // namespace
@@ -87,6 +128,7 @@ void save_checkpoint(const std::string& path, const nn::MlpSpec& spec, const nn:
 Checkpoint load_checkpoint(const std::string& path) {
     SafetensorsFile file = load_safetensors(path);
     Checkpoint c{spec_from(path, file.metadata), nullptr, std::nullopt, {}};
+    for (const NamedArray& a : file.arrays) check_finite(path, a);
     for (const auto& [key, value] : file.metadata)
         if (!layout_keys.contains(key)) c.notes[key] = value;
 
@@ -100,7 +142,10 @@ Checkpoint load_checkpoint(const std::string& path) {
         if (!optimizer) optimizer.emplace();
         if (a.name == std::string(optim_prefix) + "step") {
             HEBB_CHECK(a.value.size() == 1, path, ": optim.step is ", shape_str(a.value), ", not one number");
-            optimizer->step = static_cast<std::int64_t>(a.value(0, 0));
+            const float step = a.value(0, 0);
+            HEBB_CHECK(step >= 0.0f && step == std::floor(step) && step <= 1e15f, path, ": optim.step ", step,
+                       " is not a whole number of steps");
+            optimizer->step = static_cast<std::int64_t>(step);
             continue;
         }
         auto [index, buffer] = state_key(path, a.name);
@@ -111,10 +156,9 @@ Checkpoint load_checkpoint(const std::string& path) {
         optimizer->params[index].push_back({std::move(buffer), std::move(a.value), a.rank});
     }
 
-    double stored = 0.0, needed = 0.0;
+    double stored = 0.0;
+    const double needed = c.spec.parameter_count();
     for (const NamedArray& a : weights) stored += static_cast<double>(a.value.size());
-    for (size_t i = 0; i + 1 < c.spec.sizes.size(); ++i)
-        needed += (static_cast<double>(c.spec.sizes[i]) + 1.0) * static_cast<double>(c.spec.sizes[i + 1]);
     const auto count = [](double n) { return n < 1e18 ? std::to_string(static_cast<long long>(n)) : "more than 10^18"; };
     HEBB_CHECK(needed == stored, path, ": arch ", c.spec.arch(), " needs ", count(needed),
                " weights and biases, the file holds ", count(stored));
@@ -130,12 +174,8 @@ Checkpoint load_checkpoint(const std::string& path) {
         fail(path, ": ", e.what());
     }
 
-    if (auto epoch = find(file.metadata, "epoch")) {
-        HEBB_CHECK(find(file.metadata, "best_val_acc") && find(file.metadata, "rng"), path,
-                   ": metadata has an epoch but not best_val_acc and rng");
-        c.run = RunState{number<int>(path, "epoch", *epoch),
-                         number<double>(path, "best_val_acc", *find(file.metadata, "best_val_acc")),
-                         *find(file.metadata, "rng"), std::move(optimizer)};
+    if (find(file.metadata, "epoch")) {
+        c.run = run_from(path, file.metadata, std::move(optimizer));
         if (auto& o = c.run->optimizer) {
             const size_t n = c.model->parameters().size();
             HEBB_CHECK(o->params.size() <= n, path, ": optimizer state for parameter ", o->params.size() - 1,

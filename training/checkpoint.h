@@ -20,6 +20,9 @@
 
 namespace hebb::training {
 
+// The most epochs a run may have: hebb train's --epochs and a checkpoint's epoch are checked against it.
+inline constexpr int max_epochs = 1'000'000;
+
 // Where a training run stands after an epoch: enough to continue it bit for bit.
 struct RunState {
     int epoch = 0;                // epochs done
@@ -40,7 +43,10 @@ void save_checkpoint(const std::string& path, const nn::MlpSpec& spec, const nn:
                      const std::optional<RunState>& run = {}, const Metadata& notes = {});
 
 // Rebuilds the model from the metadata alone and loads its weights strictly; throws an Error naming
-// the file and what is wrong. The arch must account for exactly the weights the file holds before
+// the file and what is wrong: any metadata field out of range (an unknown activation, a malformed
+// arch, dropout outside [0, 1), epoch outside [0, max_epochs], best_val_acc neither -1 nor in
+// [0, 1], an rng that is no generator state), or a NaN or infinity in any array, weights and
+// optimizer state alike (naming the array, the count and the first one's position). The arch must account for exactly the weights the file holds before
 // a model of that size is built, so a lying arch cannot make hebb allocate more than the file holds.
 Checkpoint load_checkpoint(const std::string& path);
 

@@ -90,6 +90,11 @@ csv_seeds = {
     "header.csv": "x,y,label\n0.5,1,0\n1,2,1\n",
     "sklearn-header.csv": "3,2,a,b,c\n0.5,1,0\n1,2,1\n3,4,2\n",
     "crlf.csv": "1,2,0\r\n3,4,1\r\n",
+    "cr.csv": "x,y,label\r1,2,0\r3,4,1",
+    "bom-crlf.csv": b"\xef\xbb\xbfx,y,label\r\n1,2,0\r\n3,4,1\r\n\r\n",
+    "bom-no-header.csv": b"\xef\xbb\xbf1,2,0\n3,4,1",
+    "utf16-le.csv": "1,2,0\n".encode("utf-16"),
+    "utf16-be.csv": b"\xfe\xff" + "1,2,0\n".encode("utf-16-be"),
     "blanks-spaces.csv": "\n 1 ,\t2, 0\n\n  \n3 , 4 ,1 \n",
     "gzipped.csv.gz": gz(b"0.25,0.5,0\n1,2,1\n3,4,2\n"),
     "ragged.csv": "1,2,0\n3,1\n",
@@ -281,6 +286,14 @@ checkpoint_seeds = {
     "not-json.safetensors": safetensors([], header_override='{"a":'),
     "not-object.safetensors": safetensors([], header_override="[1,2]"),
     "short.safetensors": b"\x02\x00\x00",
+    # 2,000 one-float entries whose names sort against the order of their data.
+    "many-entries.safetensors": safetensors([("z%05d" % (2000 - i), [1], [float(i)]) for i in range(2000)]),
+    "nan-weights.safetensors": safetensors(
+        [("0.weight", [3, 2], floats(5) + [float("nan")])] + mlp_arrays[1:], meta),
+    "inf-optim.safetensors": safetensors(
+        mlp_arrays + [("optim.step", [], [3.0]), ("optim.state.0.exp_avg", [3, 2], [float("inf")] * 6)],
+        dict(meta, epoch="1", best_val_acc="0.5", rng="1 2 3")),
+    "bad-run-metadata.safetensors": safetensors(mlp_arrays, dict(meta, epoch="-1", best_val_acc="nan", rng="x")),
 }
 for target in ("safetensors", "mlp"):
     for name, data in checkpoint_seeds.items():
