@@ -221,7 +221,13 @@ Config settings(const Cli& cli, const std::vector<std::string>& given) {
                     " cannot change them (only --epochs, --threads and --detect-anomaly)");
     reading_flag("--resume", [&] { training::RunFolder::check(cli.resume, training::RunFolder::Mode::resume); });
     Config c = read_config(fs::path(cli.resume) / "config.json");
-    if (cli.epochs_flag->count()) c.epochs = cli.config.epochs;
+    if (cli.epochs_flag->count() && cli.config.epochs != c.epochs) {
+        // Their learning rates depend on the run's length: another length would change the epochs done.
+        check_usage(c.schedule != "step" && c.schedule != "cosine", "--epochs ", cli.config.epochs, ": the run's --schedule ",
+                    c.schedule, " was laid out for ", c.epochs, " epochs and cannot be stretched; resume without --epochs, "
+                    "or start a new run (--init ", (fs::path(cli.resume) / "last.safetensors").string(), ")");
+        c.epochs = cli.config.epochs;
+    }
     return c;
 }
 

@@ -75,6 +75,7 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
     const std::string magic = mnist_dir("magic", "\x12\x34\x08\x03" + idx({3, 2, 2}, 12).substr(4), idx({3}, 3));
     const std::string counts = mnist_dir("counts", idx({3, 2, 2}, 12), idx({4}, 4));
     const std::string lying = mnist_dir("lying", idx({4000000000u, 28, 28}, 784), idx({3}, 3));
+    const std::string test_size = mnist_dir("test_size", idx({4, 3, 3}, 36), idx({4}, 4));  // test images are 2x2
 
     // Checkpoints
     REQUIRE(cli::hebb("train --data spirals --arch 2-4-2 --epochs 1 --out " + d + "/good").status == 0);
@@ -97,6 +98,11 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
     REQUIRE(::mkfifo((dir / "fifo.csv").c_str(), 0600) == 0);
     write(dir / "utf16.csv", std::string("\xff\xfe" "1\0,\0" "2\0,\0" "0\0\n\0", 14));
     const std::string timeout = "timeout 10 " + std::string(HEBB_EXE) + " ";
+
+    // Run folders
+    REQUIRE(cli::hebb("train --data spirals --arch 2-4-2 --epochs 1 --out " + d + "/edited").status == 0);
+    std::string config = cli::read_text(dir / "edited/config.json");
+    write(dir / "edited/config.json", config.replace(config.find("\"adam\""), 6, "\"adamax\""));
 
     const std::vector<Case> cases{
         {"flag", "unknown optimizer", "train --optimizer foo", "--optimizer: foo not in {sgd,adam,adamw,rmsprop}", 2},
@@ -166,6 +172,11 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"checkpoint", "model for another input size", "eval --data spirals --model " + d + "/wide.safetensors", "the model takes 784 inputs, spirals has 2", 2},
         {"checkpoint", "model for fewer classes than the data's labels", "eval --data csv:" + d + "/huge_label.csv --model " + good, "the model gives 2 outputs, csv:" + d + "/huge_label.csv has 1000000000 classes (labels 0..999999999)", 2},
         {"checkpoint", "--init with another architecture", "train --data spirals --arch 2-8-2 --init " + good + out, "its arch 2-4-2 is not --arch 2-8-2", 2},
+        {"run folder", "--out on a folder that holds a run", "train --data spirals --arch 2-8-2 --epochs 1 --out " + d + "/good", d + "/good holds a training run; continue it with --resume " + d + "/good, or start again with --overwrite", 2},
+        {"run folder", "--out on a folder of other files (as --out / would be)", "train --data spirals --arch 2-8-2 --epochs 1 --overwrite --out " + d, d + " holds files of its own; give a new or empty folder", 2},
+        {"run folder", "--resume with a setting edited in config.json", "train --resume " + d + "/edited", "edited/config.json: --optimizer: adamax not in {sgd,adam,adamw,rmsprop}", 2},
+        {"run folder", "--resume and --overwrite together", "train --resume " + d + "/good --overwrite", "--resume excludes --overwrite", 2},
+        {"data", "test images of another size than the training images", test_size + std::string(HEBB_EXE) + " train --data mnist --arch 9-10" + out, "mnist: the test split has 4 features per sample, the training split 9", 1},
         {"divergence", "learning rate so large the loss overflows", "train --data spirals --arch 2-8-2 --lr 1e30" + out, "epoch 1 step 2: the loss is -nan", 1},
     };
     REQUIRE(cases.size() >= 30);
