@@ -156,6 +156,8 @@ TEST_CASE("a checkpoint's run state is checked", "[checkpoint]") {
     const Metadata run{{"epoch", "2"}, {"best_val_acc", "0.5"}, {"rng", Generator(1).state()}};
     CHECK_THROWS_WITH(training::load_checkpoint(with(run, {{"optim.state.x.exp_avg", Matrix::Ones(2, 3)}})),
                       Catch::Contains("'optim.state.x.exp_avg' is neither the model's nor"));
+    CHECK_THROWS_WITH(training::load_checkpoint(with(run, {{"optim.x", Matrix::Ones(2, 3)}})),
+                      Catch::Contains("'optim.x' is neither the model's nor"));
     CHECK_THROWS_WITH(training::load_checkpoint(with(run, {{"optim.state.2.exp_avg", Matrix::Ones(2, 3)}})),
                       Catch::Contains("optimizer state for parameter 2 of a model with 2"));
     CHECK_THROWS_WITH(training::load_checkpoint(with({{"dropout", "nan"}})), Catch::Contains("dropout nan is not in [0, 1)"));

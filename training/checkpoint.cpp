@@ -64,10 +64,11 @@ nn::MlpSpec spec_from(const std::string& path, const Metadata& m) {
 
 // "optim.state.<index>.<buffer>" -> (index, buffer), or an Error naming the file and the key.
 std::pair<size_t, std::string> state_key(const std::string& path, const std::string& name) {
-    const std::string_view rest = std::string_view(name).substr(state_prefix.size());
+    const bool prefixed = name.starts_with(state_prefix);
+    const std::string_view rest = std::string_view(name).substr(prefixed ? state_prefix.size() : name.size());
     size_t index = 0;
     const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), index);
-    HEBB_CHECK(name.starts_with(state_prefix) && ec == std::errc() && end < rest.data() + rest.size() && *end == '.',
+    HEBB_CHECK(prefixed && ec == std::errc() && end < rest.data() + rest.size() && *end == '.',
                path, ": array '", name, "' is neither the model's nor optim.step or optim.state.<index>.<buffer>");
     return {index, std::string(end + 1, rest.data() + rest.size())};
 }
