@@ -44,6 +44,13 @@ std::string report_values(const fs::path& p) {
     return std::regex_replace(r, std::regex(R"(Total time [0-9.]+ s)"), "Total time t");
 }
 
+// Shell commands that wait (up to 60 s) until the run in `run` has finished `epochs` epochs.
+std::string after_epochs(const fs::path& run, int epochs) {
+    const std::string metrics = (run / "metrics.jsonl").string();
+    return "for i in $(seq 1200); do [ \"$(cat " + metrics + " 2>/dev/null | wc -l)\" -ge " + std::to_string(epochs) +
+           " ] && break; sleep 0.05; done; ";
+}
+
 void check_same_arrays(const fs::path& a, const fs::path& b) {
     const hebb::SafetensorsFile x = hebb::load_safetensors(a.string()), y = hebb::load_safetensors(b.string());
     CHECK(x.metadata == y.metadata);
@@ -91,7 +98,7 @@ TEST_CASE("a run folder is refused unless it is new, empty, resumed or overwritt
 TEST_CASE("a second process on a run folder stops at once", "[runs]") {
     const fs::path run = cli::scratch("locked");
     const cli::Result r = cli::shell(std::string(HEBB_EXE) + " train " + slow + "--epochs 1000 --out " + run.string() +
-                                     " >/dev/null 2>&1 & first=$!; sleep 1; " + HEBB_EXE + " train " + spirals +
+                                     " >/dev/null 2>&1 & first=$!; " + after_epochs(run, 1) + HEBB_EXE + " train " + spirals +
                                      "--arch 2-8-2 --epochs 1 --overwrite --out " + run.string() + " 2>&1; echo status=$?; " +
                                      HEBB_EXE + " train --resume " + run.string() + " 2>&1; echo status=$?; kill -9 $first");
     CHECK_THAT(r.output, Catch::Contains(run.string() + ": another hebb train is running in this folder"));
@@ -113,7 +120,7 @@ TEST_CASE("a run stopped by SIGINT, SIGTERM or --epochs resumes to exactly the u
             REQUIRE(cli::hebb("train " + slow + "--epochs 5 --out " + run.string()).status == 0);
         } else {
             const cli::Result r = cli::shell(std::string(HEBB_EXE) + " train " + slow + "--epochs 40 --out " +
-                                             run.string() + " >" + run.string() + ".log 2>&1 & pid=$!; sleep 0.3; kill -" +
+                                             run.string() + " >" + run.string() + ".log 2>&1 & pid=$!; " + after_epochs(run, 2) + "kill -" +
                                              stop + " $pid; wait $pid; echo status=$?");
             const std::string log = cli::read_text(run.string() + ".log");
             INFO(log);
