@@ -30,6 +30,13 @@ ImageShape shape_of(const json& c) {
     return {c.at("channels").get<Eigen::Index>(), c.at("height").get<Eigen::Index>(), c.at("width").get<Eigen::Index>()};
 }
 
+// "on 2x7x5, kernel 5, stride 1, padding 2" for a fixture case (padding only for conv2d's).
+std::string described(const json& c) {
+    std::string out = "on " + shape_of(c).str() + ", kernel " + c.at("kernel_size").dump() + ", stride " +
+                      c.at("stride").dump();
+    return c.contains("padding") ? out + ", padding " + c.at("padding").dump() : out;
+}
+
 // Each entry is a sum of many products, whose rounding depends on the order of the additions; an entry
 // near zero after cancellation is held to 1e-5 of the matrix's largest entry rather than of itself.
 void check_sums(const Matrix& got, const Matrix& want, const std::string& what) {
@@ -134,13 +141,10 @@ TEST_CASE("conv2d matches PyTorch in value and in x, weight and bias gradients",
     const json& cases = reference().at("conv").at("conv2d");
     REQUIRE(cases.size() >= 5);
     for (const json& c : cases) {
-        const ImageShape in = shape_of(c);
-        const int stride = c.at("stride"), padding = c.at("padding");
-        const std::string what = "conv2d on " + in.str() + ", kernel " + c.at("kernel_size").dump() + ", stride " +
-                                 std::to_string(stride) + ", padding " + std::to_string(padding);
+        const std::string what = "conv2d " + described(c);
         Tensor x(to_matrix(c.at("x")), true), w(to_matrix(c.at("weight")), true), b;
         if (c.contains("bias")) b = Tensor(to_matrix(c.at("bias")), true);
-        const Tensor y = conv2d(x, in, w, b, stride, padding);
+        const Tensor y = conv2d(x, shape_of(c), w, b, c.at("stride"), c.at("padding"));
         check_sums(y.value(), to_matrix(c.at("out")), what + ": value");
         sum(mul(y, Tensor(to_matrix(c.at("r"))))).backward();
         check_sums(x.grad(), to_matrix(c.at("grad_x")), what + ": d sum(out * R) / dx");
@@ -156,8 +160,7 @@ TEST_CASE("max_pool2d and avg_pool2d match PyTorch, ties included", "[conv][torc
         const ImageShape in = shape_of(c);
         const int kernel = c.at("kernel_size"), stride = c.at("stride");
         for (const std::string op : {"max", "avg"}) {
-            const std::string what = op + "_pool2d on " + in.str() + ", kernel " + std::to_string(kernel) +
-                                     ", stride " + std::to_string(stride);
+            const std::string what = op + "_pool2d " + described(c);
             const json& want = c.at(op);
             Tensor x(to_matrix(c.at("x")), true);
             const Tensor y = op == "max" ? max_pool2d(x, in, kernel, stride) : avg_pool2d(x, in, kernel, stride);
