@@ -1,5 +1,6 @@
 #include "layers/conv.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
