@@ -22,6 +22,7 @@
 #include "datasets/splits.h"
 #include "io/file.h"
 #include "io/safetensors.h"
+#include "layers/conv.h"
 #include "layers/layers.h"
 #include "layers/loss.h"
 #include "layers/mlp.h"

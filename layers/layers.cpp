@@ -17,15 +17,16 @@ std::string format_float(float v) {
 }
 }  // namespace
 
+Tensor uniform_parameter(Eigen::Index rows, Eigen::Index cols, float bound, Generator& gen) {
+    return Tensor(rand(rows, cols, gen).value().array() * (2.0f * bound) - bound);
+}
+
 Linear::Linear(Eigen::Index in_features, Eigen::Index out_features, bool with_bias, Generator& gen) {
     HEBB_CHECK(in_features > 0 && out_features > 0, "Linear: sizes must be positive, got ",
                in_features, " -> ", out_features);
     const float bound = 1.0f / std::sqrt(static_cast<float>(in_features));
-    const auto uniform = [&](Eigen::Index rows, Eigen::Index cols) {
-        return Tensor(rand(rows, cols, gen).value().array() * (2.0f * bound) - bound);
-    };
-    weight = register_parameter("weight", uniform(out_features, in_features));
-    if (with_bias) bias = register_parameter("bias", uniform(1, out_features), 1);
+    weight = register_parameter("weight", uniform_parameter(out_features, in_features, bound, gen));
+    if (with_bias) bias = register_parameter("bias", uniform_parameter(1, out_features, bound, gen), 1);
 }
 
 Tensor Linear::forward(const Tensor& x) {

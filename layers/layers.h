@@ -8,6 +8,10 @@
 
 namespace hebb::nn {
 
+// A (rows x cols) parameter uniform in [-bound, bound): PyTorch's default initialisation of Linear
+// and Conv2d, with bound = 1/sqrt(fan_in).
+Tensor uniform_parameter(Eigen::Index rows, Eigen::Index cols, float bound, Generator& gen);
+
 // y = x W^T + b with x (B x in), weight (out x in), bias (1 x out). Initialised as PyTorch does:
 // weight and bias uniform in +-1/sqrt(in).
 class Linear : public Module {

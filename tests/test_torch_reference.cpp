@@ -15,71 +15,12 @@
 #include <vector>
 
 #include "hebb.h"
+#include "torch_reference.h"
 
 using namespace hebb;
 using nlohmann::json;
 
 namespace {
-
-constexpr double kRel = 1e-5;  // relative tolerance against PyTorch
-constexpr double kAbs = 1e-6;  // absolute floor, for values near zero
-
-const json& reference() {
-    static const json ref = [] {
-        const std::string path = HEBB_FIXTURES "/torch_reference.json";
-        std::ifstream in(path);
-        if (!in) fail("cannot open ", path, " (run tests/fixtures/make_fixtures.py)");
-        return json::parse(in);
-    }();
-    return ref;
-}
-
-// A nested list of rows -> Matrix.
-Matrix to_matrix(const json& rows) {
-    HEBB_CHECK(rows.is_array() && !rows.empty() && rows[0].is_array(), "fixture: not a matrix: ",
-               rows.dump().substr(0, 80));
-    Matrix m(rows.size(), rows[0].size());
-    for (size_t i = 0; i < rows.size(); ++i) {
-        HEBB_CHECK(rows[i].size() == rows[0].size(), "fixture: ragged matrix");
-        for (size_t j = 0; j < rows[i].size(); ++j) m(i, j) = rows[i][j].get<float>();
-    }
-    return m;
-}
-
-// Every entry of `got` within max(abs, rel |want|) of `want`; the failure lists the entries.
-void check_close(const Matrix& got, const Matrix& want, const std::string& what,
-                 double rel = kRel, double abs = kAbs) {
-    INFO(what);
-    INFO("hebb " << shape_str(got) << " vs torch " << shape_str(want));
-    REQUIRE(got.rows() == want.rows());
-    REQUIRE(got.cols() == want.cols());
-    std::ostringstream report;
-    int bad = 0;
-    double worst = 0.0;
-    for (Eigen::Index i = 0; i < want.rows(); ++i)
-        for (Eigen::Index j = 0; j < want.cols(); ++j) {
-            const double g = got(i, j), w = want(i, j);
-            const double tol = std::max(abs, rel * std::abs(w));
-            const double diff = std::abs(g - w);
-            if (!(diff <= tol)) {  // NaN fails too
-                if (bad < 12)
-                    report << std::setprecision(9) << "  [" << i << "," << j << "] hebb " << g
-                           << " torch " << w << std::setprecision(3) << " |diff| " << diff
-                           << " > tol " << tol << "\n";
-                ++bad;
-                worst = std::max(worst, std::isnan(diff) ? INFINITY : diff);
-            }
-        }
-    INFO(bad << " of " << want.size() << " entries differ, worst |diff| " << worst << ":\n"
-              << report.str());
-    CHECK(bad == 0);
-}
-
-void check_close(double got, double want, const std::string& what, double rel = kRel,
-                 double abs = kAbs) {
-    check_close(Matrix::Constant(1, 1, static_cast<float>(got)),
-                Matrix::Constant(1, 1, static_cast<float>(want)), what, rel, abs);
-}
 
 std::vector<int> to_labels(const json& j) { return j.get<std::vector<int>>(); }
 

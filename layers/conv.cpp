@@ -1,0 +1,303 @@
+#include "layers/conv.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/gemm.h"
+
+namespace hebb {
+
+using Eigen::Index;
+
+std::string ImageShape::str() const {
+    return std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
+}
+
+namespace {
+
+Node& parent(Node& y, size_t i) { return *y.parents[i]; }
+
+void check_input(const char* op, const Tensor& x, ImageShape in) {
+    HEBB_CHECK(in.channels > 0 && in.height > 0 && in.width > 0, op, ": image shape ", in.str(),
+               " is not positive");
+    HEBB_CHECK(x.cols() == in.size(), op, ": input ", x.shape(), " does not fit ", in.str(), " images (",
+               in.size(), " columns)");
+}
+
+// Checks that a kernel x kernel window swept with `stride` fits `in` images padded by `padding`.
+void check_window(const char* op, ImageShape in, int kernel, int stride, int padding) {
+    HEBB_CHECK(kernel > 0 && stride > 0 && padding >= 0, op, ": kernel_size ", kernel, ", stride ", stride,
+               " and padding ", padding, " must be positive (padding may be 0)");
+    HEBB_CHECK(in.height + 2 * padding >= kernel && in.width + 2 * padding >= kernel, op, ": kernel_size ", kernel,
+               " with padding ", padding, " does not fit ", in.str(), " images");
+}
+
+// Calls f(r, j, xi) for every entry (r, j) of the im2col matrix of x (B x C*H*W): row r = (c k + u) k + v
+// (the weight's column order), column j = b H'W' + i W' + jj (sample, then output position), and xi the
+// column of row b of x it copies: that of pixel (c, i stride + u - padding, jj stride + v - padding), or
+// -1 where that lies in the padding.
+template <class F>
+void for_each_tap(Index batch, ImageShape in, ImageShape out, int k, int stride, int padding, F&& f) {
+    const Index positions = out.height * out.width;
+    for (Index b = 0; b < batch; ++b)
+        for (Index c = 0; c < in.channels; ++c)
+            for (int u = 0; u < k; ++u)
+                for (int v = 0; v < k; ++v) {
+                    const Index r = (c * k + u) * k + v;
+                    for (Index i = 0; i < out.height; ++i) {
+                        const Index h = i * stride + u - padding;
+                        for (Index jj = 0; jj < out.width; ++jj) {
+                            const Index w = jj * stride + v - padding;
+                            const bool inside = h >= 0 && h < in.height && w >= 0 && w < in.width;
+                            f(b, r, b * positions + i * out.width + jj, inside ? (c * in.height + h) * in.width + w : -1);
+                        }
+                    }
+                }
+}
+
+// dst (nj x ni*p) from src (ni x nj*p), both read as [outer][inner][p] blocks: dst[j][i] = src[i][j].
+// It turns a batch's rows (B x O*P) into one row per channel (O x B*P), and back.
+void swap_outer_axes(const Matrix& src, Index ni, Index nj, Index p, Matrix& dst) {
+    for (Index i = 0; i < ni; ++i)
+        for (Index j = 0; j < nj; ++j)
+            std::copy_n(src.data() + (i * nj + j) * p, p, dst.data() + (j * ni + i) * p);
+}
+
+struct ConvSaved {
+    Pooled cols;  // the im2col matrix of x (C*k*k x B*H'*W')
+    ImageShape in, out;
+    int kernel, stride, padding;
+};
+
+// What max_pool2d's backward needs: for each output entry (B x C*H'*W', row-major), the column of its
+// row of x that held the maximum.
+struct MaxPoolSaved {
+    std::vector<int, Recycling<int>> argmax;
+};
+
+struct AvgPoolSaved {
+    ImageShape in, out;
+    int kernel, stride;
+};
+
+// Calls f(b, c, j, origin) for each output entry (b, c * H'W' + j) of a pooling window sweep, with origin
+// the column of row b of x at the window's top-left corner.
+template <class F>
+void for_each_window(Index batch, ImageShape in, ImageShape out, int stride, F&& f) {
+    for (Index b = 0; b < batch; ++b)
+        for (Index c = 0; c < in.channels; ++c)
+            for (Index i = 0; i < out.height; ++i)
+                for (Index jj = 0; jj < out.width; ++jj)
+                    f(b, c * out.height * out.width + i * out.width + jj,
+                      (c * in.height + i * stride) * in.width + jj * stride);
+}
+
+}  // namespace
+
+ImageShape conv2d_output_shape(ImageShape in, Index out_channels, int kernel, int stride, int padding) {
+    check_window("conv2d", in, kernel, stride, padding);
+    return {out_channels, (in.height + 2 * padding - kernel) / stride + 1,
+            (in.width + 2 * padding - kernel) / stride + 1};
+}
+
+ImageShape pool2d_output_shape(const char* op, ImageShape in, int kernel, int stride) {
+    check_window(op, in, kernel, stride, 0);
+    return {in.channels, (in.height - kernel) / stride + 1, (in.width - kernel) / stride + 1};
+}
+
+// cols = im2col(x) (C*k*k x B*P), Y = W cols + bias (O x B*P), y = Y with the batch and channel axes
+// swapped (B x O*P), P = H'*W';
+// with G = g swapped the same way (O x B*P): dW = G cols^T, dbias = sum of G over B*P, dx = col2im(W^T G)
+Tensor conv2d(const Tensor& x, ImageShape in, const Tensor& weight, const Tensor& bias, int stride, int padding) {
+    check_input("conv2d", x, in);
+    const Index taps = weight.cols() / in.channels;
+    const int k = static_cast<int>(std::lround(std::sqrt(static_cast<double>(taps))));
+    HEBB_CHECK(weight.rows() > 0 && in.channels * k * k == weight.cols(), "conv2d: weight ", weight.shape(),
+               " is not (out x C*k*k) for ", in.str(), " images");
+    const ImageShape out = conv2d_output_shape(in, weight.rows(), k, stride, padding);
+    if (bias.defined())
+        HEBB_CHECK(bias.rows() == 1 && bias.cols() == weight.rows(), "conv2d: bias ", bias.shape(),
+                   " does not fit weight ", weight.shape());
+    const Index batch = x.rows(), positions = out.height * out.width;
+
+    Pooled cols(weight.cols(), batch * positions);
+    const Matrix& xv = x.value();
+    for_each_tap(batch, in, out, k, stride, padding,
+                 [&](Index b, Index r, Index j, Index xi) { cols(r, j) = xi >= 0 ? xv(b, xi) : 0.0f; });
+    Pooled per_channel(weight.rows(), batch * positions);
+    gemm(weight.value(), false, cols, false, per_channel);
+    if (bias.defined()) per_channel.colwise() += bias.value().row(0).transpose();
+    Pooled y(batch, out.size());
+    swap_outer_axes(per_channel, out.channels, batch, positions, y);
+
+    Tensor result = make_result(std::move(y), "conv2d", {x, weight, bias}, [](Node& y) {
+        const ConvSaved& s = saved<ConvSaved>(y);
+        Node& x = parent(y, 0);
+        Node& w = parent(y, 1);
+        const Index batch = y.value.rows(), positions = s.out.height * s.out.width;
+        Pooled g(s.out.channels, batch * positions);
+        swap_outer_axes(y.grad, batch, s.out.channels, positions, g);
+        if (w.requires_grad) gemm(g, false, s.cols, true, w.grad_buffer(), 1.0f, 1.0f);
+        if (y.parents.size() == 3 && parent(y, 2).requires_grad)
+            parent(y, 2).grad_buffer() += g.rowwise().sum().transpose();
+        if (!x.requires_grad) return;
+        Pooled dcols(w.value.cols(), batch * positions);
+        gemm(w.value, true, g, false, dcols);
+        Matrix& dx = x.grad_buffer();
+        for_each_tap(batch, s.in, s.out, s.kernel, s.stride, s.padding, [&](Index b, Index r, Index j, Index xi) {
+            if (xi >= 0) dx(b, xi) += dcols(r, j);
+        });
+    });
+    save(result, ConvSaved{std::move(cols), in, out, k, stride, padding});
+    return result;
+}
+
+// y[b, c, i, j] = max of the window of x at (i stride, j stride); dx = g at each window's argmax, summed
+Tensor max_pool2d(const Tensor& x, ImageShape in, int kernel, int stride) {
+    check_input("max_pool2d", x, in);
+    const ImageShape out = pool2d_output_shape("max_pool2d", in, kernel, stride);
+    const Matrix& xv = x.value();
+    Pooled y(x.rows(), out.size());
+    MaxPoolSaved s;
+    s.argmax.resize(static_cast<size_t>(y.size()));
+    for_each_window(x.rows(), in, out, stride, [&](Index b, Index j, Index origin) {
+        // As PyTorch: a later entry wins only when strictly larger (or NaN, which then propagates).
+        Index best = origin;
+        float max = -std::numeric_limits<float>::infinity();
+        for (int u = 0; u < kernel; ++u)
+            for (int v = 0; v < kernel; ++v) {
+                const Index col = origin + u * in.width + v;
+                if (xv(b, col) > max || std::isnan(xv(b, col))) {
+                    max = xv(b, col);
+                    best = col;
+                }
+            }
+        y(b, j) = xv(b, best);
+        s.argmax[static_cast<size_t>(b * out.size() + j)] = static_cast<int>(best);
+    });
+    Tensor result = make_result(std::move(y), "max_pool2d", {x}, [](Node& y) {
+        const auto& argmax = saved<MaxPoolSaved>(y).argmax;
+        Matrix& dx = parent(y, 0).grad_buffer();
+        for (Index b = 0; b < y.grad.rows(); ++b)
+            for (Index j = 0; j < y.grad.cols(); ++j) dx(b, argmax[static_cast<size_t>(b * y.grad.cols() + j)]) += y.grad(b, j);
+    });
+    save(result, std::move(s));
+    return result;
+}
+
+// y[b, c, i, j] = mean of the window of x at (i stride, j stride); dx = g / k^2 over each window, summed
+Tensor avg_pool2d(const Tensor& x, ImageShape in, int kernel, int stride) {
+    check_input("avg_pool2d", x, in);
+    const ImageShape out = pool2d_output_shape("avg_pool2d", in, kernel, stride);
+    const Matrix& xv = x.value();
+    const float scale = 1.0f / static_cast<float>(kernel * kernel);
+    Pooled y(x.rows(), out.size());
+    for_each_window(x.rows(), in, out, stride, [&](Index b, Index j, Index origin) {
+        float total = 0.0f;
+        for (int u = 0; u < kernel; ++u) total += xv.row(b).segment(origin + u * in.width, kernel).sum();
+        y(b, j) = total * scale;
+    });
+    Tensor result = make_result(std::move(y), "avg_pool2d", {x}, [](Node& y) {
+        const AvgPoolSaved& s = saved<AvgPoolSaved>(y);
+        const float scale = 1.0f / static_cast<float>(s.kernel * s.kernel);
+        Matrix& dx = parent(y, 0).grad_buffer();
+        for_each_window(y.grad.rows(), s.in, s.out, s.stride, [&](Index b, Index j, Index origin) {
+            for (int u = 0; u < s.kernel; ++u)
+                dx.row(b).segment(origin + u * s.in.width, s.kernel).array() += scale * y.grad(b, j);
+        });
+    });
+    save(result, AvgPoolSaved{in, out, kernel, stride});
+    return result;
+}
+
+}  // namespace hebb
+
+namespace hebb::nn {
+
+const ImageShape& ImageModule::checked_input(const Tensor& x) const {
+    HEBB_CHECK(in_.size() > 0, name(), "(", extra_repr(), "): its input shape is not set; call set_input_shape ",
+               "on it, or nn::set_input_shape(model, C x H x W) on the model, before forward");
+    HEBB_CHECK(x.cols() == in_.size(), name(), "(", extra_repr(), "): input ", x.shape(), " does not fit its ",
+               in_.str(), " images (", in_.size(), " columns)");
+    return in_;
+}
+
+namespace {
+ImageShape walk(Module& m, const std::string& key, ImageShape shape) {
+    const std::string layer = "layer " + (key.empty() ? std::string("(the model)") : key) + " (" + m.name() + ")";
+    if (auto* image = dynamic_cast<ImageModule*>(&m)) {
+        try {
+            return image->set_input_shape(shape);
+        } catch (const Error& e) {
+            fail(layer, ": ", e.what());
+        }
+    }
+    if (auto* fc = dynamic_cast<Linear*>(&m)) {
+        HEBB_CHECK(shape.height == 1 && shape.width == 1 && shape.channels == fc->weight.cols(), layer,
+                   ": takes ", fc->weight.cols(), " features, but its input is ", shape.str(),
+                   shape.height == 1 && shape.width == 1 ? "" : " images (put a Flatten before it)");
+        return {fc->weight.rows(), 1, 1};
+    }
+    for (const auto& [name, child] : m.children()) shape = walk(*child, key.empty() ? name : key + "." + name, shape);
+    return shape;
+}
+}  // namespace
+
+ImageShape set_input_shape(Module& model, ImageShape in) { return walk(model, "", in); }
+
+Conv2d::Conv2d(Index in_channels, Index out_channels, int kernel_size, int stride, int padding, bool with_bias,
+               Generator& gen)
+    : in_channels_(in_channels), kernel_size_(kernel_size), stride_(stride), padding_(padding) {
+    HEBB_CHECK(in_channels > 0 && out_channels > 0 && kernel_size > 0 && stride > 0 && padding >= 0,
+               "Conv2d: channels, kernel_size and stride must be positive and padding not negative, got ",
+               in_channels, ", ", out_channels, ", ", kernel_size, ", ", stride, ", ", padding);
+    const Index fan_in = in_channels * kernel_size * kernel_size;
+    const float bound = 1.0f / std::sqrt(static_cast<float>(fan_in));
+    weight = register_parameter("weight", uniform_parameter(out_channels, fan_in, bound, gen));
+    if (with_bias) bias = register_parameter("bias", uniform_parameter(1, out_channels, bound, gen), 1);
+}
+
+ImageShape Conv2d::set_input_shape(ImageShape in) {
+    HEBB_CHECK(in.channels == in_channels_, "Conv2d(", extra_repr(), "): input ", in.str(), " has ", in.channels,
+               " channels, the layer takes ", in_channels_);
+    const ImageShape out = conv2d_output_shape(in, weight.rows(), kernel_size_, stride_, padding_);
+    in_ = in;
+    return out;
+}
+
+Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, checked_input(x), weight, bias, stride_, padding_); }
+
+std::string Conv2d::extra_repr() const {
+    const auto pair = [](int v) { return "(" + std::to_string(v) + ", " + std::to_string(v) + ")"; };
+    return std::to_string(in_channels_) + ", " + std::to_string(weight.rows()) + ", kernel_size=" +
+           pair(kernel_size_) + ", stride=" + pair(stride_) + (padding_ ? ", padding=" + pair(padding_) : "") +
+           (bias.defined() ? "" : ", bias=False");
+}
+
+Pool2d::Pool2d(const char* name, int kernel_size, int stride)
+    : kernel_size_(kernel_size), stride_(stride ? stride : kernel_size) {
+    HEBB_CHECK(kernel_size > 0 && stride >= 0, name, ": kernel_size ", kernel_size, " must be positive and stride ",
+               stride, " not negative");
+}
+
+ImageShape Pool2d::set_input_shape(ImageShape in) {
+    const ImageShape out = pool2d_output_shape(name().c_str(), in, kernel_size_, stride_);
+    in_ = in;
+    return out;
+}
+
+std::string Pool2d::extra_repr() const {
+    return "kernel_size=" + std::to_string(kernel_size_) + ", stride=" + std::to_string(stride_) + ", padding=0";
+}
+
+Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, checked_input(x), kernel_size_, stride_); }
+Tensor AvgPool2d::forward(const Tensor& x) { return avg_pool2d(x, checked_input(x), kernel_size_, stride_); }
+
+ImageShape Flatten::set_input_shape(ImageShape in) {
+    in_ = in;
+    return {in.size(), 1, 1};
+}
+
+}  // namespace hebb::nn

@@ -1,0 +1,79 @@
+// Reading tests/fixtures/torch_reference.json (made by tests/fixtures/make_fixtures.py) and comparing
+// hebb's matrices with PyTorch's entry by entry; a failure lists the differing entries (up to a dozen).
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "hebb.h"
+
+using hebb::Matrix;
+using nlohmann::json;
+
+constexpr double kRel = 1e-5;  // relative tolerance against PyTorch
+constexpr double kAbs = 1e-6;  // absolute floor, for values near zero
+
+inline const json& reference() {
+    static const json ref = [] {
+        const std::string path = HEBB_FIXTURES "/torch_reference.json";
+        std::ifstream in(path);
+        if (!in) hebb::fail("cannot open ", path, " (run tests/fixtures/make_fixtures.py)");
+        return json::parse(in);
+    }();
+    return ref;
+}
+
+// A nested list of rows -> Matrix.
+inline Matrix to_matrix(const json& rows) {
+    HEBB_CHECK(rows.is_array() && !rows.empty() && rows[0].is_array(), "fixture: not a matrix: ",
+               rows.dump().substr(0, 80));
+    Matrix m(rows.size(), rows[0].size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+        HEBB_CHECK(rows[i].size() == rows[0].size(), "fixture: ragged matrix");
+        for (size_t j = 0; j < rows[i].size(); ++j) m(i, j) = rows[i][j].get<float>();
+    }
+    return m;
+}
+
+// Every entry of `got` within max(abs, rel |want|) of `want`; the failure lists the entries.
+inline void check_close(const Matrix& got, const Matrix& want, const std::string& what,
+                 double rel = kRel, double abs = kAbs) {
+    INFO(what);
+    INFO("hebb " << hebb::shape_str(got) << " vs torch " << hebb::shape_str(want));
+    REQUIRE(got.rows() == want.rows());
+    REQUIRE(got.cols() == want.cols());
+    std::ostringstream report;
+    int bad = 0;
+    double worst = 0.0;
+    for (Eigen::Index i = 0; i < want.rows(); ++i)
+        for (Eigen::Index j = 0; j < want.cols(); ++j) {
+            const double g = got(i, j), w = want(i, j);
+            const double tol = std::max(abs, rel * std::abs(w));
+            const double diff = std::abs(g - w);
+            if (!(diff <= tol)) {  // NaN fails too
+                if (bad < 12)
+                    report << std::setprecision(9) << "  [" << i << "," << j << "] hebb " << g
+                           << " torch " << w << std::setprecision(3) << " |diff| " << diff
+                           << " > tol " << tol << "\n";
+                ++bad;
+                worst = std::max(worst, std::isnan(diff) ? INFINITY : diff);
+            }
+        }
+    INFO(bad << " of " << want.size() << " entries differ, worst |diff| " << worst << ":\n"
+              << report.str());
+    CHECK(bad == 0);
+}
+
+inline void check_close(double got, double want, const std::string& what, double rel = kRel,
+                 double abs = kAbs) {
+    check_close(Matrix::Constant(1, 1, static_cast<float>(got)),
+                Matrix::Constant(1, 1, static_cast<float>(want)), what, rel, abs);
+}
+
