@@ -24,12 +24,12 @@ struct LayerSpec {
     float p = 0.0f;
 };
 
-// The decimal `digits` as a number, which must be in [low, high]; `at` and `what` name it in the error.
+// The decimal `digits` (a regex group of \d+) as a number in [low, high]; `at` and `what` name it in errors.
 long long number(const std::string& digits, long long low, long long high, const std::string& at, const char* what) {
     long long v = 0;
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-    HEBB_CHECK(ec == std::errc() && end == digits.data() + digits.size() && v >= low && v <= high, at, ": ", what,
-               " ", digits, " must be a whole number from ", low, " to ", high);
+    const auto ec = std::from_chars(digits.data(), digits.data() + digits.size(), v).ec;
+    HEBB_CHECK(ec == std::errc() && v >= low && v <= high, at, ": ", what, " ", digits, " must be a whole number from ",
+               low, " to ", high);
     return v;
 }
 
@@ -48,10 +48,12 @@ long long optional_number(const std::ssub_match& digits, long long absent, long 
     return digits.matched ? number(digits.str(), low, max_side, at, what) : absent;
 }
 
+// One token of a conv spec's layers, its numbers checked; `at` names it ("spec '...': token 3 'relu'").
 LayerSpec parse_layer(const std::string& token, const std::string& at) {
     static const std::regex conv(R"(conv(\d+)k(\d+)(?:s(\d+))?(?:p(\d+))?)");
     static const std::regex pool(R"((max|avg)pool(\d+)(?:s(\d+))?)");
-    static const std::regex sized(R"((linear|dropout)(\d*\.?\d+))");
+    static const std::regex linear(R"(linear(\d+))");
+    static const std::regex dropout(R"(dropout(\d*\.?\d+))");
     static const std::regex plain("relu|leaky_relu|tanh|sigmoid|gelu|flatten");
     std::smatch m;
     LayerSpec l;
@@ -62,11 +64,11 @@ LayerSpec parse_layer(const std::string& token, const std::string& at) {
     } else if (std::regex_match(token, m, pool)) {
         l = {m[1].str() + "pool", 0, number(m[2], 1, max_side, at, "kernel size")};
         l.stride = optional_number(m[3], l.kernel, 1, at, "stride");
-    } else if (std::regex_match(token, m, sized) && m[1] == "linear") {
-        l = {"linear", number(m[2], 1, max_features, at, "N features")};
-    } else if (std::regex_match(token, m, sized)) {
+    } else if (std::regex_match(token, m, linear)) {
+        l = {"linear", number(m[1], 1, max_features, at, "N features")};
+    } else if (std::regex_match(token, m, dropout)) {
         l = {"dropout"};
-        l.p = probability(m[2], at);
+        l.p = probability(m[1], at);
     } else {
         HEBB_CHECK(std::regex_match(token, plain), at, " is not a layer; ", layer_grammar);
         l = {token};
@@ -85,7 +87,8 @@ double parameter_count(const LayerSpec& l, ImageShape in) {
 // (no flatten before it) set_input_shape then refuses it, saying to put a Flatten first.
 std::shared_ptr<Module> make_layer(const LayerSpec& l, ImageShape in, Generator& gen) {
     const auto k = static_cast<int>(l.kernel), s = static_cast<int>(l.stride);
-    if (l.kind == "conv") return std::make_shared<Conv2d>(in.channels, l.size, k, s, static_cast<int>(l.padding), true, gen);
+    if (l.kind == "conv")
+        return std::make_shared<Conv2d>(in.channels, l.size, k, s, static_cast<int>(l.padding), true, gen);
     if (l.kind == "maxpool") return std::make_shared<MaxPool2d>(k, s);
     if (l.kind == "avgpool") return std::make_shared<AvgPool2d>(k, s);
     if (l.kind == "linear") return std::make_shared<Linear>(in.size(), l.size, true, gen);
