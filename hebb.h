@@ -26,6 +26,7 @@
 #include "layers/layers.h"
 #include "layers/loss.h"
 #include "layers/mlp.h"
+#include "layers/model_spec.h"
 #include "layers/module.h"
 #include "layers/prune.h"
 #include "optim/optimizer.h"

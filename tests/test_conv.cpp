@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <sstream>
 
 #include "hebb.h"
+#include "module_names.h"
 #include "torch_reference.h"
 
 using namespace hebb;
@@ -41,18 +41,6 @@ std::string described(const json& c) {
 // near zero after cancellation is held to 1e-5 of the matrix's largest entry rather than of itself.
 void check_sums(const Matrix& got, const Matrix& want, const std::string& what) {
     check_close(got, want, what, kRel, std::max(kAbs, kRel * static_cast<double>(want.cwiseAbs().maxCoeff())));
-}
-
-std::vector<std::string> names(const nn::Module& m) {
-    std::vector<std::string> out;
-    for (const auto& [name, t] : m.named_parameters()) out.push_back(name);
-    return out;
-}
-
-std::string printed(const nn::Module& m) {
-    std::ostringstream out;
-    out << m;
-    return out.str();
 }
 
 }  // namespace

@@ -4,16 +4,9 @@
 #include <sstream>
 
 #include "hebb.h"
+#include "module_names.h"
 
 using namespace hebb;
-
-namespace {
-std::vector<std::string> names(const nn::Module& m) {
-    std::vector<std::string> out;
-    for (const auto& [name, t] : m.named_parameters()) out.push_back(name);
-    return out;
-}
-}  // namespace
 
 TEST_CASE("Linear has PyTorch's shapes and initialisation bounds", "[layers]") {
     Generator gen(1);

@@ -1,0 +1,57 @@
+// One string for a model, an MLP or a conv net, and the network it builds:
+//
+//   spec   := mlp | "lenet5" | shape ":" layers
+//   mlp    := N ("-" N)+                       an MLP as nn::mlp builds it, e.g. 784-256-128-10; its
+//                                              activation and dropout come from build_model's arguments
+//   shape  := C "x" H "x" W                    the input images, e.g. 1x28x28 or 3x32x32
+//   layers := layer ("," layer)*
+//   layer  := "conv" OUT "k" K ["s" S] ["p" P]  Conv2d(channels in, OUT, K, stride S = 1, padding P = 0)
+//           | "maxpool" K ["s" S]              MaxPool2d(K, stride S = K)
+//           | "avgpool" K ["s" S]              AvgPool2d(K, stride S = K)
+//           | "relu" | "leaky_relu" | "tanh" | "sigmoid" | "gelu"
+//           | "dropout" P                      Dropout(P), P in [0, 1), e.g. dropout0.5
+//           | "flatten"                        Flatten(): C x H x W images -> C*H*W features
+//           | "linear" N                       Linear(features in, N); needs features (a flatten first)
+//
+// Numbers are decimal: channels and features 1 to 2^20; image sides, kernels and strides 1 to 2^16;
+// padding 0 to 2^16. "lenet5" is the BEAN paper's reference LeNet-5, lenet5_spec below. Examples:
+//   784-256-128-10
+//   1x28x28:conv6k5p2,relu,maxpool2,conv16k5,relu,maxpool2,flatten,linear120,relu,linear84,relu,linear10
+//   3x32x32:conv32k3p1,relu,conv32k3s2p1,relu,avgpool2,flatten,dropout0.25,linear10
+// Each layer token gives one module of the Sequential, so a spec's n-th token has key n - 1 (PyTorch's
+// nn.Sequential names: 0.weight, 0.bias, 3.weight, ...).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/random.h"
+#include "layers/conv.h"
+#include "layers/layers.h"
+
+namespace hebb::nn {
+
+inline constexpr const char* lenet5_spec =
+    "1x28x28:conv6k5p2,relu,maxpool2,conv16k5,relu,maxpool2,flatten,linear120,relu,linear84,relu,linear10";
+
+// A built network with the shapes of one sample going in and out; an MLP's input is N x 1 x 1.
+struct Model {
+    std::shared_ptr<Sequential> net;
+    ImageShape input;
+    ImageShape output;
+};
+
+// True when `spec` is written as an MLP (digits and '-' only), well formed or not: build_model then
+// reports parse_arch's error for a malformed one.
+bool is_mlp_spec(const std::string& spec);
+
+// Builds the network a spec describes. An MLP spec gives exactly nn::mlp(MlpSpec{parse_arch(spec),
+// activation, dropout}, gen). A conv spec names its own activations and dropout, so `activation` and
+// `dropout` must keep their defaults with it; each image layer is told its input shape (as
+// nn::set_input_shape does). Checks the weights' memory (io/file.h's check_memory) before allocating
+// them. Throws hebb::Error naming the spec, and the token or layer with the shapes where one is
+// malformed, out of range or does not fit its input.
+Model build_model(const std::string& spec, const std::string& activation = "relu", float dropout = 0.0f,
+                  Generator& gen = default_generator());
+
+}  // namespace hebb::nn
