@@ -186,8 +186,11 @@ CLI::App* add_options(CLI::App& app, Cli& cli) {
 Config read_config(const fs::path& path) {
     const Json j = Json::parse(read_text(path), nullptr, false);
     check_usage(j.is_object(), path.string(), ": not a JSON object of settings");
+    const Json settings = Config{};
     std::vector<std::string> args{"train"};
     for (const auto& [key, value] : j.items()) {
+        check_usage(settings.contains(key), path.string(), ": '", key, "' is not a setting of hebb train");
+        check_usage(key != "init" || value.is_string(), path.string(), ": init is not a file name");
         if (key == "init") continue;
         std::string flag = "--" + key;
         std::replace(flag.begin(), flag.end(), '_', '-');

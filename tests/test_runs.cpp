@@ -157,7 +157,9 @@ TEST_CASE("settings read back from config.json are checked as the command line's
     const cli::Result lr = edit("\"lr\": 0.01", "\"lr\": -1");
     CHECK_THAT(lr.output, Catch::Contains("config.json: --lr: must be positive, got -1"));
     const cli::Result unknown = edit("\"lr\"", "\"learning_rate\"");
-    CHECK_THAT(unknown.output, Catch::Contains("config.json") && Catch::Contains("--learning-rate"));
+    CHECK_THAT(unknown.output, Catch::Contains("config.json: 'learning_rate' is not a setting of hebb train"));
+    const cli::Result threads = edit("\"lr\"", "\"threads\": 4, \"lr\"");
+    CHECK_THAT(threads.output, Catch::Contains("config.json: 'threads' is not a setting of hebb train"));
     const cli::Result cosine = edit("\"schedule\": \"none\"", "\"schedule\": \"cosine\"");
     CHECK(cosine.status == 2);
     CHECK_THAT(cosine.output, Catch::Contains("--epochs 2: the run's --schedule cosine was laid out for 1 epochs"));
