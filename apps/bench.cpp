@@ -4,7 +4,6 @@
 // of time on a shared machine.
 #include <algorithm>
 #include <chrono>
-#include <numeric>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -53,6 +52,18 @@ double matmul_gflops(Eigen::Index n, int rounds, Generator& gen) {
     return 2.0 * static_cast<double>(n) * n * n / median(seconds) / 1e9;
 }
 
+// The units one sample passes through: its input and every module's output.
+double units_per_sample(nn::Sequential& net, Eigen::Index inputs) {
+    NoGradGuard no_grad;
+    Tensor x = Tensor::zeros(1, inputs);
+    double units = static_cast<double>(inputs);
+    for (size_t i = 0; i < net.size(); ++i) {
+        x = net[i](x);
+        units += static_cast<double>(x.cols());
+    }
+    return units;
+}
+
 }  // namespace
 
 Command add_bench(CLI::App& app) {
@@ -63,7 +74,7 @@ Command add_bench(CLI::App& app) {
     };
     auto o = std::make_shared<Options>();
     CLI::App* cmd = app.add_subcommand("bench", "Time training steps (or inference) on synthetic data");
-    cmd->add_option("--arch", o->archs, "Architectures, comma-separated")->capture_default_str();
+    cmd->add_option("--arch", o->archs, "Architectures, comma-separated: MLP sizes such as 784-512-10, lenet5, or a conv spec such as 1x28x28:conv6k5-relu-maxpool2-flatten-linear10")->capture_default_str();
     cmd->add_option("--optimizer", o->optimizers, "sgd (momentum 0.9) and/or adam, comma-separated")->capture_default_str();
     cmd->add_option("--reg", o->regs, "none, l1, l2, bean1, bean2, comma-separated")->capture_default_str();
     cmd->add_option("--batch-size", o->batches, "Batch sizes, comma-separated")->capture_default_str();
@@ -90,23 +101,26 @@ Command add_bench(CLI::App& app) {
             for (const std::string& optimizer : split_list(o->optimizers))
                 for (const std::string& r : split_list(o->regs))
                     for (int b : positive_ints(o->batches, "--batch-size")) {
-                        const auto sizes = reading_flag("--arch", [&] { return nn::parse_arch(arch); });
+                        nn::Model model = reading_flag("--arch", [&] { return nn::build_model(arch, "relu", 0.0f, gen); });
+                        const Eigen::Index inputs = model.input.size();
                         // A batch's inputs, activations and their gradients: 8 bytes per unit and sample.
                         reading_flag("--batch-size", [&] {
                             check_memory("a batch of " + std::to_string(b) + " through arch " + arch,
-                                         8.0 * b * std::accumulate(sizes.begin(), sizes.end(), 0.0));
+                                         8.0 * b * units_per_sample(*model.net, inputs));
                         });
-                        Case c{arch, optimizer, r, b, reading_flag("--arch", [&] { return nn::mlp({sizes, "relu"}, gen); }), nullptr,
+                        Case c{arch, optimizer, r, b, std::move(model.net), nullptr,
                                reading_flag("--reg", [&] { return reg::make_regularizer(r, 1e-4f); }), {}, {}, {}};
                         check_usage(optimizer == "sgd" || optimizer == "adam", "--optimizer: '", optimizer, "' is not sgd or adam");
                         if (optimizer == "sgd") c.opt = std::make_unique<optim::SGD>(c.net->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
                         else c.opt = std::make_unique<optim::Adam>(c.net->parameters(), optim::AdamOptions{.lr = 1e-4});
-                        c.input.x = rand(b, sizes.front(), gen);
-                        for (int i = 0; i < b; ++i) c.input.y.push_back(static_cast<int>(gen.below(static_cast<std::uint64_t>(sizes.back()))));
+                        c.input.x = rand(b, inputs, gen);
+                        const auto classes = static_cast<std::uint64_t>(model.output.size());
+                        for (int i = 0; i < b; ++i) c.input.y.push_back(static_cast<int>(gen.below(classes)));
                         cases.push_back(std::move(c));
                     }
         if (o->products)
             for (Case& c : cases) {
+                check_usage(nn::is_mlp_spec(c.arch), "--products: times the products of MLPs only; ", c.arch, " is not one");
                 const auto sizes = nn::parse_arch(c.arch);
                 for (size_t l = 0; l + 1 < sizes.size(); ++l) {
                     const Eigen::Index in = sizes[l], out = sizes[l + 1];

@@ -2,7 +2,8 @@
 """The workloads of `hebb bench`, run with Debian's python3-torch, one JSON line per case.
 
 Same flags and JSON keys as `hebb bench` (allocs_per_step is null: PyTorch does not count them).
-Model: Linear layers with ReLU between them (none after the last), PyTorch's default init,
+Model: Linear layers with ReLU between them (none after the last), or the LeNet-5 of `--arch lenet5`
+(hebb's lenet5 spec: rows of 784 pixels viewed as 1 x 28 x 28 images), PyTorch's default init,
 CrossEntropyLoss (mean); data: x uniform in [0, 1) of shape (batch, in), labels uniform in
 [0, classes). A training step is zero_grad, forward, loss (+ regularizer), backward, optimizer step;
 SGD is lr 0.01 momentum 0.9, Adam lr 1e-4. The cases take turns round after round, as in hebb's,
@@ -100,6 +101,21 @@ class MLP(torch.nn.Module):
         return x, inputs
 
 
+class LeNet5(torch.nn.Module):
+    """The BEAN paper's LeNet-5 on (batch, 784) rows of 28 x 28 images, as hebb's `lenet5` spec."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+            torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
+            torch.nn.Linear(84, 10))
+
+    def forward(self, x):
+        return self.net(x.view(-1, 1, 28, 28)), []
+
+
 def bean(net, inputs, kind, alpha=1e-4, gamma=1.0):
     """BEAN on every layer whose input is a hidden layer, in closed form (shared/bean.md):
     BEAN-1 R = 2/(n^2 B) (<d, q> - ||H A||_F^2), d = A A^T 1 without forming A A^T;
@@ -123,7 +139,7 @@ def bean(net, inputs, kind, alpha=1e-4, gamma=1.0):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--arch", default="784-512-256-10", help="architectures, comma-separated")
+    parser.add_argument("--arch", default="784-512-256-10", help="architectures, comma-separated: MLP widths or lenet5")
     parser.add_argument("--optimizer", default="sgd", help="sgd (lr 0.01, momentum 0.9) and/or adam (lr 1e-4)")
     parser.add_argument("--reg", default="none", help="none, bean1, bean2 (closed forms), comma-separated")
     parser.add_argument("--batch-size", default="64", help="batch sizes, comma-separated")
@@ -171,13 +187,15 @@ def main():
 
     cases = []
     for arch in parse_list(args.arch):
-        sizes = layer_sizes(arch)
+        sizes = [784, 10] if arch == "lenet5" else layer_sizes(arch)
         for opt_name in parse_list(args.optimizer):
             for reg in parse_list(args.reg):
                 if reg not in ("none", "bean1", "bean2"):
                     raise SystemExit(f"error: --reg: '{reg}' is not none, bean1 or bean2 (the others exist in hebb only)")
                 for batch in (int(b) for b in parse_list(args.batch_size)):
-                    net = MLP(sizes)
+                    if arch == "lenet5" and reg != "none":
+                        raise SystemExit("error: --reg: the BEAN terms here are written for MLPs, not lenet5")
+                    net = LeNet5() if arch == "lenet5" else MLP(sizes)
                     if opt_name == "sgd":
                         opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, foreach=args.foreach)
                     elif opt_name == "adam":

@@ -114,13 +114,13 @@ Model build_conv_net(const std::string& spec, Generator& gen) {
     const std::string at = "spec '" + spec + "'";
     const size_t colon = spec.find(':');
     HEBB_CHECK(colon != std::string::npos, at, " is not a model; use an MLP such as 784-256-10, lenet5, or ",
-               "C x H x W:layers such as 1x28x28:conv6k5,relu,maxpool2,flatten,linear10");
+               "C x H x W:layers such as 1x28x28:conv6k5-relu-maxpool2-flatten-linear10");
     Model model{std::make_shared<Sequential>(), parse_shape(spec.substr(0, colon), at), {}};
     model.output = model.input;
     double parameters = 0.0;
     size_t begin = colon + 1;
     for (size_t index = 1; begin <= spec.size(); ++index) {
-        const size_t end = std::min(spec.find(',', begin), spec.size());
+        const size_t end = std::min(spec.find('-', begin), spec.size());
         const std::string token = spec.substr(begin, end - begin);
         const std::string at_token = at + ": token " + std::to_string(index) + " '" + token + "'";
         const LayerSpec layer = parse_layer(token, at_token);

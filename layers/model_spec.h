@@ -4,7 +4,7 @@
 //   mlp    := N ("-" N)+                       an MLP as nn::mlp builds it, e.g. 784-256-128-10; its
 //                                              activation and dropout come from build_model's arguments
 //   shape  := C "x" H "x" W                    the input images, e.g. 1x28x28 or 3x32x32
-//   layers := layer ("," layer)*
+//   layers := layer ("-" layer)*
 //   layer  := "conv" OUT "k" K ["s" S] ["p" P]  Conv2d(channels in, OUT, K, stride S = 1, padding P = 0)
 //           | "maxpool" K ["s" S]              MaxPool2d(K, stride S = K)
 //           | "avgpool" K ["s" S]              AvgPool2d(K, stride S = K)
@@ -13,11 +13,12 @@
 //           | "flatten"                        Flatten(): C x H x W images -> C*H*W features
 //           | "linear" N                       Linear(features in, N); needs features (a flatten first)
 //
-// Numbers are decimal: channels and features 1 to 2^20; image sides, kernels and strides 1 to 2^16;
+// Layers are joined by "-" as an MLP's sizes are, so a spec holds no comma: commands take lists of
+// specs separated by commas. Numbers are decimal: channels and features 1 to 2^20; image sides, kernels and strides 1 to 2^16;
 // padding 0 to 2^16. "lenet5" is the BEAN paper's reference LeNet-5, lenet5_spec below. Examples:
 //   784-256-128-10
-//   1x28x28:conv6k5p2,relu,maxpool2,conv16k5,relu,maxpool2,flatten,linear120,relu,linear84,relu,linear10
-//   3x32x32:conv32k3p1,relu,conv32k3s2p1,relu,avgpool2,flatten,dropout0.25,linear10
+//   1x28x28:conv6k5p2-relu-maxpool2-conv16k5-relu-maxpool2-flatten-linear120-relu-linear84-relu-linear10
+//   3x32x32:conv32k3p1-relu-conv32k3s2p1-relu-avgpool2-flatten-dropout0.25-linear10
 // Each layer token gives one module of the Sequential, so a spec's n-th token has key n - 1 (PyTorch's
 // nn.Sequential names: 0.weight, 0.bias, 3.weight, ...).
 #pragma once
@@ -32,7 +33,7 @@
 namespace hebb::nn {
 
 inline constexpr const char* lenet5_spec =
-    "1x28x28:conv6k5p2,relu,maxpool2,conv16k5,relu,maxpool2,flatten,linear120,relu,linear84,relu,linear10";
+    "1x28x28:conv6k5p2-relu-maxpool2-conv16k5-relu-maxpool2-flatten-linear120-relu-linear84-relu-linear10";
 
 // A built network with the shapes of one sample going in and out; an MLP's input is N x 1 x 1.
 struct Model {

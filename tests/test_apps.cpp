@@ -230,4 +230,17 @@ TEST_CASE("hebb bench prints one JSON line per case", "[apps][bench]") {
     }
     CHECK(cases == 8);  // 2 archs x 2 optimizers x 2 regularizers
     CHECK(cli::hebb("bench --optimizer lbfgs --steps 1 --rounds 1").output.find("'lbfgs' is not sgd or adam") != std::string::npos);
+
+    // Conv nets by spec: LeNet-5 and a small one; a spec that does not parse names its token.
+    const cli::Result conv = cli::hebb("bench --arch lenet5,1x8x8:conv2k3-relu-flatten-linear3 --batch-size 4 --steps 2 --rounds 1");
+    INFO(conv.output);
+    REQUIRE(conv.status == 0);
+    std::istringstream conv_lines(conv.output);
+    std::vector<std::string> archs;
+    for (std::string line; std::getline(conv_lines, line);) archs.push_back(Json::parse(line)["arch"]);
+    CHECK(archs == std::vector<std::string>{"lenet5", "1x8x8:conv2k3-relu-flatten-linear3"});
+    const cli::Result bad = cli::hebb("bench --arch 1x8x8:conv2k3-maxpol2 --steps 1 --rounds 1");
+    CHECK(bad.status == 2);
+    CHECK_THAT(bad.output, Catch::Contains("--arch: spec '1x8x8:conv2k3-maxpol2': token 2 'maxpol2' is not a layer"));
+    CHECK(cli::hebb("bench --arch lenet5 --products --steps 1 --rounds 1").status == 2);
 }

@@ -78,15 +78,15 @@ TEST_CASE("An MLP spec builds exactly nn::mlp's network and weights", "[spec]") 
     CHECK(nn::is_mlp_spec("784-256-10"));
     CHECK(nn::is_mlp_spec("784--10"));  // malformed, but an MLP's: parse_arch reports it
     CHECK_FALSE(nn::is_mlp_spec("lenet5"));
-    CHECK_FALSE(nn::is_mlp_spec("1x28x28:flatten,linear10"));
+    CHECK_FALSE(nn::is_mlp_spec("1x28x28:flatten-linear10"));
     CHECK_FALSE(nn::is_mlp_spec(""));
 }
 
 TEST_CASE("A 3x32x32 conv net with strides, padding, average pooling and dropout", "[spec]") {
     Generator gen(5);
     const nn::Model model =
-        nn::build_model("3x32x32:conv32k3p1,gelu,conv32k3s2p1,leaky_relu,avgpool2,maxpool3s1,flatten,dropout0.25,"
-                        "linear10,sigmoid", "relu", 0.0f, gen);
+        nn::build_model("3x32x32:conv32k3p1-gelu-conv32k3s2p1-leaky_relu-avgpool2-maxpool3s1-flatten-dropout0.25-"
+                        "linear10-sigmoid", "relu", 0.0f, gen);
     CHECK(model.input == ImageShape{3, 32, 32});
     CHECK(model.output == ImageShape{10, 1, 1});
     auto& net = *model.net;
@@ -104,25 +104,25 @@ TEST_CASE("A 3x32x32 conv net with strides, padding, average pooling and dropout
 
 TEST_CASE("Malformed, out-of-range and misfitting specs are refused, naming the token and shapes", "[spec]") {
     using Catch::Contains;
-    CHECK(error_of("1x28x28:conv6k5,relu,maxpol2") ==
-          "spec '1x28x28:conv6k5,relu,maxpol2': token 3 'maxpol2' is not a layer; use conv<OUT>k<K>[s<S>][p<P>], "
+    CHECK(error_of("1x28x28:conv6k5-relu-maxpol2") ==
+          "spec '1x28x28:conv6k5-relu-maxpol2': token 3 'maxpol2' is not a layer; use conv<OUT>k<K>[s<S>][p<P>], "
           "maxpool<K>[s<S>], avgpool<K>[s<S>], relu, leaky_relu, tanh, sigmoid, gelu, dropout<P>, flatten or "
           "linear<N>");
-    CHECK(error_of("1x8x8:conv4k5,maxpool5,flatten,linear10") ==
-          "spec '1x8x8:conv4k5,maxpool5,flatten,linear10': token 2 'maxpool5': layer 1 (MaxPool2d): MaxPool2d: "
+    CHECK(error_of("1x8x8:conv4k5-maxpool5-flatten-linear10") ==
+          "spec '1x8x8:conv4k5-maxpool5-flatten-linear10': token 2 'maxpool5': layer 1 (MaxPool2d): MaxPool2d: "
           "kernel_size 5 with padding 0 does not fit 4x4x4 images");
-    CHECK(error_of("1x28x28:conv6k5,maxpool2,linear10") ==
-          "spec '1x28x28:conv6k5,maxpool2,linear10': token 3 'linear10': layer 2 (Linear): takes 864 features, "
+    CHECK(error_of("1x28x28:conv6k5-maxpool2-linear10") ==
+          "spec '1x28x28:conv6k5-maxpool2-linear10': token 3 'linear10': layer 2 (Linear): takes 864 features, "
           "but its input is 6x12x12 images (put a Flatten before it)");
     CHECK_THROWS_WITH(nn::build_model("1x28x28:conv0k5"),
                       Contains("token 1 'conv0k5': OUT channels 0 must be a whole number from 1 to 1048576"));
     CHECK_THROWS_WITH(nn::build_model("1x28x28:conv99999999999999999999k3"),
                       Contains("OUT channels 99999999999999999999 must"));
     CHECK_THROWS_WITH(nn::build_model("1x28x28:conv4k3s0"), Contains("stride 0 must be a whole number from 1 to 65536"));
-    CHECK_THROWS_WITH(nn::build_model("1x28x28:conv4k3,relu,"), Contains("token 3 '' is not a layer"));
-    CHECK_THROWS_WITH(nn::build_model("1x28x28:flatten,dropout1"),
+    CHECK_THROWS_WITH(nn::build_model("1x28x28:conv4k3-relu-"), Contains("token 3 '' is not a layer"));
+    CHECK_THROWS_WITH(nn::build_model("1x28x28:flatten-dropout1"),
                       Contains("token 2 'dropout1': dropout 1 must be in [0, 1)"));
-    CHECK_THROWS_WITH(nn::build_model("1x28x28:flatten,linear1.5"),
+    CHECK_THROWS_WITH(nn::build_model("1x28x28:flatten-linear1.5"),
                       Contains("token 2 'linear1.5' is not a layer"));
     CHECK_THROWS_WITH(nn::build_model("1x0x28:flatten"), Contains("spec '1x0x28:flatten': input height 0 must be"));
     CHECK_THROWS_WITH(nn::build_model("28x28:flatten"), Contains("input '28x28' is not C x H x W images"));
@@ -130,7 +130,7 @@ TEST_CASE("Malformed, out-of-range and misfitting specs are refused, naming the 
     CHECK_THROWS_WITH(nn::build_model("784-2000000-10"),
                       Contains("spec '784-2000000-10': size 2000000 must be at most 1048576"));
     CHECK_THROWS_WITH(nn::build_model("784--10"), Contains("arch '784--10'"));
-    CHECK_THROWS_WITH(nn::build_model("1x65536x65536:flatten,linear1048576"),
+    CHECK_THROWS_WITH(nn::build_model("1x65536x65536:flatten-linear1048576"),
                       Contains("token 2 'linear1048576': the weights of tokens 1 to 2 would need"));
     CHECK_THROWS_WITH(nn::build_model("lenet5", "tanh"),
                       Contains("leave activation 'tanh' and dropout 0 at relu and 0"));
