@@ -303,7 +303,7 @@ TEST_CASE("corrupted and lying files are rejected with a clear error", "[checkpo
     ::alarm(0);
 }
 
-TEST_CASE("load_mlp needs the metadata and matching weights", "[checkpoint]") {
+TEST_CASE("load_checkpoint needs the metadata and matching weights", "[checkpoint]") {
     const fs::path path = temp_dir() / "meta.safetensors";
     auto net = nn::mlp({{3, 2}, "relu"});
     save_safetensors(path, net->state_dict(), {{"arch", "3-2"}});
