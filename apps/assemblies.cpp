@@ -66,7 +66,7 @@ std::string class_name(int c, const std::vector<std::string>& names) {
 ModelResult analyse_model(const std::string& path, const training::Checkpoint& loaded, const data::TensorDataset& test,
                           const std::vector<size_t>& which, const Options& o, const fs::path& out,
                           const std::string& prefix) {
-    ModelResult m{path, loaded.spec.arch(), training::evaluate(*loaded.model, test).accuracy, {}};
+    ModelResult m{path, loaded.spec.arch, training::evaluate(*loaded.model, test).accuracy, {}};
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*loaded.model);
     const std::vector<Matrix> inputs = analysis::layer_inputs(*loaded.model, test.features(), which);
     analysis::LayerOptions lo{.order = o.order, .gamma = o.gamma, .spectral = {.k = o.k}};
@@ -199,22 +199,22 @@ int run(const Options& o) {
     // Everything that can be refused is checked before any work.
     const training::Checkpoint model = training::load_checkpoint(o.model);
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*model.model);
-    const std::vector<size_t> which = reading_flag("--layers", [&] { return nn::select_linear_layers(o.layers, linears.size()); });
+    const std::vector<size_t> which = reading_flag("--layers", [&] { return nn::select_linear_layers(o.layers, *model.model); });
     for (size_t l : which)
         check_usage(o.k <= linears[l]->weight.cols(), "--k ", o.k, ": ", layer_name(l), " has only ",
                     linears[l]->weight.cols(), " neurons");
     std::optional<training::Checkpoint> baseline;
     if (!o.baseline.empty()) {
         baseline = training::load_checkpoint(o.baseline);
-        check_usage(baseline->spec.arch() == model.spec.arch(), "--baseline ", o.baseline, ": its arch ",
-                    baseline->spec.arch(), " is not the model's ", model.spec.arch());
+        check_usage(baseline->spec.arch == model.spec.arch, "--baseline ", o.baseline, ": its arch ",
+                    baseline->spec.arch, " is not the model's ", model.spec.arch);
     }
     reading_flag("--data", [&] { data::check_dataset_name(o.data); });
     prepare_output_folder(o.out, "--out");
     const fs::path out = o.out;
     const data::TensorDataset test = data::load_dataset(o.data).test;
-    check_usage(model.spec.sizes.front() == test.dim(), "--data ", o.data, ": ", test.dim(),
-                " features, but ", o.model, " takes ", model.spec.sizes.front(), " inputs");
+    check_usage(model.input.size() == test.dim(), "--data ", o.data, ": ", test.dim(), " features, but ", o.model,
+                " takes ", model.input.values(), " inputs");
 
     const ModelResult m = analyse_model(o.model, model, test, which, o, out, "");
     std::optional<ModelResult> b;

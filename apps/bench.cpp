@@ -101,7 +101,7 @@ Command add_bench(CLI::App& app) {
             for (const std::string& optimizer : split_list(o->optimizers))
                 for (const std::string& r : split_list(o->regs))
                     for (int b : positive_ints(o->batches, "--batch-size")) {
-                        nn::Model model = reading_flag("--arch", [&] { return nn::build_model(arch, "relu", 0.0f, gen); });
+                        nn::Model model = reading_flag("--arch", [&] { return nn::build_model({arch}, gen); });
                         const Eigen::Index inputs = model.input.size();
                         // A batch's inputs, activations and their gradients: 8 bytes per unit and sample.
                         reading_flag("--batch-size", [&] {

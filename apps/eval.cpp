@@ -26,10 +26,10 @@ Command add_eval(CLI::App& app) {
         reading_flag("--data", [&] { data::check_dataset_name(o->data); });
         data::Splits splits = data::load_dataset(o->data);
         const data::TensorDataset& d = o->split == "test" ? splits.test : splits.train;
-        check_usage(loaded.spec.sizes.front() == d.dim(), o->model, ": the model takes ",
-                    loaded.spec.sizes.front(), " inputs, ", o->data, " has ", d.dim(), "; pick the --data it was trained on");
+        check_usage(loaded.input.size() == d.dim(), o->model, ": the model takes ", loaded.input.values(),
+                    " inputs, ", o->data, " has ", d.dim(), "; pick the --data it was trained on");
         // Before evaluate, which allocates a classes x classes confusion matrix.
-        check_usage(loaded.spec.sizes.back() == d.classes, o->model, ": the model gives ", loaded.spec.sizes.back(),
+        check_usage(loaded.output.size() == d.classes, o->model, ": the model gives ", loaded.output.size(),
                     " outputs, ", o->data, " has ", d.classes, " classes (labels 0..", d.classes - 1,
                     "); pick the --data it was trained on");
         const training::Evaluation e = training::evaluate(*loaded.model, d);

@@ -48,8 +48,8 @@ struct Run {
 Run run_one(const Options& o, const data::TensorDataset& train, const data::TensorDataset& val,
             const data::TensorDataset& test, const std::string& method, double value, std::uint64_t seed) {
     Generator gen(seed);
-    const nn::MlpSpec spec{nn::parse_arch(o.arch), o.act, method == "dropout" ? static_cast<float>(value) : 0.0f};
-    auto net = nn::mlp(spec, gen);
+    const nn::ModelSpec spec{o.arch, o.act, method == "dropout" ? static_cast<float>(value) : 0.0f};
+    const auto net = nn::build_model(spec, gen).net;
     optim::Adam opt(net->parameters(), {.lr = o.lr});
     const bool regularized = method != "none" && method != "dropout";
     const auto reg = reg::make_regularizer(regularized ? method : "none", static_cast<float>(value));
@@ -72,13 +72,15 @@ int run(const Options& o) {
     for (const std::string& m : methods)
         check_usage(grids.count(m), "--methods: '", m, "' is unknown; use none, l1, l2, dropout, bean1, bean2");
     const std::vector<int> shots = positive_ints(o.shots, "--shots");
-    const auto sizes = reading_flag("--arch", [&] { return nn::parse_arch(o.arch); });
+    const nn::Model model = reading_flag("--arch", [&] { return nn::build_model({o.arch, o.act}); });
+    check_usage(nn::is_mlp_spec(o.arch) || std::find(methods.begin(), methods.end(), "dropout") == methods.end(),
+                "--methods dropout: sets an MLP's dropout; a conv net names its own in --arch (dropout0.5)");
     reading_flag("--data", [&] { data::check_dataset_name(o.data); });
     const data::Splits splits = data::load_dataset(o.data);
     check_usage(splits.train.size() > 50000, "--data ", o.data,
                 ": the protocol needs more than 50,000 training images; use mnist or fashion-mnist");
-    check_usage(sizes.front() == splits.train.dim() && sizes.back() == splits.train.classes, "--arch ", o.arch, ": ",
-                o.data, " needs input size ", splits.train.dim(), " and output size ", splits.train.classes);
+    check_usage(model.input.size() == splits.train.dim() && model.output.size() == splits.train.classes, "--arch ",
+                o.arch, ": ", o.data, " needs input size ", splits.train.dim(), " and output size ", splits.train.classes);
     const Eigen::Index val_end = 50000 + std::min<Eigen::Index>(splits.train.size() - 50000, o.val_size);
     // The largest k drawn once now: a class with fewer samples fails here, not after the smaller k's runs.
     reading_flag("--shots", [&] { data::few_shot(splits.train, *std::max_element(shots.begin(), shots.end()), 0, 0, 50000); });

@@ -13,20 +13,20 @@ Command add_inspect(CLI::App& app) {
     cmd->add_option("checkpoint", *path, "Checkpoint (.safetensors)")->required()->check(CLI::ExistingFile);
     return [path] {
         const training::Checkpoint loaded = training::load_checkpoint(*path);
-        std::printf("%s\narch %s, activation %s\n\n", path->c_str(), loaded.spec.arch().c_str(),
-                    loaded.spec.activation.c_str());
+        std::printf("%s\narch %s, activation %s; takes %s, gives %lld\n\n", path->c_str(), loaded.spec.arch.c_str(),
+                    loaded.spec.activation.c_str(), loaded.input.values().c_str(),
+                    static_cast<long long>(loaded.output.size()));
         std::cout << *loaded.model << "\n\n";
         long total = 0;
         std::printf("%-12s %-12s %10s %10s %10s %10s %10s %12s\n", "parameter", "shape", "mean", "std", "min",
                     "max", "max |w|", "|w|<1e-3max");
-        for (const auto& [name, t] : loaded.model->named_parameters()) {
-            const Matrix& w = t.value();
+        for (const auto& [name, w, shape] : loaded.model->state_dict()) {
             total += static_cast<long>(w.size());
             const double mean = w.mean();
             const double std = std::sqrt((w.array() - static_cast<float>(mean)).square().mean());
             const float largest = w.cwiseAbs().maxCoeff();
             const double small = (w.array().abs() < 1e-3f * largest).cast<double>().mean();
-            std::printf("%-12s %-12s %10.4f %10.4f %10.4f %10.4f %10.4f %11.2f%%\n", name.c_str(), t.shape().c_str(),
+            std::printf("%-12s %-12s %10.4f %10.4f %10.4f %10.4f %10.4f %11.2f%%\n", name.c_str(), shape_str(shape).c_str(),
                         mean, std, w.minCoeff(), w.maxCoeff(), largest, 100 * small);
         }
         // Sparsity over all dense weights together (biases aside), against the largest of them.

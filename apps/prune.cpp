@@ -38,8 +38,13 @@ training::Checkpoint load_model(const std::string& path) {
 }
 
 void check_inputs(const training::Checkpoint& m, const std::string& path, const Options& o, const data::TensorDataset& d) {
-    check_usage(m.spec.sizes.front() == d.dim(), "--model ", path, ": the model takes ",
-                m.spec.sizes.front(), " inputs, --data ", o.data, " has ", d.dim());
+    check_usage(nn::is_mlp_spec(m.spec.arch), "--model ", path, ": arch ", m.spec.arch, " is a conv net; prune takes MLPs");
+    check_usage(m.input.size() == d.dim(), "--model ", path, ": the model takes ", m.input.values(), " inputs, --data ",
+                o.data, " has ", d.dim());
+}
+
+nn::MlpSpec mlp_spec(const training::Checkpoint& m) {
+    return {nn::parse_arch(m.spec.arch), m.spec.activation, m.spec.dropout};
 }
 
 std::string thousands(long n) {  // 235146 -> "235,146"
@@ -88,7 +93,7 @@ int prune_one(const Options& o) {
     const data::TensorDataset& test = splits.test;
     check_inputs(source, path, o, test);
 
-    const nn::PrunedMlp pruned = nn::prune_mlp(source.spec, *source.model, o.threshold);
+    const nn::PrunedMlp pruned = nn::prune_mlp(mlp_spec(source), *source.model, o.threshold);
     const double acc_before = training::evaluate(*source.model, test).accuracy;
     const double acc_after = training::evaluate(*pruned.model, test).accuracy;
 
@@ -99,7 +104,7 @@ int prune_one(const Options& o) {
     notes["pruned_from"] = path;
     notes["threshold"] = threshold;
     try {
-        training::save_checkpoint(o.out, pruned.spec, *pruned.model, {}, notes);
+        training::save_checkpoint(o.out, nn::model_spec(pruned.spec), *pruned.model, {}, notes);
     } catch (const Error& e) {
         fail("--out ", o.out, ": ", e.what());
     }
@@ -151,7 +156,7 @@ int run_sweep(const Options& o) {
         analysis::Series f{names[m], colors[m % colors.size()], {}, {}}, p = f;
         for (double fraction : sweep_fractions) {
             const float t = nn::threshold_for_fraction(*models[m].model, fraction);
-            nn::PrunedMlp pruned = nn::prune_mlp(models[m].spec, *models[m].model, t);
+            nn::PrunedMlp pruned = nn::prune_mlp(mlp_spec(models[m]), *models[m].model, t);
             accuracy[m].push_back(training::evaluate(*pruned.model, test).accuracy);
             stats[m].push_back(pruned.stats);
             f.x.push_back(std::log10(fraction)), f.y.push_back(accuracy[m].back());

@@ -1,4 +1,4 @@
-// hebb train: trains an MLP, writing its configuration, metrics, checkpoints, curves and report to
+// hebb train: trains a model (an MLP or a conv net), writing its configuration, metrics, checkpoints, curves and report to
 // --out; --resume continues such a run exactly where its last checkpoint left it.
 #include <atomic>
 #include <chrono>
@@ -146,12 +146,13 @@ struct Cli {
 // The train subcommand's options, bound to `cli`.
 CLI::App* add_options(CLI::App& app, Cli& cli) {
     Config& c = cli.config;
-    CLI::App* cmd = app.add_subcommand("train", "Train an MLP; write metrics, checkpoints, curves and a report");
+    CLI::App* cmd = app.add_subcommand("train", "Train a model; write metrics, checkpoints, curves and a report");
     cmd->add_option("--data", c.data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals")->capture_default_str();
-    cmd->add_option("--arch", c.arch, "Layer sizes from input to output")->capture_default_str();
-    cmd->add_option("--act", c.act, "Hidden activation")
+    cmd->add_option("--arch", c.arch, "The model: an MLP's sizes (784-256-10), lenet5, or a conv net "
+                    "CxHxW:layers (1x28x28:conv6k5-relu-maxpool2-flatten-linear10; docs/models.md)")->capture_default_str();
+    cmd->add_option("--act", c.act, "An MLP's hidden activation")
         ->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();
-    cmd->add_option("--dropout", c.dropout, "Dropout after each hidden activation")->check(in_range(0.0, 0.99));
+    cmd->add_option("--dropout", c.dropout, "An MLP's dropout after each hidden activation")->check(in_range(0.0, 0.99));
     cmd->add_option("--optimizer", c.optimizer)->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}))->capture_default_str();
     cmd->add_option("--lr", c.lr, "Learning rate")->check(positive)->capture_default_str();
     cmd->add_option("--momentum", c.momentum, "Momentum (sgd, rmsprop)")->check(non_negative);
@@ -171,7 +172,7 @@ CLI::App* add_options(CLI::App& app, Cli& cli) {
     cmd->add_option("--alpha", c.alpha, "Regularizer strength")->check(non_negative);
     cmd->add_option("--gamma", c.gamma, "BEAN's tanh scale")->check(positive)->capture_default_str();
     cmd->add_option("--bean-layers", c.bean_layers,
-                    "Layers BEAN covers: hidden (those whose input is a hidden layer), all, or Linear indices like 1,2")
+                    "Layers BEAN covers: hidden (the Linears whose input is not the raw data), all, or Linear indices like 1,2")
         ->capture_default_str();
     cmd->add_option("--out", cli.out, "Output folder")->capture_default_str();
     CLI::Option* resume = cmd->add_option("--resume", cli.resume, "Continue the run in this folder exactly");
@@ -239,7 +240,7 @@ struct RunData {
 };
 
 // The dataset's splits: --val takes the last training samples, --subset the first of the rest.
-RunData load_data(const Config& c, const nn::MlpSpec& spec) {
+RunData load_data(const Config& c, const nn::Model& model) {
     data::Splits splits = data::load_dataset(c.data);
     RunData d{std::move(splits.train), {}, std::move(splits.test)};
     check_usage(c.val >= 0 && c.val < d.train.size(), "--val ", c.val, ": the training split has ", d.train.size(),
@@ -249,8 +250,9 @@ RunData load_data(const Config& c, const nn::MlpSpec& spec) {
         d.train = data::slice(d.train, 0, d.train.size() - c.val);
     }
     if (c.subset > 0) d.train = data::slice(d.train, 0, std::min<Eigen::Index>(c.subset, d.train.size()));
-    check_usage(spec.sizes.front() == d.train.dim() && spec.sizes.back() == d.train.classes, "--arch ", c.arch,
-                ": ", c.data, " needs input size ", d.train.dim(), " and output size ", d.train.classes);
+    check_usage(model.input.size() == d.train.dim() && model.output.size() == d.train.classes, "--arch ", c.arch,
+                ": ", c.data, " needs input size ", d.train.dim(), " and output size ", d.train.classes, "; the model takes ",
+                model.input.values(), " and gives ", model.output.size());
     // Every split against the model before the first step, not after an epoch.
     for (const auto& [name, split] : {std::pair<const char*, const data::TensorDataset*>{"validation", &d.val},
                                       {"test", &d.test}}) {
@@ -382,10 +384,13 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     set_detect_anomaly(cli.detect_anomaly);
 
     // Everything that can be refused is checked before any work.
-    const nn::MlpSpec spec{reading_flag("--arch", [&] { return nn::parse_arch(c.arch); }), c.act, c.dropout};
+    const nn::ModelSpec spec{c.arch, c.act, c.dropout};
+    Generator gen(c.seed);  // initial weights, then dropout masks
+    const nn::Model model = reading_flag("--arch", [&] { return nn::build_model(spec, gen); });
+    const std::shared_ptr<nn::Sequential>& net = model.net;
     auto reg = reading_flag("--bean-layers", [&] { return reg::make_regularizer(c.reg, c.alpha, c.gamma, c.bean_layers); });
     if (const auto* bean = dynamic_cast<const reg::BEAN*>(reg.get()))
-        reading_flag("--bean-layers", [&] { return bean->covered(spec.sizes.size() - 1); });
+        reading_flag("--bean-layers", [&] { return bean->covered(*net); });
     reading_flag("--data", [&] { data::check_dataset_name(c.data); });
     using Mode = training::RunFolder::Mode;
     const Mode mode = !cli.resume.empty() ? Mode::resume : cli.overwrite ? Mode::overwrite : Mode::create;
@@ -394,14 +399,12 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     const training::RunFolder folder(path, mode);
 
     const auto start = std::chrono::steady_clock::now();
-    const RunData d = load_data(c, spec);
+    const RunData d = load_data(c, model);
     const bool has_val = d.val.size() > 0;
-    Generator gen(c.seed);  // initial weights, then dropout masks
-    auto net = nn::mlp(spec, gen);
     if (!c.init.empty()) {
         const training::Checkpoint init = training::load_checkpoint(c.init);
-        check_usage(init.spec.arch() == spec.arch(), "--init ", c.init, ": its arch ", init.spec.arch(),
-                    " is not --arch ", spec.arch());
+        check_usage(init.spec.arch == spec.arch, "--init ", c.init, ": its arch ", init.spec.arch,
+                    " is not --arch ", spec.arch);
         net->load_state_dict(init.model->state_dict());
     }
     auto opt = make_optimizer(c, net->parameters());

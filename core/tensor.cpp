@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include "core/state_dict.h"
+
 #include <atomic>
 #include <iomanip>
 #include <ostream>
@@ -44,6 +46,19 @@ Store::~Store() {
 
 std::string shape_str(const Matrix& m) {
     return "(" + std::to_string(m.rows()) + "x" + std::to_string(m.cols()) + ")";
+}
+
+std::string shape_str(const Shape& shape) {
+    std::string out = "(";
+    for (size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);
+    return out + ")";
+}
+
+bool holds(const Matrix& value, const Shape& shape) {
+    Eigen::Index rest = 1;
+    for (size_t i = 1; i < shape.size(); ++i) rest *= shape[i];
+    if (shape.size() < 2) return value.rows() == 1 && value.cols() == (shape.empty() ? 1 : shape[0]);
+    return value.rows() == shape[0] && value.cols() == rest;
 }
 
 namespace {

@@ -26,11 +26,7 @@ using Json = nlohmann::ordered_json;
 using ParsedJson = nlohmann::json;
 constexpr std::uint64_t max_header = 100'000'000;  // the format's own limit
 
-std::vector<std::int64_t> disk_shape(const NamedArray& a) {
-    if (a.rank == 0) return {};
-    if (a.rank == 1) return {a.value.cols()};
-    return {a.value.rows(), a.value.cols()};
-}
+constexpr size_t max_rank = 4;
 
 }  // namespace
 
@@ -40,12 +36,11 @@ void save_safetensors(const std::string& path, const StateDict& arrays, const Me
     std::uint64_t offset = 0;
     std::set<std::string> names;
     for (const NamedArray& a : arrays) {
-        HEBB_CHECK(a.rank == 2 || (a.rank == 1 && a.value.rows() == 1) ||
-                       (a.rank == 0 && a.value.size() == 1),
-                   path, ": array '", a.name, "' ", shape_str(a.value), " cannot have rank ", a.rank);
+        HEBB_CHECK(a.shape.size() <= max_rank && holds(a.value, a.shape), path, ": array '", a.name, "' ",
+                   shape_str(a.value), " cannot be stored as ", shape_str(a.shape));
         HEBB_CHECK(names.insert(a.name).second, path, ": array name '", a.name, "' appears twice");
         const std::uint64_t bytes = static_cast<std::uint64_t>(a.value.size()) * sizeof(float);
-        header[a.name] = {{"dtype", "F32"}, {"shape", disk_shape(a)},
+        header[a.name] = {{"dtype", "F32"}, {"shape", a.shape},
                           {"data_offsets", {offset, offset + bytes}}};
         offset += bytes;
     }
@@ -105,13 +100,20 @@ SafetensorsFile load_safetensors(const std::string& path) {
         HEBB_CHECK(dtype.is_string() && dtype == "F32", where, " has dtype ", dtype.dump(),
                    "; hebb reads F32 only");
         const ParsedJson& shape = entry["shape"];
-        HEBB_CHECK(shape.is_array() && shape.size() <= 2, where, " has shape ", shape.dump(),
-                   "; hebb reads rank 0, 1 or 2");
-        std::uint64_t dims[2] = {1, 1};
+        HEBB_CHECK(shape.is_array() && shape.size() <= max_rank, where, " has shape ", shape.dump(),
+                   "; hebb reads rank 0 to ", max_rank);
+        // Held as a matrix: rows the first dimension, cols the product of the others.
+        Shape dims;
+        std::uint64_t rows = 1, cols = 1;
         for (size_t i = 0; i < shape.size(); ++i) {
             HEBB_CHECK(shape[i].is_number_unsigned() && shape[i].get<std::uint64_t>() <= INT32_MAX,
                        where, " has a bad dimension in shape ", shape.dump());
-            dims[2 - shape.size() + i] = shape[i].get<std::uint64_t>();
+            const std::uint64_t d = shape[i].get<std::uint64_t>();
+            dims.push_back(static_cast<Eigen::Index>(d));
+            if (i == 0 && shape.size() >= 2) rows = d;
+            else cols *= d;
+            // Each factor is below 2^31, so while cols does too no product overflows.
+            HEBB_CHECK(cols <= INT32_MAX, where, " has shape ", shape.dump(), ", too large for hebb");
         }
         const ParsedJson& offsets = entry["data_offsets"];
         HEBB_CHECK(offsets.is_array() && offsets.size() == 2 && offsets[0].is_number_unsigned() &&
@@ -121,12 +123,11 @@ SafetensorsFile load_safetensors(const std::string& path) {
         HEBB_CHECK(begin <= end && end <= data_size, where, " has data_offsets ", offsets.dump(),
                    " outside the ", data_size, " data bytes at offset ", data_start);
         // Each dimension is below 2^31, so the byte count cannot overflow 64 bits.
-        HEBB_CHECK(end - begin == dims[0] * dims[1] * sizeof(float), where, " has shape ",
+        HEBB_CHECK(end - begin == rows * cols * sizeof(float), where, " has shape ",
                    shape.dump(), " but ", end - begin, " data bytes");
         spans.emplace_back(begin, end);
 
-        NamedArray a{name, Matrix(static_cast<Eigen::Index>(dims[0]), static_cast<Eigen::Index>(dims[1])),
-                     static_cast<int>(shape.size())};
+        NamedArray a{name, Matrix(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols)), std::move(dims)};
         in.seekg(static_cast<std::streamoff>(data_start + begin));
         in.read(reinterpret_cast<char*>(a.value.data()), static_cast<std::streamsize>(end - begin));
         HEBB_CHECK(in, where, ": cannot read its data at offset ", data_start + begin);

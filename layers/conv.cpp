@@ -15,6 +15,11 @@ std::string ImageShape::str() const {
     return std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
 }
 
+std::string ImageShape::values() const {
+    const std::string n = std::to_string(size());
+    return height == 1 && width == 1 ? n : str() + " = " + n;
+}
+
 namespace {
 
 Node& parent(Node& y, size_t i) { return *y.parents[i]; }
@@ -255,8 +260,9 @@ Conv2d::Conv2d(Index in_channels, Index out_channels, int kernel_size, int strid
                in_channels, ", ", out_channels, ", ", kernel_size, ", ", stride, ", ", padding);
     const Index fan_in = in_channels * kernel_size * kernel_size;
     const float bound = 1.0f / std::sqrt(static_cast<float>(fan_in));
-    weight = register_parameter("weight", uniform_parameter(out_channels, fan_in, bound, gen));
-    if (with_bias) bias = register_parameter("bias", uniform_parameter(1, out_channels, bound, gen), 1);
+    weight = register_parameter("weight", uniform_parameter(out_channels, fan_in, bound, gen),
+                                {out_channels, in_channels, kernel_size, kernel_size});
+    if (with_bias) bias = register_parameter("bias", uniform_parameter(1, out_channels, bound, gen), {out_channels});
 }
 
 ImageShape Conv2d::set_input_shape(ImageShape in) {

@@ -2,9 +2,8 @@
 // PyTorch's NCHW flatten order (channel, then row, then column), so Flatten costs nothing and a
 // Linear after it has exactly PyTorch's weights. The activations do not carry their geometry: the
 // functions take it as an argument and the layers are told it (set_input_shape) before their first
-// forward. A conv weight is stored 2-D, (out x C*k*k), in the memory order of PyTorch's 4-D
-// (out x C x k x k); state_dict() keeps it 2-D for now (writing it 4-D, as PyTorch's checkpoints
-// hold it, is a later step).
+// forward. A conv weight is held 2-D, (out x C*k*k), in the memory order of PyTorch's 4-D
+// (out x C x k x k), the shape its state_dict() entry carries for files.
 #pragma once
 
 #include <string>
@@ -19,6 +18,7 @@ struct ImageShape {
     Eigen::Index channels = 0, height = 0, width = 0;
     Eigen::Index size() const { return channels * height * width; }  // the columns of a row
     std::string str() const;                                         // "1x28x28"
+    std::string values() const;  // "784" for features (784 x 1 x 1), "1x28x28 = 784" for images
     bool operator==(const ImageShape&) const = default;
 };
 

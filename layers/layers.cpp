@@ -26,7 +26,7 @@ Linear::Linear(Eigen::Index in_features, Eigen::Index out_features, bool with_bi
                in_features, " -> ", out_features);
     const float bound = 1.0f / std::sqrt(static_cast<float>(in_features));
     weight = register_parameter("weight", uniform_parameter(out_features, in_features, bound, gen));
-    if (with_bias) bias = register_parameter("bias", uniform_parameter(1, out_features, bound, gen), 1);
+    if (with_bias) bias = register_parameter("bias", uniform_parameter(1, out_features, bound, gen), {out_features});
 }
 
 Tensor Linear::forward(const Tensor& x) {
@@ -112,10 +112,14 @@ std::vector<size_t> parse_layer_indices(const std::string& spec) {
 std::string linear_count(size_t count) { return std::to_string(count) + (count == 1 ? " Linear layer" : " Linear layers"); }
 }  // namespace
 
-std::vector<size_t> select_linear_layers(const std::string& spec, size_t count) {
+std::vector<size_t> select_linear_layers(const std::string& spec, const Module& model) {
+    const size_t count = linear_layers(model).size();
+    const Module* first = &model;  // the first layer the data meets
+    while (!first->children().empty()) first = first->children().front().second.get();
+    const bool reads_data = dynamic_cast<const Linear*>(first) != nullptr;
     std::vector<size_t> out;
     if (spec == "hidden" || spec == "all") {
-        for (size_t l = spec == "all" ? 0 : 1; l < count; ++l) out.push_back(l);
+        for (size_t l = spec == "all" || !reads_data ? 0 : 1; l < count; ++l) out.push_back(l);
     } else {
         out = parse_layer_indices(spec);
         HEBB_CHECK(out.back() < count, "layers '", spec, "': Linear ", out.back(), " is out of range; the model has ",

@@ -99,15 +99,16 @@ std::vector<const Linear*> linear_layers(const Module& model);
 // The same, appended to `out` (whose storage a caller can keep from one step to the next).
 void append_linear_layers(const Module& model, std::vector<const Linear*>& out);
 
-// The Linear layers a spec selects in a model with `count` of them, by index from 0 in forward
-// order. One grammar for every caller (BEAN's layers, --bean-layers, hebb assemblies --layers):
-//   "hidden"  every Linear whose input is a hidden layer: 1 .. count-1
-//   "all"     0 .. count-1
+// The Linear layers a spec selects in `model`, by index from 0 in forward order. One grammar for
+// every caller (BEAN's layers, --bean-layers, hebb assemblies --layers):
+//   "hidden"  every Linear whose input is not the raw data: all but the first when the model begins
+//             with a Linear (an MLP), all of them when it begins otherwise (a conv net's fc layers)
+//   "all"     every Linear
 //   "0,2"     a comma list of decimal indices (no spaces or signs), each below count; an index
 //             named twice is refused (it is a typo more often than a wish)
 // Returns the indices ascending. Throws, naming the spec, on any other form; naming the count too
 // when an index is out of range or the spec selects no layer (as "hidden" with one Linear layer).
-std::vector<size_t> select_linear_layers(const std::string& spec, size_t count);
+std::vector<size_t> select_linear_layers(const std::string& spec, const Module& model);
 // Throws as select_linear_layers does when the spec is malformed, whatever the model: a setting
 // can be checked before the model exists.
 void check_linear_layer_spec(const std::string& spec);

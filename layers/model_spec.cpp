@@ -110,7 +110,7 @@ ImageShape parse_shape(const std::string& text, const std::string& at) {
 // "C x H x W:layer,layer,...": each layer is built for the output of those before it. After each one the
 // net so far is walked by nn::set_input_shape, which tells every image layer its geometry and names the
 // layer (by key) and the shapes where one does not fit.
-Model build_conv_net(const std::string& spec, Generator& gen) {
+Model build_conv_net(const std::string& spec, Generator& gen, double max_parameters) {
     const std::string at = "spec '" + spec + "'";
     const size_t colon = spec.find(':');
     HEBB_CHECK(colon != std::string::npos, at, " is not a model; use an MLP such as 784-256-10, lenet5, or ",
@@ -126,6 +126,8 @@ Model build_conv_net(const std::string& spec, Generator& gen) {
         const LayerSpec layer = parse_layer(token, at_token);
         parameters += parameter_count(layer, model.output);
         check_memory(at_token + ": the weights of tokens 1 to " + std::to_string(index), 4.0 * parameters);
+        HEBB_CHECK(parameters <= max_parameters, at_token, " brings the weights and biases to ", parameters,
+                   "; at most ", max_parameters, " fit");
         model.net->push_back(make_layer(layer, model.output, gen));
         try {
             model.output = set_input_shape(*model.net, model.input);
@@ -140,20 +142,25 @@ Model build_conv_net(const std::string& spec, Generator& gen) {
 }  // namespace
 
 bool is_mlp_spec(const std::string& spec) {
-    return !spec.empty() && spec.find_first_not_of("0123456789-") == std::string::npos;
+    return spec.find('-') != std::string::npos && spec.find(':') == std::string::npos;
 }
 
-Model build_model(const std::string& spec, const std::string& activation, float dropout, Generator& gen) {
-    if (is_mlp_spec(spec)) {
-        const auto sizes = parse_arch(spec);
-        for (const auto size : sizes)
-            HEBB_CHECK(size <= max_features, "spec '", spec, "': size ", size, " must be at most ", max_features);
-        return {mlp(MlpSpec{sizes, activation, dropout}, gen), {sizes.front(), 1, 1}, {sizes.back(), 1, 1}};
+ModelSpec model_spec(const MlpSpec& mlp) { return {mlp.arch(), mlp.activation, mlp.dropout}; }
+
+Model build_model(const ModelSpec& spec, Generator& gen, double max_parameters) {
+    if (is_mlp_spec(spec.arch)) {
+        const MlpSpec mlp_spec{parse_arch(spec.arch), spec.activation, spec.dropout};
+        for (const auto size : mlp_spec.sizes)
+            HEBB_CHECK(size <= max_features, "spec '", spec.arch, "': size ", size, " must be at most ", max_features);
+        HEBB_CHECK(mlp_spec.parameter_count() <= max_parameters, "spec '", spec.arch, "' needs ",
+                   mlp_spec.parameter_count(), " weights and biases; at most ", max_parameters, " fit");
+        const auto& sizes = mlp_spec.sizes;
+        return {mlp(mlp_spec, gen), {sizes.front(), 1, 1}, {sizes.back(), 1, 1}};
     }
-    HEBB_CHECK(activation == "relu" && dropout == 0.0f, "spec '", spec, "': a conv net names its activations and ",
-               "dropout among its layers (relu, dropout0.5, ...); leave activation '", activation, "' and dropout ",
-               dropout, " at relu and 0");
-    return build_conv_net(spec == "lenet5" ? lenet5_spec : spec, gen);
+    HEBB_CHECK(spec.activation == "relu" && spec.dropout == 0.0f, "spec '", spec.arch, "': a conv net names its ",
+               "activations and dropout among its layers (relu, dropout0.5, ...); leave activation '", spec.activation,
+               "' and dropout ", spec.dropout, " at relu and 0");
+    return build_conv_net(spec.arch == "lenet5" ? lenet5_spec : spec.arch, gen, max_parameters);
 }
 
 }  // namespace hebb::nn

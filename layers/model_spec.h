@@ -23,17 +23,29 @@
 // nn.Sequential names: 0.weight, 0.bias, 3.weight, ...).
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <string>
 
 #include "core/random.h"
 #include "layers/conv.h"
 #include "layers/layers.h"
+#include "layers/mlp.h"
 
 namespace hebb::nn {
 
 inline constexpr const char* lenet5_spec =
     "1x28x28:conv6k5p2-relu-maxpool2-conv16k5-relu-maxpool2-flatten-linear120-relu-linear84-relu-linear10";
+
+// A model as a command line or a checkpoint names it.
+struct ModelSpec {
+    std::string arch;                 // as given: "784-256-10", "lenet5", "1x28x28:conv6k5-..."
+    std::string activation = "relu";  // an MLP's hidden activation; a conv spec names its own
+    float dropout = 0.0f;             // an MLP's, after each hidden activation; a conv spec names its own
+};
+
+// An MLP's ModelSpec.
+ModelSpec model_spec(const MlpSpec& mlp);
 
 // A built network with the shapes of one sample going in and out; an MLP's input is N x 1 x 1.
 struct Model {
@@ -42,17 +54,19 @@ struct Model {
     ImageShape output;
 };
 
-// True when `spec` is written as an MLP (digits and '-' only), well formed or not: build_model then
-// reports parse_arch's error for a malformed one.
+// True when `spec` is meant as an MLP (sizes joined by '-', no "C x H x W:" input), well formed or
+// not: build_model then reports parse_arch's error for a malformed one ("784-x-10").
 bool is_mlp_spec(const std::string& spec);
 
-// Builds the network a spec describes. An MLP spec gives exactly nn::mlp(MlpSpec{parse_arch(spec),
+// Builds the network a spec describes. An MLP's arch gives exactly nn::mlp(MlpSpec{parse_arch(arch),
 // activation, dropout}, gen). A conv spec names its own activations and dropout, so `activation` and
 // `dropout` must keep their defaults with it; each image layer is told its input shape (as
-// nn::set_input_shape does). Checks the weights' memory (io/file.h's check_memory) before allocating
-// them. Throws hebb::Error naming the spec, and the token or layer with the shapes where one is
-// malformed, out of range or does not fit its input.
-Model build_model(const std::string& spec, const std::string& activation = "relu", float dropout = 0.0f,
-                  Generator& gen = default_generator());
+// nn::set_input_shape does). Before allocating the weights, checks their memory (io/file.h's
+// check_memory) and that they are at most `max_parameters` weights and biases (a checkpoint gives
+// what its file holds, so a lying arch cannot make hebb allocate more). Throws hebb::Error naming the
+// spec, and the token or layer with the shapes where one is malformed, out of range or does not fit
+// its input.
+Model build_model(const ModelSpec& spec, Generator& gen = default_generator(),
+                  double max_parameters = std::numeric_limits<double>::infinity());
 
 }  // namespace hebb::nn

@@ -6,9 +6,12 @@
 
 namespace hebb::nn {
 
-Tensor& Module::register_parameter(std::string name, Tensor value, int rank) {
+Tensor& Module::register_parameter(std::string name, Tensor value, Shape shape) {
+    if (shape.empty()) shape = matrix_shape(value.value());
+    HEBB_CHECK(holds(value.value(), shape), "register_parameter: ", name, " ", value.shape(), " cannot be held as ",
+               shape_str(shape));
     value.requires_grad_(true);
-    params_.push_back({std::move(name), std::move(value), rank});
+    params_.push_back({std::move(name), std::move(value), std::move(shape)});
     return params_.back().value;
 }
 
@@ -45,7 +48,7 @@ StateDict Module::state_dict() const {
     std::vector<std::pair<std::string, const Parameter*>> all;
     collect("", all);
     StateDict out;
-    for (const auto& [name, p] : all) out.push_back({name, p->value.value(), p->rank});
+    for (const auto& [name, p] : all) out.push_back({name, p->value.value(), p->shape});
     return out;
 }
 
@@ -76,10 +79,12 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
             missing.push_back(name);
             continue;
         }
-        const Matrix& want = it->second->value;
-        if (p->value.rows() != want.rows() || p->value.cols() != want.cols())
-            mismatched.push_back(name + " " + shape_str(want) + " for " + p->value.shape());
-        loads.emplace_back(p->value, &want);
+        const NamedArray& want = *it->second;
+        if (!holds(want.value, want.shape))
+            mismatched.push_back(name + " " + shape_str(want.value) + " held as " + shape_str(want.shape));
+        else if (want.shape != p->shape)
+            mismatched.push_back(name + " " + shape_str(want.shape) + " for " + shape_str(p->shape));
+        loads.emplace_back(p->value, &want.value);
         given.erase(it);
     }
     for (const NamedArray& a : state)

@@ -40,8 +40,9 @@ public:
     virtual std::string extra_repr() const { return {}; }  // "in_features=2, ..."
 
 protected:
-    // rank 1 marks a (1 x n) parameter that PyTorch stores as a vector, such as a bias.
-    Tensor& register_parameter(std::string name, Tensor value, int rank = 2);
+    // `shape` is the parameter's shape on disk, PyTorch's (core/state_dict.h), when it is not the
+    // matrix's own (rows, cols): (n) for a 1 x n bias, (out, C, k, k) for a conv weight.
+    Tensor& register_parameter(std::string name, Tensor value, Shape shape = {});
     template <class M>
     std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
         children_.emplace_back(std::move(name), module);
@@ -52,7 +53,7 @@ private:
     struct Parameter {
         std::string name;
         Tensor value;
-        int rank;
+        Shape shape;
     };
     void collect(const std::string& prefix, std::vector<std::pair<std::string, const Parameter*>>& out) const;
 

@@ -84,7 +84,7 @@ OptimizerState Optimizer::state_dict() const {
     auto& self = const_cast<Optimizer&>(*this);  // buffers() gives writable access; here it is only read
     for (size_t i = 0; i < params_.size(); ++i)
         for (const auto& [name, m] : self.buffers(i))
-            if (m->size()) out.params[i].push_back({name, *m});
+            if (m->size()) out.params[i].push_back({name, *m, matrix_shape(*m)});
     return out;
 }
 

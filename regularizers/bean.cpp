@@ -160,15 +160,15 @@ BEAN::BEAN(float alpha, int order, float gamma, std::string layers)
     nn::check_linear_layer_spec(layers_);  // now rather than during training
 }
 
-std::vector<size_t> BEAN::covered(size_t count) const { return nn::select_linear_layers(layers_, count); }
+std::vector<size_t> BEAN::covered(const nn::Module& model) const { return nn::select_linear_layers(layers_, model); }
 
 Tensor BEAN::operator()(const nn::Module& model) const {
     // The lists live on between calls, so a training step allocates nothing here.
     linears_.clear();
     nn::append_linear_layers(model, linears_);
-    if (covered_.empty() || covered_for_ != linears_.size()) {
-        covered_ = covered(linears_.size());
-        covered_for_ = linears_.size();
+    if (covered_.empty() || covered_for_ != std::pair(&model, linears_.size())) {
+        covered_ = covered(model);
+        covered_for_ = {&model, linears_.size()};
     }
     Tensor total = Tensor::scalar(0.0f);
     for (size_t i : covered_) {

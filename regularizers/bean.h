@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "layers/layers.h"
@@ -27,14 +28,15 @@ bool bean2_by_output_pairs(Eigen::Index m, Eigen::Index n, Eigen::Index batch);
 
 class BEAN : public Regularizer {
 public:
-    // layers: "hidden" (every Linear whose input is a hidden layer), "all" (the first one too), or
-    // Linear indices counted from 0 in forward order, e.g. "1,2" (nn::select_linear_layers).
+    // layers: "hidden" (every Linear whose input is not the raw data: an MLP's but the first, a conv
+    // net's fc layers), "all", or Linear indices counted from 0 in forward order, e.g. "1,2"
+    // (nn::select_linear_layers).
     BEAN(float alpha, int order = 1, float gamma = 1.0f, std::string layers = "hidden");
     // Reads each covered Linear's weight and the input of its last forward pass: call it after the
     // forward pass of the minibatch.
     Tensor operator()(const nn::Module& model) const override;
-    // The Linear indices this covers in a model with `count` Linear layers.
-    std::vector<size_t> covered(size_t count) const;
+    // The Linear indices this covers in `model`.
+    std::vector<size_t> covered(const nn::Module& model) const;
 
 private:
     float alpha_;
@@ -42,8 +44,8 @@ private:
     float gamma_;
     std::string layers_;
     mutable std::vector<const nn::Linear*> linears_;  // the model's, in forward order
-    mutable std::vector<size_t> covered_;             // covered(covered_for_)
-    mutable size_t covered_for_ = 0;
+    mutable std::vector<size_t> covered_;  // covered(model) for the model and Linear count in covered_for_
+    mutable std::pair<const nn::Module*, size_t> covered_for_{nullptr, 0};
 };
 
 }  // namespace hebb::reg

@@ -47,7 +47,7 @@ TEST_CASE("hebb train writes its configuration, metrics, checkpoints, curves and
     report << std::ifstream(out / "report.md").rdbuf();
     CHECK_THAT(report.str(), Catch::Contains("Test accuracy") && Catch::Contains("Confusion matrix"));
     const auto loaded = hebb::training::load_checkpoint((out / "last.safetensors").string());
-    CHECK(loaded.spec.arch() == "2-32-32-2");
+    CHECK(loaded.spec.arch == "2-32-32-2");
     REQUIRE(loaded.run);
     CHECK(loaded.run->epoch == 3);
     CHECK(loaded.run->optimizer);

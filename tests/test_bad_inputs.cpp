@@ -88,12 +88,12 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
     save_safetensors(d + "/wrongshape.safetensors", nn::mlp({{2, 3, 2}})->state_dict(), {{"arch", "2-4-2"}, {"activation", "relu"}});
     write(dir / "f16.safetensors", std::string("\x40\0\0\0\0\0\0\0", 8) +
                                        R"({"0.weight":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}   )" + "abcd");
-    training::save_checkpoint(d + "/wide.safetensors", {{784, 4, 10}}, *nn::mlp({{784, 4, 10}}));
+    training::save_checkpoint(d + "/wide.safetensors", {"784-4-10"}, *nn::mlp({{784, 4, 10}}));
     auto diverged = nn::mlp({{2, 4, 2}});
     diverged->parameters()[2].value()(1, 3) = std::numeric_limits<float>::quiet_NaN();
-    training::save_checkpoint(d + "/nan.safetensors", {{2, 4, 2}}, *diverged);
+    training::save_checkpoint(d + "/nan.safetensors", {"2-4-2"}, *diverged);
     save_safetensors(d + "/swish.safetensors", nn::mlp({{2, 4, 2}})->state_dict(), {{"arch", "2-4-2"}, {"activation", "swish"}});
-    training::save_checkpoint(d + "/rng.safetensors", {{2, 4, 2}}, *nn::mlp({{2, 4, 2}}), training::RunState{3, 0.5, "garbage", {}});
+    training::save_checkpoint(d + "/rng.safetensors", {"2-4-2"}, *nn::mlp({{2, 4, 2}}), training::RunState{3, 0.5, "garbage", {}});
     REQUIRE(::mkfifo((dir / "fifo.safetensors").c_str(), 0600) == 0);
     REQUIRE(::mkfifo((dir / "fifo.csv").c_str(), 0600) == 0);
     write(dir / "utf16.csv", std::string("\xff\xfe" "1\0,\0" "2\0,\0" "0\0\n\0", 14));
@@ -163,7 +163,7 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"checkpoint", "header that is not JSON", "inspect " + d + "/notjson.safetensors", "is not valid JSON", 1},
         {"checkpoint", "float16 tensor", "inspect " + d + "/f16.safetensors", "dtype \"F16\"; hebb reads F32 only", 1},
         {"checkpoint", "no architecture in the metadata", "inspect " + d + "/noarch.safetensors", "metadata needs 'arch' and 'activation'", 1},
-        {"checkpoint", "weights whose shapes differ from the architecture", "inspect " + d + "/wrongshape.safetensors", "arch 2-4-2 needs 22 weights and biases, the file holds 17", 1},
+        {"checkpoint", "weights whose shapes differ from the architecture", "inspect " + d + "/wrongshape.safetensors", "metadata arch: spec '2-4-2' needs 22 weights and biases; at most 17 fit", 1},
         {"checkpoint", "weights holding a NaN", "eval --data spirals --model " + d + "/nan.safetensors", "array '2.weight' holds 1 non-finite value, the first a NaN at (1, 3)", 1},
         {"checkpoint", "unknown activation in the metadata", "inspect " + d + "/swish.safetensors", "metadata activation: activation 'swish' is unknown", 1},
         {"checkpoint", "generator state that is not one", "inspect " + d + "/rng.safetensors", "metadata rng: Generator::set_state: not a generator state", 1},

@@ -47,10 +47,10 @@ Matrix relu_like(Eigen::Index rows, Eigen::Index cols) {
 }  // namespace
 
 // Layer shapes (out m, in n, batch B) for which order 2 takes each of its two forms.
-struct Shape {
+struct LayerShape {
     Eigen::Index m, n, batch;
 };
-const Shape input_pairs{6, 9, 11}, output_pairs{2, 24, 6};
+const LayerShape input_pairs{6, 9, 11}, output_pairs{2, 24, 6};
 
 TEST_CASE("order 2 takes the form with fewer multiply-adds", "[bean]") {
     CHECK_FALSE(reg::bean2_by_output_pairs(input_pairs.m, input_pairs.n, input_pairs.batch));
@@ -60,7 +60,7 @@ TEST_CASE("order 2 takes the form with fewer multiply-adds", "[bean]") {
 }
 
 TEST_CASE("the fused BEAN term equals the definition computed with loops", "[bean]") {
-    for (const Shape& shape : {input_pairs, output_pairs})
+    for (const LayerShape& shape : {input_pairs, output_pairs})
         for (int order : {1, 2})
             for (float gamma : {1.0f, 0.5f}) {
                 INFO("shape " << shape.m << " x " << shape.n << " order " << order << " gamma " << gamma);
@@ -71,7 +71,7 @@ TEST_CASE("the fused BEAN term equals the definition computed with loops", "[bea
 }
 
 TEST_CASE("the fused BEAN node matches the term composed from primitive ops, value and gradients", "[bean]") {
-    for (const Shape& shape : {Shape{5, 8, 7}, output_pairs})
+    for (const LayerShape& shape : {LayerShape{5, 8, 7}, output_pairs})
         for (int order : {1, 2}) {
             INFO("shape " << shape.m << " x " << shape.n << " order " << order);
             const Matrix w = randn(shape.m, shape.n, gen).value(), h = relu_like(shape.batch, shape.n);
@@ -87,7 +87,7 @@ TEST_CASE("the fused BEAN node matches the term composed from primitive ops, val
 }
 
 TEST_CASE("gradcheck of BEAN in W and H, both orders", "[bean][gradcheck]") {
-    for (const Shape& shape : {Shape{4, 6, 5}, output_pairs})
+    for (const LayerShape& shape : {LayerShape{4, 6, 5}, output_pairs})
         for (int order : {1, 2}) {
             INFO("shape " << shape.m << " x " << shape.n << " order " << order);
             const Tensor w(randn(shape.m, shape.n, gen).value()), h(relu_like(shape.batch, shape.n));
@@ -128,9 +128,9 @@ TEST_CASE("BEAN's gradient flows into earlier layers and the default covers hidd
     const Tensor x(randn(8, 6, gen).value());
     (*net)(x);
     const reg::BEAN bean(1.0f, 1);
-    CHECK(bean.covered(3) == std::vector<size_t>{1, 2});
-    CHECK(reg::BEAN(1.0f, 1, 1.0f, "all").covered(3) == std::vector<size_t>{0, 1, 2});
-    CHECK(reg::BEAN(1.0f, 1, 1.0f, "0,2").covered(3) == std::vector<size_t>{0, 2});
+    CHECK(bean.covered(*net) == std::vector<size_t>{1, 2});
+    CHECK(reg::BEAN(1.0f, 1, 1.0f, "all").covered(*net) == std::vector<size_t>{0, 1, 2});
+    CHECK(reg::BEAN(1.0f, 1, 1.0f, "0,2").covered(*net) == std::vector<size_t>{0, 2});
     bean(*net).backward();
     const auto params = net->named_parameters();
     // The first layer is not covered, but its weights feed the covered layers' inputs.
@@ -145,8 +145,8 @@ TEST_CASE("BEAN's gradient flows into earlier layers and the default covers hidd
     CHECK(reg::BEAN(0.5f, 2)(*net).item() == Approx(expected).epsilon(1e-6));
 
     CHECK_THROWS_WITH(reg::BEAN(1.0f, 1, 1.0f, "1,x"), Catch::Contains("layers '1,x': 'x' is not a Linear index"));
-    CHECK_THROWS_WITH(reg::BEAN(1.0f, 1, 1.0f, "3").covered(3), Catch::Contains("has 3 Linear layers"));
-    CHECK_THROWS_WITH(reg::BEAN(1.0f, 1, 1.0f, "hidden").covered(1), Catch::Contains("selects no layer"));
+    CHECK_THROWS_WITH(reg::BEAN(1.0f, 1, 1.0f, "3").covered(*net), Catch::Contains("has 3 Linear layers"));
+    CHECK_THROWS_WITH(reg::BEAN(1.0f, 1, 1.0f, "hidden").covered(*nn::mlp({{6, 3}})), Catch::Contains("selects no layer"));
     CHECK_THROWS_WITH(reg::BEAN(1.0f, 3), Catch::Contains("order must be 1 or 2"));
 }
 
@@ -176,4 +176,50 @@ TEST_CASE("BEAN shrinks weights between neurons that fire differently", "[bean]"
     const Tensor w(randn(6, 10, gen).value(), true), h(relu_like(12, 10));
     reg::bean_term(w, h, 1).backward();
     CHECK(((w.grad().array() * w.value().array()) >= 0.0f).all());
+}
+
+TEST_CASE("BEAN on LeNet-5 covers fc1, fc2 and fc3 by the definition, and its gradient reaches the convs", "[bean]") {
+    Generator g(11);
+    const nn::Model lenet = nn::build_model({"lenet5"}, g);
+    const Tensor x(rand(4, 784, g).value());
+    (*lenet.net)(x);
+    // Every dense layer reads conv features or a hidden layer, none the raw pixels.
+    CHECK(reg::BEAN(1.0f).covered(*lenet.net) == std::vector<size_t>{0, 1, 2});
+    const auto linears = nn::linear_layers(*lenet.net);
+    REQUIRE(linears[0]->input().cols() == 400);  // the 16x5x5 pooled conv features
+    for (int order : {1, 2}) {
+        double expected = 0.0;
+        for (const nn::Linear* l : linears) expected += bean_by_loops(l->weight.value(), l->input().value(), order, 1.0);
+        CHECK(reg::BEAN(3.0f, order)(*lenet.net).item() == Approx(3.0 * expected).epsilon(1e-5));
+    }
+
+    // Its gradient into the first conv's weights against finite differences, through both pools.
+    const auto conv_net = [&](const std::vector<Tensor>& in) {
+        nn::Sequential& net = *lenet.net;
+        nn::Conv2d& conv = dynamic_cast<nn::Conv2d&>(net[0]);
+        conv.weight.value() = in[0].value();
+        lenet.net->zero_grad();
+        (*lenet.net)(x);
+        return reg::BEAN(3.0f, 1)(*lenet.net);
+    };
+    Tensor w0(dynamic_cast<nn::Conv2d&>((*lenet.net)[0]).weight.value());
+    w0.requires_grad_(true);
+    const auto analytic = [&] {
+        nn::Conv2d& conv = dynamic_cast<nn::Conv2d&>((*lenet.net)[0]);
+        conv.weight.value() = w0.value();
+        lenet.net->zero_grad();
+        (*lenet.net)(x);
+        reg::BEAN(3.0f, 1)(*lenet.net).backward();
+        return conv.weight.grad();
+    }();
+    CHECK(analytic.cwiseAbs().maxCoeff() > 0.0f);
+    // Central differences of the term itself, entry by entry over the 150 conv weights.
+    Matrix numeric(analytic.rows(), analytic.cols());
+    const float eps = 1e-2f;
+    for (Eigen::Index i = 0; i < w0.value().size(); ++i) {
+        Tensor plus(w0.value()), minus(w0.value());
+        plus.value().data()[i] += eps, minus.value().data()[i] -= eps;
+        numeric.data()[i] = (conv_net({plus}).item() - conv_net({minus}).item()) / (2 * eps);
+    }
+    CHECK((analytic - numeric).cwiseAbs().maxCoeff() <= 1e-3f + 5e-3f * numeric.cwiseAbs().maxCoeff());
 }

@@ -84,8 +84,8 @@ TEST_CASE("named_parameters and state_dict use PyTorch's dotted names", "[layers
     const StateDict sd = net->state_dict();
     REQUIRE(sd.size() == 6);
     CHECK(sd[1].name == "0.bias");
-    CHECK(sd[1].rank == 1);
-    CHECK(sd[0].rank == 2);
+    CHECK(sd[1].shape == Shape{64});
+    CHECK(sd[0].shape == Shape{64, 784});
     CHECK(sd[0].value.rows() == 64);
     CHECK(sd[0].value.cols() == 784);
 }
@@ -104,7 +104,7 @@ TEST_CASE("load_state_dict copies values and lists every problem", "[layers]") {
     StateDict sd = a->state_dict();
     sd.erase(sd.begin() + 1);                          // 0.bias missing
     sd.push_back({"9.weight", Matrix::Zero(1, 1)});    // unexpected
-    sd[0].value = Matrix::Zero(3, 5);                  // 0.weight mis-shaped
+    sd[0] = {"0.weight", Matrix::Zero(3, 5), {3, 5}};  // mis-shaped
     try {
         b->load_state_dict(sd);
         FAIL("no error");
@@ -119,11 +119,17 @@ TEST_CASE("load_state_dict copies values and lists every problem", "[layers]") {
     CHECK(b->parameters()[2].value() == before);  // nothing loaded when anything is wrong
 
     // Not strict: missing and unexpected keys are fine, shapes still must match.
-    StateDict partial{{"2.weight", Matrix::Ones(2, 3)}, {"extra", Matrix::Zero(1, 1)}};
+    StateDict partial{{"2.weight", Matrix::Ones(2, 3), {2, 3}}, {"extra", Matrix::Zero(1, 1), {}}};
     b->load_state_dict(partial, false);
     CHECK(b->parameters()[2].value() == Matrix::Ones(2, 3));
-    partial[0].value = Matrix::Ones(3, 2);
-    CHECK_THROWS_WITH(b->load_state_dict(partial, false), Catch::Contains("mis-shaped keys: 2.weight"));
+    partial[0] = {"2.weight", Matrix::Ones(3, 2), {3, 2}};
+    CHECK_THROWS_WITH(b->load_state_dict(partial, false), Catch::Contains("mis-shaped keys: 2.weight (3x2) for (2x3)"));
+    // The same values under another shape, as a conv weight's 4-D shape against a 2-D one.
+    partial[0] = {"2.weight", Matrix::Ones(2, 3), {2, 3, 1, 1}};
+    CHECK_THROWS_WITH(b->load_state_dict(partial, false), Catch::Contains("mis-shaped keys: 2.weight (2x3x1x1) for (2x3)"));
+    // Values that do not fit the shape they claim.
+    partial[0] = {"2.weight", Matrix::Ones(2, 3), {3, 2}};
+    CHECK_THROWS_WITH(b->load_state_dict(partial, false), Catch::Contains("mis-shaped keys: 2.weight (2x3) held as (3x2)"));
 }
 
 TEST_CASE("load_state_dict lists at most 10 keys of each kind, each cut to 100 characters", "[layers]") {
@@ -211,13 +217,23 @@ TEST_CASE("arch strings and activation names are checked", "[layers]") {
 
 TEST_CASE("one grammar selects Linear layers: hidden, all or a comma list", "[layers]") {
     using V = std::vector<size_t>;
-    CHECK(nn::select_linear_layers("hidden", 3) == V{1, 2});
-    CHECK(nn::select_linear_layers("all", 3) == V{0, 1, 2});
-    CHECK(nn::select_linear_layers("2,0", 3) == V{0, 2});  // sorted
-    CHECK(nn::select_linear_layers("1", 2) == V{1});
-    CHECK(nn::select_linear_layers("all", 1) == V{0});
+    // An MLP with `count` Linear layers; count 0 gives one with none.
+    const auto net = [](size_t count) {
+        auto seq = std::make_shared<nn::Sequential>();
+        if (count == 0) seq->push_back(std::make_shared<nn::ReLU>());
+        for (size_t i = 0; i < count; ++i) seq->push_back(std::make_shared<nn::Linear>(2, 2));
+        return seq;
+    };
+    CHECK(nn::select_linear_layers("hidden", *net(3)) == V{1, 2});
+    CHECK(nn::select_linear_layers("all", *net(3)) == V{0, 1, 2});
+    CHECK(nn::select_linear_layers("2,0", *net(3)) == V{0, 2});  // sorted
+    CHECK(nn::select_linear_layers("1", *net(2)) == V{1});
+    CHECK(nn::select_linear_layers("all", *net(1)) == V{0});
+    // A model that does not begin with a Linear: none of its Linears reads the raw data.
+    CHECK(nn::select_linear_layers("hidden", *nn::build_model({"1x4x4:conv2k3-relu-flatten-linear3-relu-linear2"}).net) == V{0, 1});
+    CHECK(nn::select_linear_layers("hidden", *nn::build_model({"1x4x4:flatten-linear3-relu-linear2"}).net) == V{0, 1});
     const std::string use = "' is not a Linear index; use hidden, all or a comma list of indices such as 1,2";
-    const auto fails = [](const std::string& spec, size_t count) { return nn::select_linear_layers(spec, count); };
+    const auto fails = [&](const std::string& spec, size_t count) { return nn::select_linear_layers(spec, *net(count)); };
     CHECK_THROWS_WITH(fails("1,,2", 3), "layers '1,,2': '" + use);
     CHECK_THROWS_WITH(fails("x", 3), "layers 'x': 'x" + use);
     CHECK_THROWS_WITH(fails("-1", 3), "layers '-1': '-1" + use);

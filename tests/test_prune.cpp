@@ -256,9 +256,9 @@ TEST_CASE("a pruned model round-trips through a checkpoint", "[prune]") {
     auto net = net342("sigmoid");
     const nn::PrunedMlp p = nn::prune_mlp(spec342("sigmoid"), *net, 0.3f);
     const fs::path path = cli::scratch("roundtrip.safetensors");
-    training::save_checkpoint(path.string(), p.spec, *p.model, {}, {{"pruned_from", "net342"}, {"threshold", "0.3"}});
+    training::save_checkpoint(path.string(), nn::model_spec(p.spec), *p.model, {}, {{"pruned_from", "net342"}, {"threshold", "0.3"}});
     const training::Checkpoint loaded = training::load_checkpoint(path.string());
-    CHECK(loaded.spec.arch() == "3-1-2");
+    CHECK(loaded.spec.arch == "3-1-2");
     CHECK(loaded.spec.activation == "sigmoid");
     CHECK(loaded.notes.at("pruned_from") == "net342");
     check_same_function(*loaded.model, *p.model, 3);
@@ -285,23 +285,25 @@ TEST_CASE("hebb prune on a trained model: eval of the pruned file agrees with wh
                              Catch::Contains("| nonzero weights") && Catch::Contains("2-32-32-2"));
 
     const training::Checkpoint pruned = training::load_checkpoint(out.string());
-    CHECK_THAT(r.output, Catch::Contains(pruned.spec.arch()));
-    CHECK(pruned.spec.sizes.front() == 2);
-    CHECK(pruned.spec.sizes.back() == 2);
-    CHECK(pruned.spec.sizes[1] + pruned.spec.sizes[2] < 64);  // 20 % of the weights leave neurons with none
+    CHECK_THAT(r.output, Catch::Contains(pruned.spec.arch));
+    const std::vector<Eigen::Index> sizes = nn::parse_arch(pruned.spec.arch);
+    REQUIRE(sizes.size() == 4);
+    CHECK(sizes.front() == 2);
+    CHECK(sizes.back() == 2);
+    CHECK(sizes[1] + sizes[2] < 64);  // 20 % of the weights leave neurons with none
     CHECK(pruned.notes.at("pruned_from") == source);
     CHECK(std::stof(pruned.notes.at("threshold")) == t);
     CHECK_FALSE(pruned.run);  // the source run's epoch, generator and optimizer describe other weights
 
     // On the real test inputs, the smaller model is the thresholded one.
     const data::Splits splits = data::load_dataset("spirals");
-    auto reference = thresholded(loaded.spec, *loaded.model, t);
+    auto reference = thresholded({nn::parse_arch(loaded.spec.arch), loaded.spec.activation}, *loaded.model, t);
     const Matrix ya = outputs(*reference, splits.test.features()), yb = outputs(*pruned.model, splits.test.features());
     CHECK((ya - yb).cwiseAbs().maxCoeff() <= 1e-5f * (1.0f + ya.cwiseAbs().maxCoeff()));
 
     const cli::Result inspect = cli::hebb("inspect " + out.string());
     CHECK(inspect.status == 0);
-    CHECK_THAT(inspect.output, Catch::Contains("arch " + pruned.spec.arch()) && Catch::Contains("pruned_from"));
+    CHECK_THAT(inspect.output, Catch::Contains("arch " + pruned.spec.arch) && Catch::Contains("pruned_from"));
 }
 
 TEST_CASE("hebb prune --sweep prints a table per model and writes its plot", "[prune]") {
@@ -333,8 +335,8 @@ TEST_CASE("hebb prune --sweep prints a table per model and writes its plot", "[p
 TEST_CASE("hebb prune refuses bad flags, naming the flag and the value", "[prune]") {
     const fs::path model = cli::scratch("model.safetensors"), not_mlp = cli::scratch("not_mlp.safetensors"),
                    out = cli::scratch("out.safetensors");
-    training::save_checkpoint(model.string(), {{2, 4, 2}, "relu"}, *nn::mlp({{2, 4, 2}, "relu"}));
-    save_safetensors(not_mlp.string(), {{"w", Matrix::Ones(2, 2)}});
+    training::save_checkpoint(model.string(), {"2-4-2"}, *nn::mlp({{2, 4, 2}, "relu"}));
+    save_safetensors(not_mlp.string(), {{"w", Matrix::Ones(2, 2), {2, 2}}});
     const std::string m = " --data spirals --model " + model.string();
     struct Case {
         std::string args, expected;

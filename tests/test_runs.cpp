@@ -78,7 +78,7 @@ TEST_CASE("a run folder is refused unless it is new, empty, resumed or overwritt
     // --overwrite: a new run, and none of the old one's files (the old best.safetensors had another arch).
     REQUIRE(cli::hebb("train " + spirals + "--arch 2-8-2 --epochs 1 --overwrite --out " + run.string()).status == 0);
     CHECK_FALSE(fs::exists(run / "best.safetensors"));
-    CHECK(hebb::training::load_checkpoint((run / "last.safetensors").string()).spec.arch() == "2-8-2");
+    CHECK(hebb::training::load_checkpoint((run / "last.safetensors").string()).spec.arch == "2-8-2");
     CHECK(cli::hebb("train --resume " + run.string() + " --overwrite").status == 2);
 
     // A folder with files of its own is never touched, not even by --overwrite.

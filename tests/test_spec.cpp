@@ -24,7 +24,7 @@ void check_same(const nn::Module& a, const nn::Module& b) {
 // The error a spec's build throws (conv specs leave the activation and dropout at their defaults).
 std::string error_of(const std::string& spec) {
     try {
-        nn::build_model(spec);
+        nn::build_model({spec});
     } catch (const Error& e) {
         return e.what();
     }
@@ -35,7 +35,7 @@ std::string error_of(const std::string& spec) {
 
 TEST_CASE("lenet5 builds PyTorch's LeNet-5 with its keys, shapes and printed form", "[spec]") {
     Generator gen(3);
-    const nn::Model model = nn::build_model("lenet5", "relu", 0.0f, gen);
+    const nn::Model model = nn::build_model({"lenet5", "relu", 0.0f}, gen);
     CHECK(model.input == ImageShape{1, 28, 28});
     CHECK(model.output == ImageShape{10, 1, 1});
     CHECK(names(*model.net) == std::vector<std::string>{"0.weight", "0.bias", "3.weight", "3.bias", "7.weight",
@@ -66,17 +66,18 @@ TEST_CASE("lenet5 builds PyTorch's LeNet-5 with its keys, shapes and printed for
           ")");
 
     Generator again(3);
-    check_same(*model.net, *nn::build_model(nn::lenet5_spec, "relu", 0.0f, again).net);
+    check_same(*model.net, *nn::build_model({nn::lenet5_spec, "relu", 0.0f}, again).net);
 }
 
 TEST_CASE("An MLP spec builds exactly nn::mlp's network and weights", "[spec]") {
     Generator a(11), b(11);
-    const nn::Model model = nn::build_model("784-256-128-10", "tanh", 0.25f, a);
+    const nn::Model model = nn::build_model({"784-256-128-10", "tanh", 0.25f}, a);
     check_same(*model.net, *nn::mlp(nn::MlpSpec{{784, 256, 128, 10}, "tanh", 0.25f}, b));
     CHECK(model.input == ImageShape{784, 1, 1});
     CHECK(model.output == ImageShape{10, 1, 1});
     CHECK(nn::is_mlp_spec("784-256-10"));
     CHECK(nn::is_mlp_spec("784--10"));  // malformed, but an MLP's: parse_arch reports it
+    CHECK(nn::is_mlp_spec("784-x-10"));
     CHECK_FALSE(nn::is_mlp_spec("lenet5"));
     CHECK_FALSE(nn::is_mlp_spec("1x28x28:flatten-linear10"));
     CHECK_FALSE(nn::is_mlp_spec(""));
@@ -85,8 +86,8 @@ TEST_CASE("An MLP spec builds exactly nn::mlp's network and weights", "[spec]") 
 TEST_CASE("A 3x32x32 conv net with strides, padding, average pooling and dropout", "[spec]") {
     Generator gen(5);
     const nn::Model model =
-        nn::build_model("3x32x32:conv32k3p1-gelu-conv32k3s2p1-leaky_relu-avgpool2-maxpool3s1-flatten-dropout0.25-"
-                        "linear10-sigmoid", "relu", 0.0f, gen);
+        nn::build_model({"3x32x32:conv32k3p1-gelu-conv32k3s2p1-leaky_relu-avgpool2-maxpool3s1-flatten-dropout0.25-"
+                        "linear10-sigmoid", "relu", 0.0f}, gen);
     CHECK(model.input == ImageShape{3, 32, 32});
     CHECK(model.output == ImageShape{10, 1, 1});
     auto& net = *model.net;
@@ -114,24 +115,24 @@ TEST_CASE("Malformed, out-of-range and misfitting specs are refused, naming the 
     CHECK(error_of("1x28x28:conv6k5-maxpool2-linear10") ==
           "spec '1x28x28:conv6k5-maxpool2-linear10': token 3 'linear10': layer 2 (Linear): takes 864 features, "
           "but its input is 6x12x12 images (put a Flatten before it)");
-    CHECK_THROWS_WITH(nn::build_model("1x28x28:conv0k5"),
+    CHECK_THROWS_WITH(nn::build_model({"1x28x28:conv0k5"}),
                       Contains("token 1 'conv0k5': OUT channels 0 must be a whole number from 1 to 1048576"));
-    CHECK_THROWS_WITH(nn::build_model("1x28x28:conv99999999999999999999k3"),
+    CHECK_THROWS_WITH(nn::build_model({"1x28x28:conv99999999999999999999k3"}),
                       Contains("OUT channels 99999999999999999999 must"));
-    CHECK_THROWS_WITH(nn::build_model("1x28x28:conv4k3s0"), Contains("stride 0 must be a whole number from 1 to 65536"));
-    CHECK_THROWS_WITH(nn::build_model("1x28x28:conv4k3-relu-"), Contains("token 3 '' is not a layer"));
-    CHECK_THROWS_WITH(nn::build_model("1x28x28:flatten-dropout1"),
+    CHECK_THROWS_WITH(nn::build_model({"1x28x28:conv4k3s0"}), Contains("stride 0 must be a whole number from 1 to 65536"));
+    CHECK_THROWS_WITH(nn::build_model({"1x28x28:conv4k3-relu-"}), Contains("token 3 '' is not a layer"));
+    CHECK_THROWS_WITH(nn::build_model({"1x28x28:flatten-dropout1"}),
                       Contains("token 2 'dropout1': dropout 1 must be in [0, 1)"));
-    CHECK_THROWS_WITH(nn::build_model("1x28x28:flatten-linear1.5"),
+    CHECK_THROWS_WITH(nn::build_model({"1x28x28:flatten-linear1.5"}),
                       Contains("token 2 'linear1.5' is not a layer"));
-    CHECK_THROWS_WITH(nn::build_model("1x0x28:flatten"), Contains("spec '1x0x28:flatten': input height 0 must be"));
-    CHECK_THROWS_WITH(nn::build_model("28x28:flatten"), Contains("input '28x28' is not C x H x W images"));
-    CHECK_THROWS_WITH(nn::build_model("lenet"), Contains("spec 'lenet' is not a model; use an MLP such as"));
-    CHECK_THROWS_WITH(nn::build_model("784-2000000-10"),
+    CHECK_THROWS_WITH(nn::build_model({"1x0x28:flatten"}), Contains("spec '1x0x28:flatten': input height 0 must be"));
+    CHECK_THROWS_WITH(nn::build_model({"28x28:flatten"}), Contains("input '28x28' is not C x H x W images"));
+    CHECK_THROWS_WITH(nn::build_model({"lenet"}), Contains("spec 'lenet' is not a model; use an MLP such as"));
+    CHECK_THROWS_WITH(nn::build_model({"784-2000000-10"}),
                       Contains("spec '784-2000000-10': size 2000000 must be at most 1048576"));
-    CHECK_THROWS_WITH(nn::build_model("784--10"), Contains("arch '784--10'"));
-    CHECK_THROWS_WITH(nn::build_model("1x65536x65536:flatten-linear1048576"),
+    CHECK_THROWS_WITH(nn::build_model({"784--10"}), Contains("arch '784--10'"));
+    CHECK_THROWS_WITH(nn::build_model({"1x65536x65536:flatten-linear1048576"}),
                       Contains("token 2 'linear1048576': the weights of tokens 1 to 2 would need"));
-    CHECK_THROWS_WITH(nn::build_model("lenet5", "tanh"),
+    CHECK_THROWS_WITH(nn::build_model({"lenet5", "tanh"}),
                       Contains("leave activation 'tanh' and dropout 0 at relu and 0"));
 }

@@ -229,7 +229,7 @@ TEST_CASE("a PyTorch-written MLP checkpoint loads and gives PyTorch's output", "
     REQUIRE(M.at("file") == "torch_mlp.safetensors");
     const training::Checkpoint loaded = training::load_checkpoint(HEBB_FIXTURES "/torch_mlp.safetensors");
 
-    CHECK(loaded.spec.arch() == "6-5-4-3");
+    CHECK(loaded.spec.arch == "6-5-4-3");
     CHECK(loaded.spec.activation == "relu");
     CHECK_FALSE(loaded.run);
     REQUIRE(loaded.model);
@@ -242,7 +242,7 @@ TEST_CASE("a PyTorch-written MLP checkpoint loads and gives PyTorch's output", "
     for (size_t i = 0; i < keys.size(); ++i) {
         INFO("state_dict entry " << i);
         CHECK(state[i].name == keys[i]);
-        CHECK(state[i].rank == (keys[i].ends_with(".bias") ? 1 : 2));
+        CHECK(state[i].shape.size() == (keys[i].ends_with(".bias") ? 1u : 2u));
     }
 
     loaded.model->eval();

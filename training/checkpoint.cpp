@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <tuple>
 
 #include "io/safetensors.h"
 
@@ -16,8 +17,8 @@ constexpr std::string_view optim_prefix = "optim.", state_prefix = "optim.state.
 const std::set<std::string> layout_keys{"format", "format_version", "arch", "activation", "dropout",
                                         "epoch", "best_val_acc", "rng"};
 
-Metadata spec_metadata(const nn::MlpSpec& spec) {
-    Metadata m{{"format", "hebb"}, {"format_version", "1"}, {"arch", spec.arch()}, {"activation", spec.activation}};
+Metadata spec_metadata(const nn::ModelSpec& spec) {
+    Metadata m{{"format", "hebb"}, {"format_version", "1"}, {"arch", spec.arch}, {"activation", spec.activation}};
     if (spec.dropout > 0.0f) m["dropout"] = std::to_string(spec.dropout);
     return m;
 }
@@ -47,13 +48,13 @@ auto checking(const std::string& path, const std::string& key, F&& f) -> decltyp
     }
 }
 
-nn::MlpSpec spec_from(const std::string& path, const Metadata& m) {
+nn::ModelSpec spec_from(const std::string& path, const Metadata& m) {
     if (auto f = find(m, "format")) HEBB_CHECK(*f == "hebb", path, ": format is '", *f, "', not 'hebb'");
     if (auto v = find(m, "format_version"))
         HEBB_CHECK(*v == "1", path, ": format_version ", *v, " is newer than this hebb reads (1)");
     HEBB_CHECK(find(m, "arch") && find(m, "activation"), path,
                ": metadata needs 'arch' and 'activation' to rebuild the model");
-    nn::MlpSpec spec{checking(path, "arch", [&] { return nn::parse_arch(*find(m, "arch")); }), *find(m, "activation")};
+    nn::ModelSpec spec{*find(m, "arch"), *find(m, "activation")};
     checking(path, "activation", [&] { nn::make_activation(spec.activation); });
     if (auto d = find(m, "dropout")) {
         spec.dropout = number<float>(path, "dropout", *d);
@@ -81,8 +82,8 @@ void check_finite(const std::string& path, const NamedArray& a) {
     Eigen::Index at = 0;
     while (std::isfinite(a.value.data()[at])) ++at;
     const Eigen::Index row = at / a.value.cols(), col = at % a.value.cols();
-    const std::string where = a.rank == 2 ? "(" + std::to_string(row) + ", " + std::to_string(col) + ")"
-                                          : "index " + std::to_string(at);
+    const std::string where = a.shape.size() == 2 ? "(" + std::to_string(row) + ", " + std::to_string(col) + ")"
+                                                  : "index " + std::to_string(at);
     fail(path, ": array '", a.name, "' holds ", count, " non-finite value", count == 1 ? "" : "s", ", the first ",
          std::isnan(a.value.data()[at]) ? "a NaN" : "an infinity", " at ", where,
          "; the run that wrote it diverged or the file is damaged: use an earlier checkpoint");
@@ -104,7 +105,7 @@ RunState run_from(const std::string& path, const Metadata& m, std::optional<opti
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, const nn::MlpSpec& spec, const nn::Module& model,
+void save_checkpoint(const std::string& path, const nn::ModelSpec& spec, const nn::Module& model,
                      const std::optional<RunState>& run, const Metadata& notes) {
     StateDict arrays = model.state_dict();
     Metadata metadata = notes;
@@ -117,10 +118,10 @@ void save_checkpoint(const std::string& path, const nn::MlpSpec& spec, const nn:
         metadata["rng"] = run->generator;
         if (const auto& o = run->optimizer) {
             // A float holds every whole number below 2^24 exactly: enough steps for any run here.
-            arrays.push_back({std::string(optim_prefix) + "step", Matrix::Constant(1, 1, static_cast<float>(o->step)), 0});
+            arrays.push_back({std::string(optim_prefix) + "step", Matrix::Constant(1, 1, static_cast<float>(o->step)), {}});
             for (size_t i = 0; i < o->params.size(); ++i)
                 for (const NamedArray& a : o->params[i])
-                    arrays.push_back({std::string(state_prefix) + std::to_string(i) + "." + a.name, a.value, a.rank});
+                    arrays.push_back({std::string(state_prefix) + std::to_string(i) + "." + a.name, a.value, a.shape});
         }
     }
     save_safetensors(path, arrays, metadata);
@@ -128,7 +129,7 @@ void save_checkpoint(const std::string& path, const nn::MlpSpec& spec, const nn:
 
 Checkpoint load_checkpoint(const std::string& path) {
     SafetensorsFile file = load_safetensors(path);
-    Checkpoint c{spec_from(path, file.metadata), nullptr, std::nullopt, {}};
+    Checkpoint c{spec_from(path, file.metadata), nullptr, {}, {}, std::nullopt, {}};
     for (const NamedArray& a : file.arrays) check_finite(path, a);
     for (const auto& [key, value] : file.metadata)
         if (!layout_keys.contains(key)) c.notes[key] = value;
@@ -154,21 +155,22 @@ Checkpoint load_checkpoint(const std::string& path) {
         HEBB_CHECK(index < file.arrays.size(), path, ": array '", a.name, "' names parameter ", index, " of at most ",
                    file.arrays.size());
         if (optimizer->params.size() <= index) optimizer->params.resize(index + 1);
-        optimizer->params[index].push_back({std::move(buffer), std::move(a.value), a.rank});
+        optimizer->params[index].push_back({std::move(buffer), std::move(a.value), std::move(a.shape)});
     }
 
     double stored = 0.0;
-    const double needed = c.spec.parameter_count();
     for (const NamedArray& a : weights) stored += static_cast<double>(a.value.size());
-    const auto count = [](double n) { return n < 1e18 ? std::to_string(static_cast<long long>(n)) : "more than 10^18"; };
-    HEBB_CHECK(needed == stored, path, ": arch ", c.spec.arch(), " needs ", count(needed),
-               " weights and biases, the file holds ", count(stored));
     // The model's dropout draws from the default generator; its initial weights are overwritten
     // below, so the generator is put back as it was: loading uses no randomness.
     Generator& gen = default_generator();
     const std::string state = gen.state();
-    c.model = nn::mlp(c.spec, gen);
+    const nn::Model model = checking(path, "arch", [&] { return nn::build_model(c.spec, gen, stored); });
     gen.set_state(state);
+    std::tie(c.model, c.input, c.output) = std::tie(model.net, model.input, model.output);
+    double needed = 0.0;
+    for (const Tensor& p : c.model->parameters()) needed += static_cast<double>(p.value().size());
+    HEBB_CHECK(needed == stored, path, ": arch ", c.spec.arch, " needs ", static_cast<long long>(needed),
+               " weights and biases, the file holds ", static_cast<long long>(stored));
     try {
         c.model->load_state_dict(weights);
     } catch (const Error& e) {
