@@ -1,5 +1,6 @@
-// hebb prune: a sparse MLP becomes a smaller dense one that computes the same function once the
-// weights below a threshold are zeroed (see layers/prune.h), saved as an ordinary checkpoint.
+// hebb prune: a sparse MLP, or a conv net's dense layers, become smaller dense ones that compute the
+// same function once the weights below a threshold are zeroed (see layers/prune.h), saved as an
+// ordinary checkpoint.
 // --sweep: test accuracy against the fraction of weights kept, for one or more models.
 #include <cmath>
 #include <cstdio>
@@ -38,14 +39,10 @@ training::Checkpoint load_model(const std::string& path) {
 }
 
 void check_inputs(const training::Checkpoint& m, const std::string& path, const Options& o, const data::TensorDataset& d) {
-    check_usage(nn::is_mlp_spec(m.spec.arch), "--model ", path, ": arch ", m.spec.arch, " is a conv net; prune takes MLPs");
     check_usage(m.input.size() == d.dim(), "--model ", path, ": the model takes ", m.input.values(), " inputs, --data ",
                 o.data, " has ", d.dim());
 }
 
-nn::MlpSpec mlp_spec(const training::Checkpoint& m) {
-    return {nn::parse_arch(m.spec.arch), m.spec.activation, m.spec.dropout};
-}
 
 std::string thousands(long n) {  // 235146 -> "235,146"
     std::string digits = std::to_string(n), out;
@@ -93,7 +90,7 @@ int prune_one(const Options& o) {
     const data::TensorDataset& test = splits.test;
     check_inputs(source, path, o, test);
 
-    const nn::PrunedMlp pruned = nn::prune_mlp(mlp_spec(source), *source.model, o.threshold);
+    const nn::PrunedModel pruned = nn::prune(source.spec, *source.model, o.threshold);
     const double acc_before = training::evaluate(*source.model, test).accuracy;
     const double acc_after = training::evaluate(*pruned.model, test).accuracy;
 
@@ -104,7 +101,7 @@ int prune_one(const Options& o) {
     notes["pruned_from"] = path;
     notes["threshold"] = threshold;
     try {
-        training::save_checkpoint(o.out, nn::model_spec(pruned.spec), *pruned.model, {}, notes);
+        training::save_checkpoint(o.out, pruned.spec, *pruned.model, {}, notes);
     } catch (const Error& e) {
         fail("--out ", o.out, ": ", e.what());
     }
@@ -116,8 +113,11 @@ int prune_one(const Options& o) {
     row("", "before", "after");
     std::printf("|-------------------|---------------------:|---------------------:|\n");
     row("neurons per layer", arch_of(s.neurons_before), arch_of(s.neurons_after));
-    row("parameters", thousands(s.params_before), thousands(s.params_after) + percent_of(s.params_after, s.params_before));
-    row("FLOPs per sample", thousands(s.flops_before), thousands(s.flops_after) + percent_of(s.flops_after, s.flops_before));
+    // A conv net's layers before its dense part count as they are, before and after.
+    const long params_before = s.fixed_params + s.params_before, params_after = s.fixed_params + s.params_after;
+    const long flops_before = s.fixed_flops + s.flops_before, flops_after = s.fixed_flops + s.flops_after;
+    row("parameters", thousands(params_before), thousands(params_after) + percent_of(params_after, params_before));
+    row("FLOPs per sample", thousands(flops_before), thousands(flops_after) + percent_of(flops_after, flops_before));
     row("nonzero weights", thousands(s.nonzero_before) + " of " + thousands(s.weights_total),
         thousands(s.nonzero_after) + " of " + thousands(dense_after));
     row("test accuracy", fixed4(acc_before), fixed4(acc_after));
@@ -156,11 +156,11 @@ int run_sweep(const Options& o) {
         analysis::Series f{names[m], colors[m % colors.size()], {}, {}}, p = f;
         for (double fraction : sweep_fractions) {
             const float t = nn::threshold_for_fraction(*models[m].model, fraction);
-            nn::PrunedMlp pruned = nn::prune_mlp(mlp_spec(models[m]), *models[m].model, t);
+            nn::PrunedModel pruned = nn::prune(models[m].spec, *models[m].model, t);
             accuracy[m].push_back(training::evaluate(*pruned.model, test).accuracy);
             stats[m].push_back(pruned.stats);
             f.x.push_back(std::log10(fraction)), f.y.push_back(accuracy[m].back());
-            p.x.push_back(std::log10(static_cast<double>(pruned.stats.params_after))), p.y.push_back(accuracy[m].back());
+            p.x.push_back(std::log10(static_cast<double>(pruned.stats.fixed_params + pruned.stats.params_after))), p.y.push_back(accuracy[m].back());
         }
         by_fraction.push_back(std::move(f));
         by_params.push_back(std::move(p));
@@ -181,19 +181,19 @@ int run_sweep(const Options& o) {
         for (size_t m = 0; m < models.size(); ++m) std::printf(" %.4f |", accuracy[m][f]);
         std::printf("\n");
     }
-    std::printf("\nNeurons per layer (dense parameters) after pruning\n\n");
+    std::printf("\nDense neurons per layer (parameters, conv layers included) after pruning\n\n");
     header("fraction kept");
     for (size_t f = 0; f < sweep_fractions.size(); ++f) {
         std::printf("| %g |", sweep_fractions[f]);
         for (size_t m = 0; m < models.size(); ++m)
             std::printf(" %s (%s) |", arch_of(stats[m][f].neurons_after).c_str(),
-                        thousands(stats[m][f].params_after).c_str());
+                        thousands(stats[m][f].fixed_params + stats[m][f].params_after).c_str());
         std::printf("\n");
     }
 
     try {
         write_file_atomic(o.plot, analysis::charts_svg({{"Test accuracy after pruning", "log10(fraction of weights kept)", by_fraction},
-                                                        {"Test accuracy against pruned size", "log10(dense parameters after pruning)", by_params}}));
+                                                        {"Test accuracy against pruned size", "log10(parameters after pruning)", by_params}}));
     } catch (const Error& e) {
         fail("--plot ", o.plot, ": ", e.what());
     }

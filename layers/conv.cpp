@@ -273,6 +273,10 @@ ImageShape Conv2d::set_input_shape(ImageShape in) {
     return out;
 }
 
+ImageShape Conv2d::output_shape() const {
+    return conv2d_output_shape(in_, weight.rows(), kernel_size_, stride_, padding_);
+}
+
 Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, checked_input(x), weight, bias, stride_, padding_); }
 
 std::string Conv2d::extra_repr() const {

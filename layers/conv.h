@@ -70,6 +70,7 @@ public:
     Conv2d(Eigen::Index in_channels, Eigen::Index out_channels, int kernel_size, int stride = 1, int padding = 0,
            bool bias = true, Generator& gen = default_generator());
     ImageShape set_input_shape(ImageShape in) override;
+    ImageShape output_shape() const;  // each output sample's, for the input shape set
     Tensor forward(const Tensor& x) override;
     std::string name() const override { return "Conv2d"; }
     std::string extra_repr() const override;

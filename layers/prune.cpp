@@ -144,6 +144,75 @@ PrunedMlp prune_mlp(const MlpSpec& spec, const Sequential& model, float threshol
     return result;
 }
 
+PrunedModel prune(const ModelSpec& spec, const Sequential& model, float threshold) {
+    if (is_mlp_spec(spec.arch)) {
+        PrunedMlp p = prune_mlp({parse_arch(spec.arch), spec.activation, spec.dropout}, model, threshold);
+        return {model_spec(p.spec), std::move(p.model), std::move(p.stats)};
+    }
+    // A conv spec is "C x H x W:" and one token per module (layers/model_spec.h).
+    const std::string arch = spec.arch == "lenet5" ? lenet5_spec : spec.arch;
+    const size_t colon = arch.find(':');
+    std::vector<std::string> tokens;
+    for (size_t begin = colon + 1; begin <= arch.size();) {
+        const size_t end = std::min(arch.find('-', begin), arch.size());
+        tokens.push_back(arch.substr(begin, end - begin));
+        begin = end + 1;
+    }
+    HEBB_CHECK(colon != std::string::npos && tokens.size() == model.size(), "prune: the model is not ", spec.arch,
+               ": it has ", model.size(), " modules");
+    size_t first = 0;  // the first Linear: where the dense part begins
+    while (first < model.size() && !dynamic_cast<const Linear*>(&model[first])) ++first;
+    HEBB_CHECK(first < model.size(), "prune: ", spec.arch, " has no Linear layer");
+
+    // The dense part as the MLP it must be: sizes from its Linears, activation and dropout from its tokens.
+    Sequential dense;
+    MlpSpec dense_spec{{dynamic_cast<const Linear&>(model[first]).weight.cols()}};
+    for (size_t i = first; i < model.size(); ++i) {
+        dense.push_back(model.children()[i].second);
+        if (const auto* linear = dynamic_cast<const Linear*>(&model[i])) dense_spec.sizes.push_back(linear->weight.rows());
+    }
+    if (first + 1 < tokens.size()) dense_spec.activation = tokens[first + 1];
+    if (first + 2 < tokens.size() && tokens[first + 2].starts_with("dropout"))
+        dense_spec.dropout = std::stof(tokens[first + 2].substr(7));
+    PrunedMlp pruned = [&] {
+        try {
+            return prune_mlp(dense_spec, dense, threshold);
+        } catch (const Error& e) {
+            fail("prune: the layers of ", spec.arch, " from token ", first + 1, " on: ", e.what());
+        }
+    }();
+
+    // The same spec with the dense part's new widths; its layers, and so its keys, stay where they were.
+    for (size_t i = first, k = 1; i < tokens.size(); ++i)
+        if (tokens[i].starts_with("linear")) tokens[i] = "linear" + std::to_string(pruned.spec.sizes[k++]);
+    std::string smaller = arch.substr(0, colon + 1);
+    for (size_t i = 0; i < tokens.size(); ++i) smaller += (i ? "-" : "") + tokens[i];
+    PrunedModel result{{smaller == lenet5_spec ? "lenet5" : smaller}, nullptr, std::move(pruned.stats)};
+    Generator& gen = default_generator();  // as in prune_mlp: no random numbers of the caller's
+    const std::string gen_state = gen.state();
+    result.model = build_model(result.spec, gen).net;
+    gen.set_state(gen_state);
+    StateDict state;
+    for (NamedArray& a : model.state_dict())
+        if (std::stoul(a.name) < first) state.push_back(std::move(a));
+    for (NamedArray& a : pruned.model->state_dict()) {
+        const size_t dot = a.name.find('.');
+        a.name = std::to_string(std::stoul(a.name.substr(0, dot)) + first) + a.name.substr(dot);
+        state.push_back(std::move(a));
+    }
+    result.model->load_state_dict(state);
+    if (!model.is_training()) result.model->eval();
+
+    for (size_t i = 0; i < first; ++i) {
+        for (const Tensor& p : model[i].parameters()) result.stats.fixed_params += static_cast<long>(p.value().size());
+        if (const auto* conv = dynamic_cast<const Conv2d*>(&model[i])) {
+            const ImageShape out = conv->output_shape();
+            result.stats.fixed_flops += static_cast<long>(2 * conv->weight.value().size() * out.height * out.width);
+        }
+    }
+    return result;
+}
+
 float threshold_for_fraction(const Sequential& model, double fraction) {
     HEBB_CHECK(fraction >= 0.0 && fraction <= 1.0, "threshold_for_fraction: fraction ", fraction,
                " is not in [0, 1]");

@@ -1,4 +1,5 @@
-// Pruning: a sparse MLP becomes a smaller dense one that computes the same function.
+// Pruning: a sparse MLP, or the dense layers of a conv net, become smaller dense ones that compute
+// the same function.
 //
 // Every weight with |w| < threshold is zeroed (biases are kept). Then a hidden neuron left with no
 // incoming weight outputs the constant act(b_j): that constant is folded into the next layer's
@@ -13,17 +14,21 @@
 #include <vector>
 
 #include "layers/mlp.h"
+#include "layers/model_spec.h"
 
 namespace hebb::nn {
 
 struct PruneStats {
     long weights_total = 0;   // dense weights of the model before (sum of in * out)
+    // The layers before the first Linear (a conv net's convs), kept as they are: their weights and
+    // biases, and their FLOPs per sample (2 per multiply-add); 0 for an MLP.
+    long fixed_params = 0, fixed_flops = 0;
     long nonzero_before = 0;  // weights != 0 before thresholding
     long kept = 0;            // weights with |w| >= threshold and w != 0, after thresholding
     long nonzero_after = 0;   // weights != 0 in the pruned model (kept, minus those of removed neurons)
-    long params_before = 0, params_after = 0;  // weights + biases of the dense models
-    long flops_before = 0, flops_after = 0;    // per sample: 2 * sum of in * out (the dense forward pass)
-    std::vector<Eigen::Index> neurons_before, neurons_after;  // per layer, input and output included
+    long params_before = 0, params_after = 0;  // weights + biases of the dense layers
+    long flops_before = 0, flops_after = 0;    // per sample: 2 * sum of in * out (the dense layers)
+    std::vector<Eigen::Index> neurons_before, neurons_after;  // per dense layer, input and output included
 };
 
 struct PrunedMlp {
@@ -37,6 +42,18 @@ struct PrunedMlp {
 // only weights that are exactly 0 count as absent. The source model is left untouched; the
 // result is in the source's train/eval mode.
 PrunedMlp prune_mlp(const MlpSpec& spec, const Sequential& model, float threshold);
+
+struct PrunedModel {
+    ModelSpec spec;  // the smaller model
+    std::shared_ptr<Sequential> model;
+    PruneStats stats;
+};
+
+// prune_mlp for a model of any spec: an MLP as above; a conv net keeps its layers before the first
+// Linear as they are (the flattened conv features are the dense part's inputs, never removed) and
+// prunes the Linear layers after them, which must follow mlp()'s layout (Linear, act, [Dropout,]
+// Linear, ..., Linear). The spec names the smaller model: its linear sizes change, nothing else.
+PrunedModel prune(const ModelSpec& spec, const Sequential& model, float threshold);
 
 // The threshold that keeps the largest `fraction` (in [0, 1]) of all dense weights by |w|:
 // round(fraction * N) of them, more when several share the cut-off magnitude. 0 for fraction 1;

@@ -103,7 +103,7 @@ TEST_CASE("load_state_dict copies values and lists every problem", "[layers]") {
 
     StateDict sd = a->state_dict();
     sd.erase(sd.begin() + 1);                          // 0.bias missing
-    sd.push_back({"9.weight", Matrix::Zero(1, 1)});    // unexpected
+    sd.push_back({"9.weight", Matrix::Zero(1, 1), {}});  // unexpected
     sd[0] = {"0.weight", Matrix::Zero(3, 5), {3, 5}};  // mis-shaped
     try {
         b->load_state_dict(sd);
@@ -135,8 +135,8 @@ TEST_CASE("load_state_dict copies values and lists every problem", "[layers]") {
 TEST_CASE("load_state_dict lists at most 10 keys of each kind, each cut to 100 characters", "[layers]") {
     auto model = nn::mlp({{4, 3, 2}, "relu"});
     StateDict sd = model->state_dict();
-    for (int i = 0; i < 1000; ++i) sd.push_back({"extra" + std::to_string(i), Matrix::Zero(1, 1)});
-    sd.push_back({std::string(5000, 'k'), Matrix::Zero(1, 1)});
+    for (int i = 0; i < 1000; ++i) sd.push_back({"extra" + std::to_string(i), Matrix::Zero(1, 1), {}});
+    sd.push_back({std::string(5000, 'k'), Matrix::Zero(1, 1), {}});
     try {
         model->load_state_dict(sd);
         FAIL("no error");

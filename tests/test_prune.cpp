@@ -366,3 +366,39 @@ TEST_CASE("hebb prune refuses bad flags, naming the flag and the value", "[prune
     }
     CHECK_FALSE(fs::exists(out));
 }
+
+TEST_CASE("a conv net's dense layers are pruned behind its convs, which stay as they are", "[prune]") {
+    Generator gen(21);
+    const std::string arch = "1x6x6:conv3k3-relu-maxpool2-flatten-linear6-tanh-dropout0.25-linear5-tanh-dropout0.25-linear3";
+    const nn::Model model = nn::build_model({arch}, gen);
+    const float t = nn::threshold_for_fraction(*model.net, 0.15);
+    const nn::PrunedModel p = nn::prune({arch}, *model.net, t);
+
+    // The reference: the same net with the dense weights below t zeroed, the convs untouched.
+    const nn::Model reference = nn::build_model({arch}, gen);
+    reference.net->load_state_dict(model.net->state_dict());
+    for (const nn::Linear* l : nn::linear_layers(*reference.net)) {
+        Matrix& w = const_cast<nn::Linear*>(l)->weight.value();
+        w = (w.array().abs() < t).select(0.0f, w);
+    }
+    check_same_function(*reference.net, *p.model, 36);
+
+    // Fewer dense neurons, the spec saying so, every conv weight kept.
+    const std::vector<Eigen::Index> after = p.stats.neurons_after;
+    REQUIRE(after.size() == 4);
+    CHECK(after.front() == 12);  // 3 channels x 2 x 2 after the pool: inputs are never removed
+    CHECK(after[1] + after[2] < 11);
+    CHECK(p.spec.arch == "1x6x6:conv3k3-relu-maxpool2-flatten-linear" + std::to_string(after[1]) +
+                             "-tanh-dropout0.25-linear" + std::to_string(after[2]) + "-tanh-dropout0.25-linear3");
+    CHECK(p.model->state_dict()[0].value == model.net->state_dict()[0].value);
+    CHECK(p.model->state_dict()[0].shape == Shape{3, 1, 3, 3});
+    CHECK(p.stats.fixed_params == 3 * 9 + 3);
+    CHECK(p.stats.fixed_flops == 2 * 27 * 4 * 4);  // 27 multiply-adds at each of the 4 x 4 output positions
+
+    // lenet5 keeps its name while nothing is removed.
+    const nn::Model lenet = nn::build_model({"lenet5"}, gen);
+    CHECK(nn::prune({"lenet5"}, *lenet.net, 0.0f).spec.arch == "lenet5");
+    CHECK_THROWS_WITH(nn::prune({"1x4x4:flatten-linear3-relu-linear2-tanh-linear2"}, *nn::build_model(
+                          {"1x4x4:flatten-linear3-relu-linear2-tanh-linear2"}).net, 0.1f),
+                      Catch::Contains("from token 2 on: prune: the model is not the MLP 16-3-2-2 (relu)"));
+}
