@@ -253,7 +253,7 @@ Command add_assemblies(CLI::App& app) {
     cmd->add_option("--gamma", o->gamma, "tanh scale in A = |tanh(gamma W)|")->check(positive)
         ->capture_default_str();
     cmd->add_option("--layers", o->layers,
-                    "hidden (every Linear whose input is a hidden layer), all, or Linear indices such as 1,2")
+                    "hidden (every Linear whose input is not the raw data), all, or Linear indices such as 1,2")
         ->capture_default_str();
     cmd->add_option("--k", o->k, "Number of assemblies per layer (default: the largest eigengap)")
         ->check(CLI::Range(2, 1 << 20));

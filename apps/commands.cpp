@@ -35,4 +35,8 @@ std::vector<int> positive_ints(const std::string& text, const std::string& flag)
     return out;
 }
 
+bool fits(ImageShape model, ImageShape data) {
+    return model.height == 1 && model.width == 1 ? model.size() == data.size() : model == data;
+}
+
 }  // namespace hebb::app

@@ -26,8 +26,8 @@ Command add_eval(CLI::App& app) {
         reading_flag("--data", [&] { data::check_dataset_name(o->data); });
         data::Splits splits = data::load_dataset(o->data);
         const data::TensorDataset& d = o->split == "test" ? splits.test : splits.train;
-        check_usage(loaded.input.size() == d.dim(), o->model, ": the model takes ", loaded.input.values(),
-                    " inputs, ", o->data, " has ", d.dim(), "; pick the --data it was trained on");
+        check_usage(fits(loaded.input, d.image), o->model, ": the model takes ", loaded.input.values(),
+                    " inputs, ", o->data, " has ", d.image.values(), "; pick the --data it was trained on");
         // Before evaluate, which allocates a classes x classes confusion matrix.
         check_usage(loaded.output.size() == d.classes, o->model, ": the model gives ", loaded.output.size(),
                     " outputs, ", o->data, " has ", d.classes, " classes (labels 0..", d.classes - 1,

@@ -250,9 +250,9 @@ RunData load_data(const Config& c, const nn::Model& model) {
         d.train = data::slice(d.train, 0, d.train.size() - c.val);
     }
     if (c.subset > 0) d.train = data::slice(d.train, 0, std::min<Eigen::Index>(c.subset, d.train.size()));
-    check_usage(model.input.size() == d.train.dim() && model.output.size() == d.train.classes, "--arch ", c.arch,
-                ": ", c.data, " needs input size ", d.train.dim(), " and output size ", d.train.classes, "; the model takes ",
-                model.input.values(), " and gives ", model.output.size());
+    check_usage(fits(model.input, d.train.image) && model.output.size() == d.train.classes, "--arch ", c.arch, ": ",
+                c.data, " needs input size ", d.train.image.values(), " and output size ", d.train.classes,
+                "; the model takes ", model.input.values(), " and gives ", model.output.size());
     // Every split against the model before the first step, not after an epoch.
     for (const auto& [name, split] : {std::pair<const char*, const data::TensorDataset*>{"validation", &d.val},
                                       {"test", &d.test}}) {

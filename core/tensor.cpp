@@ -48,6 +48,15 @@ std::string shape_str(const Matrix& m) {
     return "(" + std::to_string(m.rows()) + "x" + std::to_string(m.cols()) + ")";
 }
 
+std::string ImageShape::str() const {
+    return std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
+}
+
+std::string ImageShape::values() const {
+    const std::string n = std::to_string(size());
+    return height == 1 && width == 1 ? n : str() + " = " + n;
+}
+
 std::string shape_str(const Shape& shape) {
     std::string out = "(";
     for (size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);

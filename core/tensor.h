@@ -36,6 +36,16 @@ template <class... Parts>
 
 std::string shape_str(const Matrix& m);  // "(64x784)"
 
+// The shape of one sample seen as images, C x H x W: a row of a batch holds its values channel by
+// channel, each row by row (PyTorch's NCHW flatten order). N features are N x 1 x 1.
+struct ImageShape {
+    Eigen::Index channels = 0, height = 0, width = 0;
+    Eigen::Index size() const { return channels * height * width; }  // the columns of a row
+    std::string str() const;                                         // "1x28x28"
+    std::string values() const;  // "784" for features (784 x 1 x 1), "1x28x28 = 784" for images
+    bool operator==(const ImageShape&) const = default;
+};
+
 // A training loop builds the same graph every step. So that it allocates nothing once warmed up
 // (fresh pages are expensive, and malloc is not free either), the storage of freed matrices and
 // nodes is kept per thread and handed out again, by number of entries.

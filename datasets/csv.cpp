@@ -115,6 +115,7 @@ TensorDataset read_csv(const std::string& path, int label_column, std::optional<
         }
     }
 
+    d.image = {x.cols(), 1, 1};
     d.values = std::move(x);
     // sklearn's header: samples, features, then one name per class.
     if (has_header && first.size() == static_cast<size_t>(d.classes) + 2 &&

@@ -39,7 +39,7 @@ Matrix TensorDataset::features() const {
 }
 
 TensorDataset TensorDataset::select(std::span<const Eigen::Index> samples) const {
-    TensorDataset out{{}, {}, classes, class_names};
+    TensorDataset out{{}, {}, classes, class_names, image};
     std::visit([&](const auto& v) {
         std::decay_t<decltype(v)> picked(static_cast<Eigen::Index>(samples.size()), v.cols());
         for (size_t r = 0; r < samples.size(); ++r) {
@@ -70,7 +70,7 @@ TensorDataset two_spirals(Eigen::Index n, float noise, Generator& gen) {
             labels[static_cast<size_t>(row)] = label;
         }
     }
-    return {std::move(x), std::move(labels), 2};
+    return {std::move(x), std::move(labels), 2, {}, {2, 1, 1}};
 }
 
 }  // namespace hebb::data

@@ -21,6 +21,7 @@ struct TensorDataset {
     std::vector<int> labels;  // N labels in [0, classes)
     int classes = 0;
     std::vector<std::string> class_names{};  // empty when the classes have no names
+    ImageShape image{};  // one sample as images (1x28x28 for MNIST); D x 1 x 1 when they are not images
 
     Eigen::Index size() const;  // N
     Eigen::Index dim() const;   // D

@@ -90,6 +90,7 @@ TensorDataset read_idx(const std::string& images_path, const std::string& labels
     // The image bytes, N x rows*cols.
     const auto* pixels = reinterpret_cast<const unsigned char*>(images.bytes.data() + images.data_offset);
     d.values = Bytes(Eigen::Map<const Bytes>(pixels, n, Eigen::Index{images.dims[1]} * images.dims[2]));
+    d.image = {1, images.dims[1], images.dims[2]};
     return d;
 }
 

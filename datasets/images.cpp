@@ -120,10 +120,15 @@ void check_image(const std::string& path, const std::string& b) {
     fail(path.string(), ": cannot read the image: ", reason ? reason : "unknown reason");
 }
 
+struct ImageInfo {
+    int width, height;
+    bool colour;
+};
+
 // The width and height an image's header states, checked (see check_image) and bounded before
 // anything is decoded: stb_image would allocate whatever a (possibly lying) header claims, and a
-// 0 x 0 image would be a sample without features.
-std::pair<int, int> image_size(const fs::path& path, const std::string& bytes) {
+// 0 x 0 image would be a sample without features. Also whether it has colour (3 or 4 channels).
+ImageInfo image_info(const fs::path& path, const std::string& bytes) {
     check_image(path.string(), bytes);
     int w = 0, h = 0, channels_in_file = 0;
     if (!stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h,
@@ -131,7 +136,7 @@ std::pair<int, int> image_size(const fs::path& path, const std::string& bytes) {
         cannot_read(path);
     HEBB_CHECK(w > 0 && h > 0 && w <= 8192 && h <= 8192, path.string(), ": image size ", w, "x", h,
                " is outside 1x1 to 8192x8192");
-    return {w, h};
+    return {w, h, channels_in_file >= 3};
 }
 
 void check_same_size(const fs::path& path, int w, int h, const fs::path& first, int width, int height) {
@@ -141,7 +146,7 @@ void check_same_size(const fs::path& path, int w, int h, const fs::path& first, 
 
 }  // namespace
 
-TensorDataset read_image_folder(const std::string& root, bool grayscale) {
+TensorDataset read_image_folder(const std::string& root) {
     std::error_code error;
     HEBB_CHECK(fs::is_directory(root, error), root, ": not a folder");
     TensorDataset d;
@@ -161,15 +166,17 @@ TensorDataset read_image_folder(const std::string& root, bool grayscale) {
     // Every image's size from its header first, checked against the first one's, then the memory
     // they need together: a folder of mismatched or huge images fails before one is decoded.
     int width = 0, height = 0;
+    bool colour = false;
     for (const auto& file : files) {
-        const auto [w, h] = image_size(file.first, read_bytes(file.first));
+        const auto [w, h, c] = image_info(file.first, read_bytes(file.first));
         if (width == 0) {
             width = w;
             height = h;
         }
         check_same_size(file.first, w, h, files[0].first, width, height);
+        colour = colour || c;
     }
-    const int channels = grayscale ? 1 : 3;
+    const int channels = colour ? 3 : 1;
     check_memory(root + ": " + std::to_string(files.size()) + " images of " + std::to_string(width) + "x" +
                      std::to_string(height) + "x" + std::to_string(channels) + " pixels",
                  double(files.size()) * width * height * channels);
@@ -183,11 +190,16 @@ TensorDataset read_image_folder(const std::string& root, bool grayscale) {
             stbi_image_free);
         if (!pixels) cannot_read(files[i].first);
         check_same_size(files[i].first, w, h, files[0].first, width, height);  // the file may have changed
-        // stb's pixels are (height x width x channels) bytes, the layout of one feature row.
-        x.row(static_cast<Eigen::Index>(i)) = Eigen::Map<const Eigen::Matrix<stbi_uc, 1, Eigen::Dynamic>>(pixels.get(), x.cols());
+        // stb's pixels are (height x width x channels) bytes; a row holds them channel by channel.
+        const Eigen::Index plane = Eigen::Index{width} * height;
+        for (Eigen::Index c = 0; c < channels; ++c)
+            x.row(static_cast<Eigen::Index>(i)).segment(c * plane, plane) =
+                Eigen::Map<const Eigen::Matrix<stbi_uc, 1, Eigen::Dynamic>, 0, Eigen::InnerStride<>>(
+                    pixels.get() + c, plane, Eigen::InnerStride<>(channels));
         d.labels.push_back(files[i].second);
     }
     d.values = std::move(x);
+    d.image = {channels, height, width};
     return d;
 }
 

@@ -12,15 +12,16 @@ namespace hebb::data {
 // class are taken in file-name order (byte-wise: "10.png" before "9.png"); other files, and names
 // starting with '.', are ignored.
 //
-// Returns features (N x height*width*channels) holding pixel / 255 in [0, 1], row by row, the
-// channels of a pixel side by side (RGB, RGB, ...); channels is 1 when `grayscale`, else 3, and stb
-// converts every image to that count (gray to RGB, RGB to gray, dropping alpha).
+// Returns features (N x channels*height*width) holding pixel / 255 in [0, 1] in PyTorch's order
+// (torchvision's ToTensor): channel by channel, each row by row; `image` is channels x height x
+// width. The channels are 3 (RGB) when any image has colour, converting gray ones to RGB as
+// torchvision's ImageFolder does, and 1 when all are gray; alpha is dropped.
 // Every image's size is read from its header before any image is decoded, and the memory the folder
 // needs (images x width x height x channels bytes) is checked against max_memory_bytes (io/file.h).
 // Throws hebb::Error when `root` is not a folder or has no class folders, when a class folder has no
 // images, when an image file is not a regular file or cannot be read (naming it and stb's reason),
 // when an image's size differs from the first one's (naming both files and sizes), or when the
 // folder would need more memory than the cap (naming the folder, the bytes and the cap).
-TensorDataset read_image_folder(const std::string& root, bool grayscale = true);
+TensorDataset read_image_folder(const std::string& root);
 
 }  // namespace hebb::data

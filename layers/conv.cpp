@@ -11,15 +11,6 @@ namespace hebb {
 
 using Eigen::Index;
 
-std::string ImageShape::str() const {
-    return std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
-}
-
-std::string ImageShape::values() const {
-    const std::string n = std::to_string(size());
-    return height == 1 && width == 1 ? n : str() + " = " + n;
-}
-
 namespace {
 
 Node& parent(Node& y, size_t i) { return *y.parents[i]; }

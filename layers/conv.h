@@ -13,15 +13,6 @@
 
 namespace hebb {
 
-// The shape of one sample seen as images: C x H x W.
-struct ImageShape {
-    Eigen::Index channels = 0, height = 0, width = 0;
-    Eigen::Index size() const { return channels * height * width; }  // the columns of a row
-    std::string str() const;                                         // "1x28x28"
-    std::string values() const;  // "784" for features (784 x 1 x 1), "1x28x28 = 784" for images
-    bool operator==(const ImageShape&) const = default;
-};
-
 // x (B x C*H*W) with in = C x H x W, weight (out x C*k*k), bias (1 x out) or undefined
 // -> y (B x out*H'*W') with H' = (H + 2 padding - k) / stride + 1 (W' alike):
 // y[b, o, i, j] = bias[o] + sum_{c, u, v} weight[o, c, u, v] x[b, c, i stride + u - padding, j stride + v - padding]

@@ -35,10 +35,10 @@ std::string idx(std::vector<std::uint32_t> dims, size_t data_bytes) {
     return out + std::string(data_bytes, '\x07');
 }
 
-void png(const fs::path& p, int w, int h) {
+void png(const fs::path& p, int w, int h, int channels = 1) {
     fs::create_directories(p.parent_path());
-    std::vector<unsigned char> pixels(static_cast<size_t>(w * h), 100);
-    REQUIRE(stbi_write_png(p.c_str(), w, h, 1, pixels.data(), w));
+    std::vector<unsigned char> pixels(static_cast<size_t>(w * h * channels), 100);
+    REQUIRE(stbi_write_png(p.c_str(), w, h, channels, pixels.data(), w * channels));
 }
 
 struct Case {
@@ -62,6 +62,8 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
     png(dir / "images_size/0/a.png", 4, 4);
     png(dir / "images_size/1/b.png", 5, 4);
     png(dir / "images_corrupt/0/a.png", 4, 4);
+    for (const char* name : {"0/a.png", "0/b.png", "0/c.png", "1/a.png", "1/b.png", "1/c.png"})
+        png(dir / "images_rgb" / name, 4, 4, 3);
     write(dir / "images_corrupt/1/b.png", "\x89PNG\r\n\x1a\nnot really");
     const auto mnist_dir = [&](const std::string& name, const std::string& images, const std::string& labels) {
         const fs::path m = dir / name / "mnist";
@@ -132,6 +134,11 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"flag", "negative momentum", "train --momentum -1", "--momentum: must be non-negative, got -1", 2},
         {"flag", "malformed architecture", "train --data spirals --arch 2-x-2" + out, "arch '2-x-2': expected positive layer sizes", 2},
         {"flag", "architecture that does not fit the data", "train --data spirals --arch 3-10-2" + out, "--arch 3-10-2: spirals needs input size 2 and output size 2", 2},
+        {"flag", "conv layer that does not fit its input", "train --data spirals --arch 1x4x4:conv2k5-flatten-linear2" + out, "spec '1x4x4:conv2k5-flatten-linear2': token 1 'conv2k5': layer 0 (Conv2d): conv2d: kernel_size 5 with padding 0 does not fit 1x4x4 images", 2},
+        {"flag", "malformed conv layer", "train --data spirals --arch 1x28x28:conv6x5" + out, "token 1 'conv6x5' is not a layer; use conv<OUT>k<K>[s<S>][p<P>]", 2},
+        {"flag", "conv net with an MLP's activation", "train --arch lenet5 --act tanh" + out, "spec 'lenet5': a conv net names its activations and dropout among its layers", 2},
+        {"flag", "conv net on images of another shape", "train --data mnist --arch 3x28x28:conv2k3-flatten-linear10" + out, "mnist needs input size 1x28x28 = 784 and output size 10; the model takes 3x28x28 = 2352", 2},
+        {"flag", "conv net on as many values in another geometry", "train --data images:" + d + "/images_rgb --arch 1x6x8:flatten-linear2" + out, "needs input size 3x4x4 = 48 and output size 2; the model takes 1x6x8 = 48", 2},
         {"flag", "BEAN layer out of range", "train --data spirals --arch 2-4-2 --reg bean1 --bean-layers 5" + out, "layers '5': Linear 5 is out of range; the model has 2 Linear layers", 2},
         {"flag", "validation split larger than the data", "train --data spirals --arch 2-4-2 --val 5000" + out, "--val 5000: the training split has 1000 samples", 2},
         {"flag", "unwritable output folder", "train --data spirals --arch 2-4-2 --epochs 1 --out /proc/hebb", "--out /proc/hebb: cannot create the folder", 1},

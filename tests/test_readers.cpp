@@ -412,14 +412,26 @@ TEST_CASE("read_image_folder reads back PNGs of Fashion-MNIST images byte for by
             ++row;
         }
 
-    // As RGB, each gray pixel becomes three equal channels.
-    const auto rgb = data::read_image_folder(dir.path.string(), false);
+    CHECK(d.image == ImageShape{1, 28, 28});
+
+    // One colour image makes the folder RGB: each gray pixel becomes three equal channels, and a row
+    // holds the red plane, then the green, then the blue (PyTorch's C x H x W).
+    std::vector<unsigned char> rgb_pixels(28 * 28 * 3);
+    for (size_t i = 0; i < rgb_pixels.size(); ++i) rgb_pixels[i] = static_cast<unsigned char>(i * 7 % 251);
+    const std::string colour_file = (dir.path / names.back() / "zz_colour.png").string();
+    REQUIRE(stbi_write_png(colour_file.c_str(), 28, 28, 3, rgb_pixels.data(), 28 * 3) != 0);
+    const auto rgb = data::read_image_folder(dir.path.string());
     REQUIRE(rgb.dim() == 3 * 784);
+    CHECK(rgb.image == ImageShape{3, 28, 28});
     const Matrix colour = rgb.features();
     for (Eigen::Index pixel = 0; pixel < 784; ++pixel)
         for (Eigen::Index channel = 0; channel < 3; ++channel)
-            REQUIRE(colour(0, 3 * pixel + channel) == gray(0, pixel));
-    CHECK(rgb.labels == d.labels);
+            REQUIRE(colour(0, channel * 784 + pixel) == gray(0, pixel));
+    const auto last = rgb.size() - 1;  // the colour image: the last file of the last class
+    for (Eigen::Index pixel = 0; pixel < 784; ++pixel)
+        for (Eigen::Index channel = 0; channel < 3; ++channel)
+            REQUIRE(colour(last, channel * 784 + pixel) == rgb_pixels[static_cast<size_t>(3 * pixel + channel)] / 255.0f);
+    fs::remove(colour_file);
 
     // A BMP in the same folder reads the same way.
     const std::string first_label = names.front();
@@ -450,10 +462,12 @@ TEST_CASE("read_image_folder reads JPEGs", "[readers]") {
     for (size_t i = 0; i < gray.size(); ++i) gray[i] = static_cast<unsigned char>(i % 28 * 9);  // a ramp
     REQUIRE(stbi_write_jpg((dir / "a/x.jpg").c_str(), 28, 28, 1, gray.data(), 100) != 0);
     const auto d = data::read_image_folder(dir.path.string());
-    REQUIRE(d.dim() == 784);
+    // stb_image_write stores every JPEG in colour (three components), so it reads back as RGB.
+    REQUIRE(d.image == ImageShape{3, 28, 28});
     const Matrix x = d.features();
-    for (size_t i = 0; i < gray.size(); ++i)  // lossy, but close at quality 100
-        REQUIRE(x(0, static_cast<Eigen::Index>(i)) * 255.0f == Approx(gray[i]).margin(8));
+    for (Eigen::Index c = 0; c < 3; ++c)
+        for (size_t i = 0; i < gray.size(); ++i)  // lossy, but close at quality 100
+            REQUIRE(x(0, c * 784 + static_cast<Eigen::Index>(i)) * 255.0f == Approx(gray[i]).margin(8));
 }
 
 TEST_CASE("read_image_folder refuses formats other than PNG, JPEG and BMP, and what stb_image mishandles", "[readers]") {
