@@ -24,53 +24,6 @@ namespace {
 
 std::vector<int> to_labels(const json& j) { return j.get<std::vector<int>>(); }
 
-// Fails on an option name this test (and hebb) does not know, so a typo cannot pass silently.
-void check_keys(const json& options, const std::set<std::string>& known, const std::string& what) {
-    for (const auto& [key, value] : options.items()) {
-        INFO(what << ": option '" << key << "'");
-        CHECK(known.count(key) == 1);
-    }
-}
-
-std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& kind, const json& o,
-                                                 std::vector<Tensor> params,
-                                                 const std::string& what) {
-    if (kind == "SGD") {
-        check_keys(o, {"lr", "momentum", "dampening", "weight_decay", "nesterov"}, what);
-        optim::SGDOptions s;
-        s.lr = o.at("lr").get<double>();
-        s.momentum = o.value("momentum", s.momentum);
-        s.dampening = o.value("dampening", s.dampening);
-        s.weight_decay = o.value("weight_decay", s.weight_decay);
-        s.nesterov = o.value("nesterov", s.nesterov);
-        return std::make_unique<optim::SGD>(std::move(params), s);
-    }
-    if (kind == "Adam" || kind == "AdamW") {
-        check_keys(o, {"lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"}, what);
-        optim::AdamOptions a;
-        a.lr = o.value("lr", a.lr);
-        a.beta1 = o.value("beta1", a.beta1);
-        a.beta2 = o.value("beta2", a.beta2);
-        a.eps = o.value("eps", a.eps);
-        if (o.contains("weight_decay")) a.weight_decay = o["weight_decay"].get<double>();
-        a.amsgrad = o.value("amsgrad", a.amsgrad);
-        if (kind == "Adam") return std::make_unique<optim::Adam>(std::move(params), a);
-        return std::make_unique<optim::AdamW>(std::move(params), a);
-    }
-    if (kind == "RMSprop") {
-        check_keys(o, {"lr", "alpha", "eps", "weight_decay", "momentum", "centered"}, what);
-        optim::RMSpropOptions r;
-        r.lr = o.value("lr", r.lr);
-        r.alpha = o.value("alpha", r.alpha);
-        r.eps = o.value("eps", r.eps);
-        r.weight_decay = o.value("weight_decay", r.weight_decay);
-        r.momentum = o.value("momentum", r.momentum);
-        r.centered = o.value("centered", r.centered);
-        return std::make_unique<optim::RMSprop>(std::move(params), r);
-    }
-    fail("fixture: unknown optimizer ", kind);
-}
-
 std::unique_ptr<optim::LRScheduler> make_scheduler(const std::string& kind, const json& a,
                                                    optim::Optimizer& opt) {
     if (kind == "StepLR")

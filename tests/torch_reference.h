@@ -1,5 +1,6 @@
-// Reading tests/fixtures/torch_reference.json (made by tests/fixtures/make_fixtures.py) and comparing
-// hebb's matrices with PyTorch's entry by entry; a failure lists the differing entries (up to a dozen).
+// Reading tests/fixtures/torch_reference.json (made by tests/fixtures/make_fixtures.py), comparing
+// hebb's matrices with PyTorch's entry by entry (a failure lists the differing entries, up to a dozen)
+// and building the optimizers the fixtures name. Shared by test_torch_reference.cpp and test_lenet5.cpp.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -8,9 +9,12 @@
 #include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "hebb.h"
 
@@ -77,3 +81,51 @@ inline void check_close(double got, double want, const std::string& what, double
                 Matrix::Constant(1, 1, static_cast<float>(want)), what, rel, abs);
 }
 
+// Fails on an option name this test (and hebb) does not know, so a typo cannot pass silently.
+inline void check_keys(const json& options, const std::set<std::string>& known, const std::string& what) {
+    for (const auto& [key, value] : options.items()) {
+        INFO(what << ": option '" << key << "'");
+        CHECK(known.count(key) == 1);
+    }
+}
+
+// An optimizer as a fixture names it: kind "SGD", "Adam", "AdamW" or "RMSprop" and PyTorch's options
+// by name; options left out take hebb's defaults, which must be PyTorch's.
+inline std::unique_ptr<hebb::optim::Optimizer> make_optimizer(const std::string& kind, const json& o,
+                                                               std::vector<hebb::Tensor> params,
+                                                               const std::string& what) {
+    if (kind == "SGD") {
+        check_keys(o, {"lr", "momentum", "dampening", "weight_decay", "nesterov"}, what);
+        hebb::optim::SGDOptions s;
+        s.lr = o.at("lr").get<double>();
+        s.momentum = o.value("momentum", s.momentum);
+        s.dampening = o.value("dampening", s.dampening);
+        s.weight_decay = o.value("weight_decay", s.weight_decay);
+        s.nesterov = o.value("nesterov", s.nesterov);
+        return std::make_unique<hebb::optim::SGD>(std::move(params), s);
+    }
+    if (kind == "Adam" || kind == "AdamW") {
+        check_keys(o, {"lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"}, what);
+        hebb::optim::AdamOptions a;
+        a.lr = o.value("lr", a.lr);
+        a.beta1 = o.value("beta1", a.beta1);
+        a.beta2 = o.value("beta2", a.beta2);
+        a.eps = o.value("eps", a.eps);
+        if (o.contains("weight_decay")) a.weight_decay = o["weight_decay"].get<double>();
+        a.amsgrad = o.value("amsgrad", a.amsgrad);
+        if (kind == "Adam") return std::make_unique<hebb::optim::Adam>(std::move(params), a);
+        return std::make_unique<hebb::optim::AdamW>(std::move(params), a);
+    }
+    if (kind == "RMSprop") {
+        check_keys(o, {"lr", "alpha", "eps", "weight_decay", "momentum", "centered"}, what);
+        hebb::optim::RMSpropOptions r;
+        r.lr = o.value("lr", r.lr);
+        r.alpha = o.value("alpha", r.alpha);
+        r.eps = o.value("eps", r.eps);
+        r.weight_decay = o.value("weight_decay", r.weight_decay);
+        r.momentum = o.value("momentum", r.momentum);
+        r.centered = o.value("centered", r.centered);
+        return std::make_unique<hebb::optim::RMSprop>(std::move(params), r);
+    }
+    hebb::fail("fixture: unknown optimizer ", kind);
+}
