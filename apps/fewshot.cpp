@@ -48,7 +48,8 @@ struct Run {
 Run run_one(const Options& o, const data::TensorDataset& train, const data::TensorDataset& val,
             const data::TensorDataset& test, const std::string& method, double value, std::uint64_t seed) {
     Generator gen(seed);
-    const nn::ModelSpec spec{o.arch, o.act, method == "dropout" ? static_cast<float>(value) : 0.0f};
+    const nn::ModelSpec plain{o.arch, o.act};
+    const nn::ModelSpec spec = method == "dropout" ? nn::with_dropout(plain, static_cast<float>(value)) : plain;
     const auto net = nn::build_model(spec, gen).net;
     optim::Adam opt(net->parameters(), {.lr = o.lr});
     const bool regularized = method != "none" && method != "dropout";
@@ -73,8 +74,6 @@ int run(const Options& o) {
         check_usage(grids.count(m), "--methods: '", m, "' is unknown; use none, l1, l2, dropout, bean1, bean2");
     const std::vector<int> shots = positive_ints(o.shots, "--shots");
     const nn::Model model = reading_flag("--arch", [&] { return nn::build_model({o.arch, o.act}); });
-    check_usage(nn::is_mlp_spec(o.arch) || std::find(methods.begin(), methods.end(), "dropout") == methods.end(),
-                "--methods dropout: sets an MLP's dropout; a conv net names its own in --arch (dropout0.5)");
     reading_flag("--data", [&] { data::check_dataset_name(o.data); });
     const data::Splits splits = data::load_dataset(o.data);
     check_usage(splits.train.size() > 50000, "--data ", o.data,

@@ -122,8 +122,9 @@ int prune_one(const Options& o) {
         thousands(s.nonzero_after) + " of " + thousands(dense_after));
     row("test accuracy", fixed4(acc_before), fixed4(acc_after));
     std::printf("\n%s weights have |w| >= %s; %s of them belonged to removed neurons (constant ones are folded "
-                "into the next layer's bias).\nwrote %s\n",
-                thousands(s.kept).c_str(), threshold.c_str(), thousands(s.kept - s.nonzero_after).c_str(), o.out.c_str());
+                "into the next layer's bias).\nwrote %s (arch %s)\n",
+                thousands(s.kept).c_str(), threshold.c_str(), thousands(s.kept - s.nonzero_after).c_str(), o.out.c_str(),
+                pruned.spec.arch.c_str());
     return 0;
 }
 

@@ -9,13 +9,11 @@
 
 namespace hebb::nn {
 
-namespace {
 std::string format_float(float v) {
     std::ostringstream out;
     out << v;
     return out.str();
 }
-}  // namespace
 
 Tensor uniform_parameter(Eigen::Index rows, Eigen::Index cols, float bound, Generator& gen) {
     return Tensor(rand(rows, cols, gen).value().array() * (2.0f * bound) - bound);

@@ -113,6 +113,9 @@ std::vector<size_t> select_linear_layers(const std::string& spec, const Module& 
 // can be checked before the model exists.
 void check_linear_layer_spec(const std::string& spec);
 
+// A float as a printed module shows it, in 6 significant digits: 0.5, 0.01.
+std::string format_float(float v);
+
 // An activation module by its lowercase name: relu, leaky_relu, tanh, sigmoid or gelu.
 std::shared_ptr<Module> make_activation(const std::string& name);
 

@@ -112,16 +112,12 @@ ImageShape parse_shape(const std::string& text, const std::string& at) {
 // layer (by key) and the shapes where one does not fit.
 Model build_conv_net(const std::string& spec, Generator& gen, double max_parameters) {
     const std::string at = "spec '" + spec + "'";
-    const size_t colon = spec.find(':');
-    HEBB_CHECK(colon != std::string::npos, at, " is not a model; use an MLP such as 784-256-10, lenet5, or ",
-               "C x H x W:layers such as 1x28x28:conv6k5-relu-maxpool2-flatten-linear10");
-    Model model{std::make_shared<Sequential>(), parse_shape(spec.substr(0, colon), at), {}};
+    const ConvSpec parts = split_conv_spec(spec);
+    Model model{std::make_shared<Sequential>(), parse_shape(parts.input, at), {}};
     model.output = model.input;
     double parameters = 0.0;
-    size_t begin = colon + 1;
-    for (size_t index = 1; begin <= spec.size(); ++index) {
-        const size_t end = std::min(spec.find('-', begin), spec.size());
-        const std::string token = spec.substr(begin, end - begin);
+    for (size_t index = 1; index <= parts.layers.size(); ++index) {
+        const std::string& token = parts.layers[index - 1];
         const std::string at_token = at + ": token " + std::to_string(index) + " '" + token + "'";
         const LayerSpec layer = parse_layer(token, at_token);
         parameters += parameter_count(layer, model.output);
@@ -134,7 +130,6 @@ Model build_conv_net(const std::string& spec, Generator& gen, double max_paramet
         } catch (const Error& e) {
             fail(at_token, ": ", e.what());
         }
-        begin = end + 1;
     }
     return model;
 }
@@ -143,6 +138,40 @@ Model build_conv_net(const std::string& spec, Generator& gen, double max_paramet
 
 bool is_mlp_spec(const std::string& spec) {
     return spec.find('-') != std::string::npos && spec.find(':') == std::string::npos;
+}
+
+ConvSpec split_conv_spec(const std::string& arch) {
+    const std::string spec = arch == "lenet5" ? lenet5_spec : arch;
+    const size_t colon = spec.find(':');
+    HEBB_CHECK(colon != std::string::npos, "spec '", arch, "' is not a model; use an MLP such as 784-256-10, lenet5, ",
+               "or C x H x W:layers such as 1x28x28:conv6k5-relu-maxpool2-flatten-linear10");
+    ConvSpec parts{spec.substr(0, colon), {}};
+    for (size_t begin = colon + 1; begin <= spec.size();) {
+        const size_t end = std::min(spec.find('-', begin), spec.size());
+        parts.layers.push_back(spec.substr(begin, end - begin));
+        begin = end + 1;
+    }
+    return parts;
+}
+
+std::string ConvSpec::str() const {
+    std::string out = input + ":";
+    for (size_t i = 0; i < layers.size(); ++i) out += (i ? "-" : "") + layers[i];
+    return out;
+}
+
+ModelSpec with_dropout(const ModelSpec& spec, float p) {
+    if (is_mlp_spec(spec.arch)) return {spec.arch, spec.activation, p};
+    ConvSpec parts = split_conv_spec(spec.arch);
+    const std::string dropout = "dropout" + format_float(p);
+    bool dense = false;
+    for (size_t i = 0; i < parts.layers.size(); ++i) {
+        const std::string& token = parts.layers[i];
+        dense = dense || token.starts_with("linear");
+        if (dense && (token == "relu" || token == "leaky_relu" || token == "tanh" || token == "sigmoid" || token == "gelu"))
+            parts.layers.insert(parts.layers.begin() + static_cast<std::ptrdiff_t>(++i), dropout);
+    }
+    return {parts.str()};
 }
 
 ModelSpec model_spec(const MlpSpec& mlp) { return {mlp.arch(), mlp.activation, mlp.dropout}; }

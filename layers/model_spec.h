@@ -26,6 +26,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/random.h"
 #include "layers/conv.h"
@@ -57,6 +58,19 @@ struct Model {
 // True when `spec` is meant as an MLP (sizes joined by '-', no "C x H x W:" input), well formed or
 // not: build_model then reports parse_arch's error for a malformed one ("784-x-10").
 bool is_mlp_spec(const std::string& spec);
+
+// A conv spec's parts, "lenet5" expanded: "1x28x28:conv6k5-relu" -> {"1x28x28", {"conv6k5", "relu"}},
+// token n - 1 being module n - 1's; and back. Throws, naming the spec, when there is no "C x H x W:".
+struct ConvSpec {
+    std::string input;
+    std::vector<std::string> layers;
+    std::string str() const;
+};
+ConvSpec split_conv_spec(const std::string& arch);
+
+// The spec with dropout p after each hidden activation of its dense part: an MLP's dropout, or for
+// a conv net "dropout<p>" after each activation that follows a linear layer (none in the convs).
+ModelSpec with_dropout(const ModelSpec& spec, float p);
 
 // Builds the network a spec describes. An MLP's arch gives exactly nn::mlp(MlpSpec{parse_arch(arch),
 // activation, dropout}, gen). A conv spec names its own activations and dropout, so `activation` and

@@ -149,17 +149,9 @@ PrunedModel prune(const ModelSpec& spec, const Sequential& model, float threshol
         PrunedMlp p = prune_mlp({parse_arch(spec.arch), spec.activation, spec.dropout}, model, threshold);
         return {model_spec(p.spec), std::move(p.model), std::move(p.stats)};
     }
-    // A conv spec is "C x H x W:" and one token per module (layers/model_spec.h).
-    const std::string arch = spec.arch == "lenet5" ? lenet5_spec : spec.arch;
-    const size_t colon = arch.find(':');
-    std::vector<std::string> tokens;
-    for (size_t begin = colon + 1; begin <= arch.size();) {
-        const size_t end = std::min(arch.find('-', begin), arch.size());
-        tokens.push_back(arch.substr(begin, end - begin));
-        begin = end + 1;
-    }
-    HEBB_CHECK(colon != std::string::npos && tokens.size() == model.size(), "prune: the model is not ", spec.arch,
-               ": it has ", model.size(), " modules");
+    ConvSpec parts = split_conv_spec(spec.arch);  // one token per module
+    std::vector<std::string>& tokens = parts.layers;
+    HEBB_CHECK(tokens.size() == model.size(), "prune: the model is not ", spec.arch, ": it has ", model.size(), " modules");
     size_t first = 0;  // the first Linear: where the dense part begins
     while (first < model.size() && !dynamic_cast<const Linear*>(&model[first])) ++first;
     HEBB_CHECK(first < model.size(), "prune: ", spec.arch, " has no Linear layer");
@@ -185,8 +177,7 @@ PrunedModel prune(const ModelSpec& spec, const Sequential& model, float threshol
     // The same spec with the dense part's new widths; its layers, and so its keys, stay where they were.
     for (size_t i = first, k = 1; i < tokens.size(); ++i)
         if (tokens[i].starts_with("linear")) tokens[i] = "linear" + std::to_string(pruned.spec.sizes[k++]);
-    std::string smaller = arch.substr(0, colon + 1);
-    for (size_t i = 0; i < tokens.size(); ++i) smaller += (i ? "-" : "") + tokens[i];
+    const std::string smaller = parts.str();
     PrunedModel result{{smaller == lenet5_spec ? "lenet5" : smaller}, nullptr, std::move(pruned.stats)};
     Generator& gen = default_generator();  // as in prune_mlp: no random numbers of the caller's
     const std::string gen_state = gen.state();

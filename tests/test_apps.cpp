@@ -1,11 +1,13 @@
 // The hebb command end to end: it runs as a user would run it, and its files are read back.
 #include <catch2/catch.hpp>
 #include <array>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stb/stb_image_write.h>
 #include <sys/wait.h>
 
 #include "hebb.h"
@@ -243,4 +245,65 @@ TEST_CASE("hebb bench prints one JSON line per case", "[apps][bench]") {
     CHECK(bad.status == 2);
     CHECK_THAT(bad.output, Catch::Contains("--arch: spec '1x8x8:conv2k3-maxpol2': token 2 'maxpol2' is not a layer"));
     CHECK(cli::hebb("bench --arch lenet5 --products --steps 1 --rounds 1").status == 2);
+}
+
+TEST_CASE("every subcommand takes a conv net: colour images through train, eval, inspect, assemblies, prune", "[apps][conv]") {
+    // Two classes of 8x8 colour images told apart by colour alone: red or blue, with noise.
+    const fs::path images = cli::scratch("rgb"), run = cli::scratch("conv_run"), pruned = cli::scratch("conv_pruned.safetensors");
+    hebb::Generator gen(3);
+    for (int i = 0; i < 60; ++i) {
+        const int label = i % 2;
+        std::vector<unsigned char> pixels(8 * 8 * 3);
+        for (size_t p = 0; p < pixels.size(); ++p) {
+            const bool strong = static_cast<int>(p % 3) == (label ? 2 : 0);
+            pixels[p] = static_cast<unsigned char>((strong ? 150 : 40) + gen.below(100));
+        }
+        const fs::path file = images / std::to_string(label) / (std::to_string(i) + ".png");
+        fs::create_directories(file.parent_path());
+        REQUIRE(stbi_write_png(file.c_str(), 8, 8, 3, pixels.data(), 8 * 3) != 0);
+    }
+    const std::string data = "--data images:" + images.string();
+    const std::string arch = "3x8x8:conv4k3p1-relu-maxpool2-flatten-linear8-relu-linear2";
+    const cli::Result train = cli::hebb("train " + data + " --arch " + arch + " --epochs 6 --batch-size 8 --lr 0.01 "
+                                        "--reg bean1 --alpha 0.1 --out " + run.string());
+    INFO(train.output);
+    REQUIRE(train.status == 0);
+    // 12 test images: colour is all there is to learn, so a working conv net gets them all.
+    const Json eval = Json::parse(cli::hebb("eval --json " + data + " --model " + (run / "last.safetensors").string()).output);
+    CHECK(eval["accuracy"].get<double>() == 1.0);
+    CHECK(eval["n"] == 12);
+    CHECK(read_jsonl(run / "metrics.jsonl").back()["reg_loss"].get<double>() > 0.0);  // BEAN on both Linears
+
+    // The file holds PyTorch's shapes: the conv weight 4-D.
+    const std::string file = cli::read_text(run / "last.safetensors");
+    std::uint64_t length = 0;
+    std::memcpy(&length, file.data(), 8);
+    const Json header = Json::parse(file.substr(8, length));
+    CHECK(header["0.weight"]["shape"] == Json::array({4, 3, 3, 3}));
+    CHECK(header["4.weight"]["shape"] == Json::array({8, 64}));  // after relu, maxpool and flatten
+    const cli::Result inspect = cli::hebb("inspect " + (run / "last.safetensors").string());
+    CHECK_THAT(inspect.output, Catch::Contains("arch " + arch) && Catch::Contains("takes 3x8x8 = 192") &&
+                                   Catch::Contains("(4x3x3x3)"));
+
+    const cli::Result assemblies = cli::hebb("assemblies " + data + " --model " + (run / "last.safetensors").string() +
+                                             " --out " + cli::scratch("conv_assemblies").string());
+    INFO(assemblies.output);
+    CHECK(assemblies.status == 0);
+    CHECK_THAT(assemblies.output, Catch::Contains("layer0") && Catch::Contains("64 neurons"));  // fc1 reads 4x4x4
+
+    const cli::Result prune = cli::hebb("prune " + data + " --model " + (run / "last.safetensors").string() +
+                                        " --threshold 0.05 --out " + pruned.string());
+    INFO(prune.output);
+    REQUIRE(prune.status == 0);
+    const hebb::training::Checkpoint small = hebb::training::load_checkpoint(pruned.string());
+    CHECK(small.spec.arch.starts_with("3x8x8:conv4k3p1-relu-maxpool2-flatten-linear"));
+    CHECK_THAT(prune.output, Catch::Contains("(arch " + small.spec.arch + ")"));
+    const Json pruned_eval = Json::parse(cli::hebb("eval --json " + data + " --model " + pruned.string()).output);
+    char after[32];  // the pruned file evaluates to the accuracy prune printed for it, the table's last column
+    std::snprintf(after, sizeof after, "%.4f |\n", pruned_eval["accuracy"].get<double>());
+    CHECK_THAT(prune.output, Catch::Contains(after));
+
+    const cli::Result resumed = cli::hebb("train --resume " + run.string() + " --epochs 7");
+    CHECK(resumed.status == 0);
+    CHECK(read_jsonl(run / "metrics.jsonl").size() == 7);
 }

@@ -136,3 +136,25 @@ TEST_CASE("Malformed, out-of-range and misfitting specs are refused, naming the 
     CHECK_THROWS_WITH(nn::build_model({"lenet5", "tanh"}),
                       Contains("leave activation 'tanh' and dropout 0 at relu and 0"));
 }
+
+TEST_CASE("with_dropout puts dropout after each dense activation, an MLP's or a conv net's", "[spec]") {
+    CHECK(nn::with_dropout({"784-256-10", "tanh"}, 0.5f).arch == "784-256-10");
+    CHECK(nn::with_dropout({"784-256-10", "tanh"}, 0.5f).dropout == 0.5f);
+    CHECK(nn::with_dropout({"784-256-10", "tanh"}, 0.5f).activation == "tanh");
+    // The convs' activations keep none; fc1 and fc2's get one, the output layer has no activation.
+    CHECK(nn::with_dropout({"lenet5"}, 0.5f).arch ==
+          "1x28x28:conv6k5p2-relu-maxpool2-conv16k5-relu-maxpool2-flatten-linear120-relu-dropout0.5-linear84-relu-"
+          "dropout0.5-linear10");
+    CHECK(nn::with_dropout({"3x8x8:conv4k3-gelu-flatten-linear5-tanh-linear2"}, 0.25f).arch ==
+          "3x8x8:conv4k3-gelu-flatten-linear5-tanh-dropout0.25-linear2");
+    // And the result builds: the dropout modules sit where the tokens say.
+    const nn::Model m = nn::build_model(nn::with_dropout({"lenet5"}, 0.2f));
+    CHECK((*m.net)[9].name() == "Dropout");
+    CHECK((*m.net)[12].name() == "Dropout");
+
+    const nn::ConvSpec parts = nn::split_conv_spec("1x4x4:conv2k3-relu");
+    CHECK(parts.input == "1x4x4");
+    CHECK(parts.layers == std::vector<std::string>{"conv2k3", "relu"});
+    CHECK(parts.str() == "1x4x4:conv2k3-relu");
+    CHECK(nn::split_conv_spec("lenet5").str() == nn::lenet5_spec);
+}
