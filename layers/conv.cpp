@@ -30,25 +30,27 @@ void check_window(const char* op, ImageShape in, int kernel, int stride, int pad
                " with padding ", padding, " does not fit ", in.str(), " images");
 }
 
-// Calls f(r, j, xi) for every entry (r, j) of the im2col matrix of x (B x C*H*W): row r = (c k + u) k + v
-// (the weight's column order), column j = b H'W' + i W' + jj (sample, then output position), and xi the
-// column of row b of x it copies: that of pixel (c, i stride + u - padding, jj stride + v - padding), or
-// -1 where that lies in the padding.
+// Calls f(b, r, j, xi, lo, hi) for every run of the im2col matrix of x (B x C*H*W): the W' entries
+// (r, j) .. (r, j + W' - 1) of one output row, with r = (c k + u) k + v (the weight's column order) and
+// j = b H'W' + i W' (sample, then output position). Entry j + jj copies column xi + jj stride of row b of
+// x, pixel (c, i stride + u - padding, jj stride + v - padding), for jj in [lo, hi); the others lie in
+// the padding (lo = hi = 0 when the whole row does).
 template <class F>
-void for_each_tap(Index batch, ImageShape in, ImageShape out, int k, int stride, int padding, F&& f) {
+void for_each_tap_row(Index batch, ImageShape in, ImageShape out, int k, int stride, int padding, F&& f) {
     const Index positions = out.height * out.width;
     for (Index b = 0; b < batch; ++b)
         for (Index c = 0; c < in.channels; ++c)
             for (int u = 0; u < k; ++u)
                 for (int v = 0; v < k; ++v) {
                     const Index r = (c * k + u) * k + v;
+                    // The output columns whose pixel column jj stride + v - padding is inside [0, W).
+                    const Index lo = std::min<Index>(out.width, std::max<Index>(0, (padding - v + stride - 1) / stride));
+                    const Index hi = std::max<Index>(lo, std::min<Index>(out.width, (in.width - 1 + padding - v) / stride + 1));
                     for (Index i = 0; i < out.height; ++i) {
                         const Index h = i * stride + u - padding;
-                        for (Index jj = 0; jj < out.width; ++jj) {
-                            const Index w = jj * stride + v - padding;
-                            const bool inside = h >= 0 && h < in.height && w >= 0 && w < in.width;
-                            f(b, r, b * positions + i * out.width + jj, inside ? (c * in.height + h) * in.width + w : -1);
-                        }
+                        const bool inside = h >= 0 && h < in.height;
+                        f(b, r, b * positions + i * out.width, (c * in.height + h) * in.width + v - padding,
+                          inside ? lo : 0, inside ? hi : 0);
                     }
                 }
 }
@@ -120,8 +122,15 @@ Tensor conv2d(const Tensor& x, ImageShape in, const Tensor& weight, const Tensor
 
     Pooled cols(weight.cols(), batch * positions);
     const Matrix& xv = x.value();
-    for_each_tap(batch, in, out, k, stride, padding,
-                 [&](Index b, Index r, Index j, Index xi) { cols(r, j) = xi >= 0 ? xv(b, xi) : 0.0f; });
+    for_each_tap_row(batch, in, out, k, stride, padding, [&](Index b, Index r, Index j, Index xi, Index lo, Index hi) {
+        float* to = &cols(r, j);
+        const float* from = xv.data() + b * xv.cols() + xi;
+        std::fill(to, to + lo, 0.0f);
+        if (stride == 1) std::copy(from + lo, from + hi, to + lo);  // the common case, vectorized
+        else
+            for (Index jj = lo; jj < hi; ++jj) to[jj] = from[jj * stride];
+        std::fill(to + hi, to + out.width, 0.0f);
+    });
     Pooled per_channel(weight.rows(), batch * positions);
     gemm(weight.value(), false, cols, false, per_channel);
     if (bias.defined()) per_channel.colwise() += bias.value().row(0).transpose();
@@ -142,9 +151,16 @@ Tensor conv2d(const Tensor& x, ImageShape in, const Tensor& weight, const Tensor
         Pooled dcols(w.value.cols(), batch * positions);
         gemm(w.value, true, g, false, dcols);
         Matrix& dx = x.grad_buffer();
-        for_each_tap(batch, s.in, s.out, s.kernel, s.stride, s.padding, [&](Index b, Index r, Index j, Index xi) {
-            if (xi >= 0) dx(b, xi) += dcols(r, j);
-        });
+        const int stride = s.stride;
+        for_each_tap_row(batch, s.in, s.out, s.kernel, stride, s.padding,
+                         [&](Index b, Index r, Index j, Index xi, Index lo, Index hi) {
+                             const float* from = &dcols(r, j);
+                             float* to = dx.data() + b * dx.cols() + xi;
+                             if (stride == 1)
+                                 for (Index jj = lo; jj < hi; ++jj) to[jj] += from[jj];
+                             else
+                                 for (Index jj = lo; jj < hi; ++jj) to[jj * stride] += from[jj];
+                         });
     });
     save(result, ConvSaved{std::move(cols), in, out, k, stride, padding});
     return result;
@@ -158,21 +174,31 @@ Tensor max_pool2d(const Tensor& x, ImageShape in, int kernel, int stride) {
     Pooled y(x.rows(), out.size());
     MaxPoolSaved s;
     s.argmax.resize(static_cast<size_t>(y.size()));
-    for_each_window(x.rows(), in, out, stride, [&](Index b, Index j, Index origin) {
-        // As PyTorch: a later entry wins only when strictly larger (or NaN, which then propagates).
-        Index best = origin;
-        float max = -std::numeric_limits<float>::infinity();
-        for (int u = 0; u < kernel; ++u)
-            for (int v = 0; v < kernel; ++v) {
-                const Index col = origin + u * in.width + v;
-                if (xv(b, col) > max || std::isnan(xv(b, col))) {
-                    max = xv(b, col);
-                    best = col;
-                }
+    // Each output row of each channel at once, window entry by window entry, so the inner loop runs
+    // over output columns without a branch. As PyTorch: a later entry wins only when strictly larger
+    // (or NaN, which then propagates).
+    const Index positions = out.height * out.width;
+    for (Index b = 0; b < x.rows(); ++b)
+        for (Index c = 0; c < in.channels; ++c)
+            for (Index i = 0; i < out.height; ++i) {
+                const Index at = b * out.size() + c * positions + i * out.width;  // y's entry for jj = 0
+                float* max = y.data() + at;
+                int* best = s.argmax.data() + at;
+                const Index origin = (c * in.height + i * stride) * in.width;
+                std::fill(max, max + out.width, -std::numeric_limits<float>::infinity());
+                std::fill(best, best + out.width, static_cast<int>(origin));
+                for (int u = 0; u < kernel; ++u)
+                    for (int v = 0; v < kernel; ++v) {
+                        const Index col = origin + u * in.width + v;
+                        const float* from = xv.data() + b * xv.cols() + col;
+                        for (Index jj = 0; jj < out.width; ++jj) {
+                            const float value = from[jj * stride];
+                            const bool take = value > max[jj] || value != value;
+                            max[jj] = take ? value : max[jj];
+                            best[jj] = take ? static_cast<int>(col + jj * stride) : best[jj];
+                        }
+                    }
             }
-        y(b, j) = xv(b, best);
-        s.argmax[static_cast<size_t>(b * out.size() + j)] = static_cast<int>(best);
-    });
     Tensor result = make_result(std::move(y), "max_pool2d", {x}, [](Node& y) {
         const auto& argmax = saved<MaxPoolSaved>(y).argmax;
         Matrix& dx = parent(y, 0).grad_buffer();
