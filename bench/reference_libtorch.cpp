@@ -1,8 +1,9 @@
 // The workloads of `hebb bench`, run with Debian's libtorch-dev (PyTorch's C++ API), one JSON line per
 // case: same flags, same JSON keys (allocs_per_step is null: libtorch does not count them).
-// Model: torch::nn::Linear layers with ReLU between them (none after the last), libtorch's default init
-// (PyTorch's), cross-entropy (mean); data: x uniform in [0, 1) of shape (batch, in), labels uniform in
-// [0, classes). A training step is zero_grad, forward, loss, backward, optimizer step; SGD is lr 0.01
+// Model: torch::nn::Linear layers with ReLU between them (none after the last), or the LeNet-5 of
+// `--arch lenet5` (as bench/reference_mlp.py's: rows of 784 pixels viewed as 1 x 28 x 28 images),
+// libtorch's default init (PyTorch's), cross-entropy (mean); data: x uniform in [0, 1) of shape
+// (batch, in), labels uniform in [0, classes). A training step is zero_grad, forward, loss, backward, optimizer step; SGD is lr 0.01
 // momentum 0.9, Adam lr 1e-4. The cases take turns round after round, as in hebb's, and each case's
 // figure is the median over rounds of that round's mean step time. The first line ({"mode":"config"})
 // says what ran. Built by bench/compare when libtorch-dev is installed:
@@ -62,6 +63,7 @@ int positive_int(const std::string& flag, const std::string& text) {
 }
 
 std::vector<int64_t> layer_sizes(const std::string& arch) {
+    if (arch == "lenet5") return {784, 10};
     std::vector<int64_t> sizes;
     for (const std::string& s : split(arch, '-')) sizes.push_back(positive_int("--arch", s));
     if (sizes.size() < 2) throw std::runtime_error("--arch: '" + arch + "' needs at least two widths, like 784-512-10");
@@ -88,7 +90,7 @@ Options parse(int argc, char** argv) {
         else if (flag == "--inference") o.inference = true;
         else if (flag == "--no-config") o.config = false;
         else if (flag == "-h" || flag == "--help") {
-            std::puts("reference_libtorch [--arch A,..] [--optimizer sgd,adam] [--reg none] [--batch-size B,..] [--threads T]\n"
+            std::puts("reference_libtorch [--arch A|lenet5,..] [--optimizer sgd,adam] [--reg none] [--batch-size B,..] [--threads T]\n"
                       "                   [--steps S] [--rounds R] [--warmup W] [--inference] [--matmul N] [--no-config]");
             std::exit(0);
         } else throw std::runtime_error("unknown flag '" + flag + "' (try --help)");
@@ -139,6 +141,25 @@ void print_config(const Options& o) {
                 capability.c_str(), loaded_blas().c_str(), json_string(core).c_str(), env.c_str());
 }
 
+// The BEAN paper's LeNet-5 on (batch, 784) rows of 28 x 28 images, as hebb's `lenet5` spec and
+// bench/reference_mlp.py's LeNet5.
+void add_lenet5(torch::nn::Sequential& net) {
+    namespace nn = torch::nn;
+    net->push_back(nn::Functional([](const torch::Tensor& x) { return x.view({-1, 1, 28, 28}); }));
+    net->push_back(nn::Conv2d(nn::Conv2dOptions(1, 6, 5).padding(2)));
+    net->push_back(nn::ReLU());
+    net->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2)));
+    net->push_back(nn::Conv2d(nn::Conv2dOptions(6, 16, 5)));
+    net->push_back(nn::ReLU());
+    net->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2)));
+    net->push_back(nn::Flatten());
+    net->push_back(nn::Linear(400, 120));
+    net->push_back(nn::ReLU());
+    net->push_back(nn::Linear(120, 84));
+    net->push_back(nn::ReLU());
+    net->push_back(nn::Linear(84, 10));
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[v.size() / 2];
@@ -175,10 +196,12 @@ int run(const Options& o) {
                 c.optimizer = optimizer;
                 c.batch = positive_int("--batch-size", b);
                 const auto sizes = layer_sizes(arch);
-                for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
-                    c.net->push_back(torch::nn::Linear(sizes[i], sizes[i + 1]));
-                    if (i + 2 < sizes.size()) c.net->push_back(torch::nn::ReLU());
-                }
+                if (arch == "lenet5") add_lenet5(c.net);
+                else
+                    for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
+                        c.net->push_back(torch::nn::Linear(sizes[i], sizes[i + 1]));
+                        if (i + 2 < sizes.size()) c.net->push_back(torch::nn::ReLU());
+                    }
                 if (optimizer == "sgd")
                     c.opt = std::make_unique<torch::optim::SGD>(c.net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
                 else if (optimizer == "adam")
