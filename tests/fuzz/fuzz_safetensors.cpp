@@ -14,9 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
         size_t bytes = 0;
         for (const hebb::NamedArray& a : f.arrays) {
             FUZZ_CHECK(a.name != "__metadata__" && names.insert(a.name).second);
-            FUZZ_CHECK(a.rank >= 0 && a.rank <= 2);
-            FUZZ_CHECK(a.rank == 2 || a.value.rows() == 1);
-            FUZZ_CHECK(a.rank != 0 || a.value.cols() == 1);
+            FUZZ_CHECK(a.shape.size() <= 4 && hebb::holds(a.value, a.shape));
             bytes += static_cast<size_t>(a.value.size()) * sizeof(float);
         }
         // The data is checked to be covered exactly, so it cannot outgrow the file.
