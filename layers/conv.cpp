@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <omp.h>
 #include <vector>
 
 #include "core/gemm.h"
+#include "core/random.h"
 
 namespace hebb {
 
@@ -71,6 +73,25 @@ struct ConvSaved {
 // the product reads it from cache right after it is written, and no B-sized one is ever formed.
 // (Measured on LeNet-5: 256 KiB is as fast with twice the products, 1 MiB 10-15 % slower.)
 Index piece_samples(Index taps, Index positions) { return std::max<Index>(1, 131072 / (taps * positions)); }
+
+// The threads that share a batch's pieces: those set (set_num_threads), at most one per piece.
+int piece_threads(Index batch, Index piece) {
+    return static_cast<int>(std::min<Index>(get_num_threads(), (batch + piece - 1) / piece));
+}
+
+// f(first, n, t) for each piece [first, first + n) of a batch, the pieces dealt to `threads` threads
+// in fixed blocks (the same split every step); t is the thread's index. One thread opens no parallel
+// region (even a serial one allocates in libgomp). A product inside runs on its caller's thread.
+template <class F>
+void for_pieces(Index batch, Index piece, int threads, F&& f) {
+    const Index pieces = (batch + piece - 1) / piece;
+    if (threads <= 1) {
+        for (Index p = 0; p < pieces; ++p) f(p * piece, std::min(piece, batch - p * piece), 0);
+        return;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (Index p = 0; p < pieces; ++p) f(p * piece, std::min(piece, batch - p * piece), omp_get_thread_num());
+}
 
 // cols (C*k*k x count*P) = im2col of samples [first, first + count) of x.
 void im2col(const Matrix& x, Index first, Index count, const ConvSaved& g, Matrix& cols) {
@@ -156,14 +177,13 @@ Tensor conv2d(const Tensor& x, ImageShape in, const Tensor& weight, const Tensor
     const Index piece = piece_samples(weight.cols(), positions);
 
     Pooled y(batch, out.size());
-    for (Index first = 0; first < batch; first += piece) {
-        const Index n = std::min(piece, batch - first);
+    for_pieces(batch, piece, piece_threads(batch, piece), [&](Index first, Index n, int) {
         Pooled cols(weight.cols(), n * positions), per_channel(out.channels, n * positions);
         im2col(x.value(), first, n, geometry, cols);
         gemm(weight.value(), false, cols, false, per_channel);
         if (bias.defined()) per_channel.colwise() += bias.value().row(0).transpose();
         swap_outer_axes(per_channel.data(), out.channels, n, positions, y.data() + first * y.cols());
-    }
+    });
 
     Tensor result = make_result(std::move(y), "conv2d", {x, weight, bias}, [](Node& y) {
         const ConvSaved& s = saved<ConvSaved>(y);
@@ -172,24 +192,66 @@ Tensor conv2d(const Tensor& x, ImageShape in, const Tensor& weight, const Tensor
         Node* b = y.parents.size() == 3 && parent(y, 2).requires_grad ? &parent(y, 2) : nullptr;
         const Index batch = y.value.rows(), positions = s.out.height * s.out.width;
         const Index piece = piece_samples(w.value.cols(), positions);
-        for (Index first = 0; first < batch; first += piece) {
-            const Index n = std::min(piece, batch - first);
+        const int threads = piece_threads(batch, piece);
+        // The buffers are reached before the threads start (they are allocated on first use). Each
+        // thread but the first sums its pieces' weight and bias gradients apart, added in at the end.
+        Matrix* dx = x.requires_grad ? &x.grad_buffer() : nullptr;
+        Matrix* dw = w.requires_grad ? &w.grad_buffer() : nullptr;
+        Matrix* db = b ? &b->grad_buffer() : nullptr;
+        std::vector<Pooled> dw_part, db_part;
+        for (int t = 1; t < threads; ++t) {
+            if (dw) dw_part.push_back(filled(dw->rows(), dw->cols(), 0.0f));
+            if (db) db_part.push_back(filled(1, db->cols(), 0.0f));
+        }
+        for_pieces(batch, piece, threads, [&](Index first, Index n, int t) {
             Pooled g(s.out.channels, n * positions);
             swap_outer_axes(y.grad.data() + first * y.grad.cols(), n, s.out.channels, positions, g.data());
-            if (w.requires_grad) {
+            if (dw) {
                 Pooled cols(w.value.cols(), n * positions);
                 im2col(x.value, first, n, s, cols);
-                gemm(g, false, cols, true, w.grad_buffer(), 1.0f, 1.0f);
+                gemm(g, false, cols, true, t == 0 ? *dw : dw_part[t - 1], 1.0f, 1.0f);
             }
-            if (b) b->grad_buffer() += g.rowwise().sum().transpose();
-            if (!x.requires_grad) continue;
+            if (db) (t == 0 ? *db : db_part[t - 1]) += g.rowwise().sum().transpose();
+            if (!dx) return;
             Pooled dcols(w.value.cols(), n * positions);
             gemm(w.value, true, g, false, dcols);
-            col2im_add(dcols, first, n, s, x.grad_buffer());
-        }
+            col2im_add(dcols, first, n, s, *dx);
+        });
+        for (const Pooled& part : dw_part) *dw += part;
+        for (const Pooled& part : db_part) *db += part;
     });
     save(result, std::move(geometry));
     return result;
+}
+
+// Max pooling of samples [first, first + count) of x (rows of `cols` floats) into y and, for each
+// output entry, the column of its row of x that held the maximum. Each output row of each channel
+// at once, window entry by window entry, so the inner loop runs over output columns without a
+// branch. As PyTorch: a later entry wins only when strictly larger (or NaN, which then propagates).
+void max_pool_rows(const float* x, Index cols, Index first, Index count, ImageShape in, ImageShape out, int kernel,
+                   int stride, float* y, int* argmax) {
+    const Index positions = out.height * out.width;
+    for (Index b = first; b < first + count; ++b)
+        for (Index c = 0; c < in.channels; ++c)
+            for (Index i = 0; i < out.height; ++i) {
+                const Index at = b * out.size() + c * positions + i * out.width;  // y's entry for jj = 0
+                float* max = y + at;
+                int* best = argmax + at;
+                const Index origin = (c * in.height + i * stride) * in.width;
+                std::fill(max, max + out.width, -std::numeric_limits<float>::infinity());
+                std::fill(best, best + out.width, static_cast<int>(origin));
+                for (int u = 0; u < kernel; ++u)
+                    for (int v = 0; v < kernel; ++v) {
+                        const Index col = origin + u * in.width + v;
+                        const float* from = x + b * cols + col;
+                        for (Index jj = 0; jj < out.width; ++jj) {
+                            const float value = from[jj * stride];
+                            const bool take = value > max[jj] || value != value;
+                            max[jj] = take ? value : max[jj];
+                            best[jj] = take ? static_cast<int>(col + jj * stride) : best[jj];
+                        }
+                    }
+            }
 }
 
 // y[b, c, i, j] = max of the window of x at (i stride, j stride); dx = g at each window's argmax, summed
@@ -200,36 +262,29 @@ Tensor max_pool2d(const Tensor& x, ImageShape in, int kernel, int stride) {
     Pooled y(x.rows(), out.size());
     MaxPoolSaved s;
     s.argmax.resize(static_cast<size_t>(y.size()));
-    // Each output row of each channel at once, window entry by window entry, so the inner loop runs
-    // over output columns without a branch. As PyTorch: a later entry wins only when strictly larger
-    // (or NaN, which then propagates).
-    const Index positions = out.height * out.width;
-    for (Index b = 0; b < x.rows(); ++b)
-        for (Index c = 0; c < in.channels; ++c)
-            for (Index i = 0; i < out.height; ++i) {
-                const Index at = b * out.size() + c * positions + i * out.width;  // y's entry for jj = 0
-                float* max = y.data() + at;
-                int* best = s.argmax.data() + at;
-                const Index origin = (c * in.height + i * stride) * in.width;
-                std::fill(max, max + out.width, -std::numeric_limits<float>::infinity());
-                std::fill(best, best + out.width, static_cast<int>(origin));
-                for (int u = 0; u < kernel; ++u)
-                    for (int v = 0; v < kernel; ++v) {
-                        const Index col = origin + u * in.width + v;
-                        const float* from = xv.data() + b * xv.cols() + col;
-                        for (Index jj = 0; jj < out.width; ++jj) {
-                            const float value = from[jj * stride];
-                            const bool take = value > max[jj] || value != value;
-                            max[jj] = take ? value : max[jj];
-                            best[jj] = take ? static_cast<int>(col + jj * stride) : best[jj];
-                        }
-                    }
-            }
+    // The samples split among the threads (max_pool_rows takes its arguments by value, so nothing it
+    // reads is shared memory that the compiler must reload in its inner loop).
+    const int threads = static_cast<int>(std::min<Index>(get_num_threads(), std::max<Index>(1, x.rows())));
+    const Index part = std::max<Index>(1, (x.rows() + threads - 1) / threads);
+    float* ys = y.data();
+    int* best = s.argmax.data();
+    for_pieces(x.rows(), part, threads, [&, ys, best](Index first, Index n, int) {
+        max_pool_rows(xv.data(), xv.cols(), first, n, in, out, kernel, stride, ys, best);
+    });
     Tensor result = make_result(std::move(y), "max_pool2d", {x}, [](Node& y) {
         const auto& argmax = saved<MaxPoolSaved>(y).argmax;
         Matrix& dx = parent(y, 0).grad_buffer();
-        for (Index b = 0; b < y.grad.rows(); ++b)
-            for (Index j = 0; j < y.grad.cols(); ++j) dx(b, argmax[static_cast<size_t>(b * y.grad.cols() + j)]) += y.grad(b, j);
+        const Index outputs = y.grad.cols(), inputs = dx.cols();
+        const int threads = static_cast<int>(std::min<Index>(get_num_threads(), std::max<Index>(1, y.grad.rows())));
+        for_pieces(y.grad.rows(), std::max<Index>(1, (y.grad.rows() + threads - 1) / threads), threads,
+                   [&](Index first, Index n, int) {
+                       for (Index b = first; b < first + n; ++b) {
+                           float* to = dx.data() + b * inputs;
+                           const float* g = y.grad.data() + b * outputs;
+                           const int* from = argmax.data() + b * outputs;
+                           for (Index j = 0; j < outputs; ++j) to[from[j]] += g[j];
+                       }
+                   });
     });
     save(result, std::move(s));
     return result;
