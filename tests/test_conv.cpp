@@ -238,3 +238,28 @@ TEST_CASE("LeNet-5 built from the layers runs forward and backward with PyTorch'
         CHECK(p.grad().cwiseAbs().maxCoeff() > 0.0f);
     }
 }
+
+TEST_CASE("conv2d and max_pool2d give the same values and gradients on 2 threads as on 1", "[conv]") {
+    // 40 samples of LeNet-5's first layer: several pieces of the batch (each im2col piece holds a few
+    // samples), dealt to the threads; weight and bias gradients are summed per thread, then added.
+    Generator gen(17);
+    const Matrix x0 = randn(40, 784, gen).value(), w0 = randn(6, 25, gen).value(), b0 = randn(1, 6, gen).value();
+    const Matrix g0 = randn(40, 6 * 14 * 14, gen).value();
+    struct Result {
+        Matrix y, dx, dw, db;
+    };
+    const auto run = [&](int threads) {
+        set_num_threads(threads);
+        Tensor x(x0), w(w0), b(b0);
+        x.requires_grad_(true), w.requires_grad_(true), b.requires_grad_(true);
+        const Tensor y = max_pool2d(conv2d(x, {1, 28, 28}, w, b, 1, 2), {6, 28, 28}, 2, 2);
+        sum(mul(y, Tensor(g0))).backward();
+        set_num_threads(1);
+        return Result{y.value(), x.grad(), w.grad(), b.grad()};
+    };
+    const Result one = run(1), two = run(2);
+    CHECK(two.y == one.y);    // every output is computed by one thread, the same way
+    CHECK(two.dx == one.dx);  // so is every input's gradient
+    CHECK((two.dw - one.dw).cwiseAbs().maxCoeff() <= 1e-5f * one.dw.cwiseAbs().maxCoeff());  // summed in another order
+    CHECK((two.db - one.db).cwiseAbs().maxCoeff() <= 1e-5f * one.db.cwiseAbs().maxCoeff());
+}
