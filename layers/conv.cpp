@@ -254,6 +254,39 @@ void max_pool_rows(const float* x, Index cols, Index first, Index count, ImageSh
             }
 }
 
+// max_pool_rows for 2 x 2 windows at stride 2 on images of even width (LeNet-5's pools), in two
+// passes whose inner loops are long and branch-free: the larger of each pair of neighbours in every
+// image row (rows of C*H*W/2 pairs: pair t is columns 2t and 2t + 1), then the larger of each pair of
+// rows. Row by row, the earlier entry wins a tie, so the window's first maximum in row-major order
+// wins, as in max_pool_rows; a NaN wins as there.
+void max_pool_2x2_rows(const float* x, Index cols, Index first, Index count, ImageShape in, ImageShape out, float* y,
+                       int* argmax) {
+    const Index pairs = cols / 2, half = in.width / 2;  // pairs per sample and per image row
+    Pooled wider(1, pairs);
+    std::vector<int, Recycling<int>> at(static_cast<size_t>(pairs));
+    for (Index b = first; b < first + count; ++b) {
+        const float* row = x + b * cols;
+        float* w = wider.data();
+        for (Index t = 0; t < pairs; ++t) {
+            const float left = row[2 * t], right = row[2 * t + 1];
+            const bool take = right > left || right != right;
+            w[t] = take ? right : left;
+            at[static_cast<size_t>(t)] = static_cast<int>(2 * t + (take ? 1 : 0));
+        }
+        for (Index c = 0; c < in.channels; ++c)
+            for (Index i = 0; i < out.height; ++i) {
+                const Index top = (c * in.height + 2 * i) * half, bottom = top + half;  // pairs of rows 2i, 2i + 1
+                const Index o = b * out.size() + (c * out.height + i) * out.width;
+                for (Index jj = 0; jj < out.width; ++jj) {
+                    const float upper = w[top + jj], lower = w[bottom + jj];
+                    const bool take = lower > upper || lower != lower;
+                    y[o + jj] = take ? lower : upper;
+                    argmax[o + jj] = take ? at[static_cast<size_t>(bottom + jj)] : at[static_cast<size_t>(top + jj)];
+                }
+            }
+    }
+}
+
 // y[b, c, i, j] = max of the window of x at (i stride, j stride); dx = g at each window's argmax, summed
 Tensor max_pool2d(const Tensor& x, ImageShape in, int kernel, int stride) {
     check_input("max_pool2d", x, in);
@@ -269,7 +302,10 @@ Tensor max_pool2d(const Tensor& x, ImageShape in, int kernel, int stride) {
     float* ys = y.data();
     int* best = s.argmax.data();
     for_pieces(x.rows(), part, threads, [&, ys, best](Index first, Index n, int) {
-        max_pool_rows(xv.data(), xv.cols(), first, n, in, out, kernel, stride, ys, best);
+        if (kernel == 2 && stride == 2 && in.width % 2 == 0)
+            max_pool_2x2_rows(xv.data(), xv.cols(), first, n, in, out, ys, best);
+        else
+            max_pool_rows(xv.data(), xv.cols(), first, n, in, out, kernel, stride, ys, best);
     });
     Tensor result = make_result(std::move(y), "max_pool2d", {x}, [](Node& y) {
         const auto& argmax = saved<MaxPoolSaved>(y).argmax;

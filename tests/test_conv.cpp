@@ -263,3 +263,27 @@ TEST_CASE("conv2d and max_pool2d give the same values and gradients on 2 threads
     CHECK((two.dw - one.dw).cwiseAbs().maxCoeff() <= 1e-5f * one.dw.cwiseAbs().maxCoeff());  // summed in another order
     CHECK((two.db - one.db).cwiseAbs().maxCoeff() <= 1e-5f * one.db.cwiseAbs().maxCoeff());
 }
+
+TEST_CASE("max pooling lets a NaN win, the last one in row-major order, as PyTorch", "[conv]") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    // One 2 x 4 image, two 2 x 2 windows: {1, NaN / NaN, 2} and {3, 4 / 0, 9}. Width 4 takes the
+    // 2 x 2 path; the same windows at width 5 (a last column the windows never reach) the general one.
+    for (const bool even : {true, false}) {
+        INFO((even ? "width 4" : "width 5"));
+        const Eigen::Index w = even ? 4 : 5;
+        Matrix image = Matrix::Zero(1, 2 * w);
+        const float top[] = {1, nan, 3, 4}, bottom[] = {nan, 2, 0, 9};
+        for (int j = 0; j < 4; ++j) image(0, j) = top[j], image(0, w + j) = bottom[j];
+        Tensor x(image);
+        x.requires_grad_(true);
+        const Tensor y = max_pool2d(x, {1, 2, w}, 2, 2);
+        REQUIRE(y.cols() == 2);
+        CHECK(std::isnan(y.value()(0, 0)));
+        CHECK(y.value()(0, 1) == 9.0f);
+        sum(y * 1.0f).backward();
+        Matrix expected = Matrix::Zero(1, 2 * w);
+        expected(0, w) = 1.0f;      // the second NaN, at (1, 0)
+        expected(0, w + 3) = 1.0f;  // the 9
+        CHECK(x.grad() == expected);
+    }
+}
