@@ -93,9 +93,40 @@ void for_pieces(Index batch, Index piece, int threads, F&& f) {
     for (Index p = 0; p < pieces; ++p) f(p * piece, std::min(piece, batch - p * piece), omp_get_thread_num());
 }
 
+// im2col for stride 1 and output rows as wide as the input's ("same" padding, as LeNet-5's first
+// layer): a tap's inside runs of consecutive output rows then follow each other in x as in cols, so
+// they are copied as one run, and the few entries that wrap around into the padding columns are
+// zeroed after. One copy per sample and tap instead of one per output row.
+void im2col_same_width(const Matrix& x, Index first, Index count, const ConvSaved& g, Matrix& cols) {
+    const Index width = g.in.width, positions = g.out.height * width, p = g.padding;
+    for (Index b = first; b < first + count; ++b)
+        for (Index c = 0; c < g.in.channels; ++c)
+            for (int u = 0; u < g.kernel; ++u)
+                for (int v = 0; v < g.kernel; ++v) {
+                    float* plane = &cols((c * g.kernel + u) * g.kernel + v, (b - first) * positions);
+                    // Output rows [i_lo, i_hi) and columns [lo, hi) read pixels inside the image.
+                    const Index i_lo = std::clamp<Index>(p - u, 0, g.out.height);
+                    const Index i_hi = std::clamp<Index>(g.in.height + p - u, i_lo, g.out.height);
+                    const Index lo = std::clamp<Index>(p - v, 0, width), hi = std::clamp<Index>(width + p - v, lo, width);
+                    std::fill(plane, plane + i_lo * width, 0.0f);
+                    std::fill(plane + i_hi * width, plane + positions, 0.0f);
+                    if (i_hi == i_lo || hi == lo) {
+                        std::fill(plane + i_lo * width, plane + i_hi * width, 0.0f);
+                        continue;
+                    }
+                    const float* from = x.data() + b * x.cols() + (c * g.in.height + i_lo + u - p) * width + lo + v - p;
+                    std::copy(from, from + (i_hi - 1 - i_lo) * width + (hi - lo), plane + i_lo * width + lo);
+                    for (Index i = i_lo; i < i_hi; ++i) {
+                        std::fill(plane + i * width, plane + i * width + lo, 0.0f);
+                        std::fill(plane + i * width + hi, plane + (i + 1) * width, 0.0f);
+                    }
+                }
+}
+
 // cols (C*k*k x count*P) = im2col of samples [first, first + count) of x.
 void im2col(const Matrix& x, Index first, Index count, const ConvSaved& g, Matrix& cols) {
     const int stride = g.stride;
+    if (stride == 1 && g.out.width == g.in.width) return im2col_same_width(x, first, count, g, cols);
     for_each_tap_row(first, count, g.in, g.out, g.kernel, stride, g.padding,
                      [&](Index b, Index r, Index j, Index xi, Index lo, Index hi) {
                          float* to = &cols(r, j);
