@@ -167,7 +167,7 @@ Command add_fewshot(CLI::App& app) {
     auto o = std::make_shared<Options>();
     CLI::App* cmd = app.add_subcommand("fewshot", "Few-shot learning: k samples per class, methods compared over seeds");
     cmd->add_option("--data", o->data, "mnist or fashion-mnist")->capture_default_str();
-    cmd->add_option("--arch", o->arch)->capture_default_str();
+    cmd->add_option("--arch", o->arch, "The model: an MLP's sizes, lenet5, or a conv spec (docs/models.md)")->capture_default_str();
     cmd->add_option("--act", o->act)->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();
     cmd->add_option("--shots", o->shots, "Samples per class, comma-separated")->capture_default_str();
     cmd->add_option("--seeds", o->seeds, "Runs per method and k")->check(positive)->capture_default_str();

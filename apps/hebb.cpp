@@ -1,4 +1,4 @@
-// The hebb command: train, evaluate and inspect MLPs.
+// The hebb command: train, evaluate and inspect MLPs and conv nets.
 #include <climits>
 #include <cstdio>
 #include <malloc.h>
@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
     // on every call. Blocks up to 32 MiB come from the heap, and up to 2 GiB of its free top stays.
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, INT_MAX);
-    CLI::App app{"hebb: train, evaluate and inspect MLPs, with BEAN assembly regularization"};
+    CLI::App app{"hebb: train, evaluate and inspect MLPs and conv nets, with BEAN assembly regularization"};
     app.require_subcommand(1);
     const std::map<std::string, hebb::app::Command> commands{
         {"train", hebb::app::add_train(app)},
