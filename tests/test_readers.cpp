@@ -440,8 +440,12 @@ TEST_CASE("read_image_folder reads back PNGs of Fashion-MNIST images byte for by
     REQUIRE(stbi_write_bmp(bmp.c_str(), 28, 28, 1, bytes_of(fashion, first_index).data()) != 0);
     const auto with_bmp = data::read_image_folder(dir.path.string());
     REQUIRE(with_bmp.size() == 51);
+    // stb_image_write stores every BMP as 24-bit colour, so the folder now reads as RGB, the gray
+    // pixels as three equal planes.
+    REQUIRE(with_bmp.image == ImageShape{3, 28, 28});
     const auto bmp_row = static_cast<Eigen::Index>(expected[first_label].size());  // after the PNGs
-    CHECK(with_bmp.features().row(bmp_row) == reference.row(first_index));
+    const Matrix bmp_pixels = with_bmp.features().row(bmp_row);
+    for (Eigen::Index c = 0; c < 3; ++c) CHECK(bmp_pixels.middleCols(c * 784, 784) == reference.row(first_index));
 
     // An image of another size, and a corrupt one.
     std::vector<unsigned char> wide(30 * 28, 0);
