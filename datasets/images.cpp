@@ -57,12 +57,16 @@ unsigned byte_at(const std::string& b, size_t i) {
 }
 
 // Refuses a JPEG with a Huffman table (DHT) of more than 256 codes, or one that runs past its
-// segment: stb_image 2.27 writes such a table past its arrays, even in stbi_info. Walks the markers
+// segment: stb_image 2.27 writes such a table past its arrays, even in stbi_info; and one whose scan
+// (SOS) decodes with a table no DHT defined before it, which stb_image reads uninitialized (an
+// index out of its arrays; Debian's libstb has the assert that would catch it compiled out). Walks the markers
 // as stb_image does: a marker is 0xFF (fill bytes 0xFF repeat it) and a code; a segment's big-endian
 // length counts its own two bytes; after a scan header (SOS) the entropy-coded data runs to the next
 // marker that is neither a stuffed byte (FF 00) nor a restart (FF D0..D7). stb_image fails on its
 // own on whatever this walk skips over or stops at.
 void check_jpeg(const std::string& path, const std::string& b) {
+    bool defined[2][4] = {};  // [DC, AC][table id] defined by a DHT so far
+    bool progressive = false;
     for (size_t at = 2; at < b.size();) {  // after SOI, FF D8
         if (byte_at(b, at++) != 0xff) continue;
         while (byte_at(b, at) == 0xff) ++at;
@@ -78,7 +82,24 @@ void check_jpeg(const std::string& path, const std::string& b) {
             HEBB_CHECK(codes <= 256 && table + 17 + codes <= at + length, path,
                        ": corrupt JPEG: the Huffman table at offset ", table, " has ", codes,
                        " codes; at most 256 that fit in its segment");
+            const unsigned kind = byte_at(b, table) >> 4, id = byte_at(b, table) & 15;
+            if (kind < 2 && id < 4) defined[kind][id] = true;  // stb_image refuses the others itself
             table += 17 + codes;
+        }
+        progressive = progressive || marker == 0xc2;
+        if (marker == 0xda) {
+            // Components (id, DC table << 4 | AC table), then Ss, Se, Ah << 4 | Al. A progressive
+            // scan decodes with DC tables (Ss = 0, first pass only) or AC tables (Ss > 0); a
+            // baseline scan with both.
+            const unsigned n = byte_at(b, at + 2), ss = byte_at(b, at + 3 + 2 * n), ah = byte_at(b, at + 5 + 2 * n) >> 4;
+            const bool dc = !progressive || (ss == 0 && ah == 0), ac = !progressive || ss > 0;
+            for (unsigned i = 0; i < n; ++i) {
+                const unsigned tables = byte_at(b, at + 4 + 2 * i), d = tables >> 4, a = tables & 15;
+                HEBB_CHECK(!(dc && d < 4 && !defined[0][d]) && !(ac && a < 4 && !defined[1][a]), path,
+                           ": corrupt JPEG: the scan at offset ", at - 2, " decodes with Huffman table ",
+                           dc && d < 4 && !defined[0][d] ? "DC " + std::to_string(d) : "AC " + std::to_string(a),
+                           ", which no DHT segment defines before it");
+            }
         }
         at += length;
     }

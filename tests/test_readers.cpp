@@ -504,6 +504,12 @@ TEST_CASE("read_image_folder refuses formats other than PNG, JPEG and BMP, and w
     CHECK_THAT(refused(dht(zeros + std::string("\0\x0a", 2), 5, 2 + 17 + 5)),
                Contains(file + ": corrupt JPEG: the Huffman table at offset 6 has 10 codes"));
 
+    // A JPEG whose scan decodes with an AC table no DHT defined (found by fuzzing): its second DHT
+    // was turned from AC table 0 into a second DC table 0.
+    const std::string undefined_table = read_file(HEBB_FIXTURES "/../fuzz/regressions/image/jpeg-huffman-code-mismatch.jpg");
+    CHECK_THAT(refused(undefined_table), Contains(file + ": corrupt JPEG: the scan at offset ") &&
+                                             Contains("decodes with Huffman table AC 0, which no DHT segment defines before it"));
+
     // A 1x1 gray PNG whose first IDAT chunk is empty (stb_image ignores the CRCs, zero here).
     const auto chunk = [](const std::string& type, const std::string& data) {
         const auto n = static_cast<std::uint32_t>(data.size());
