@@ -213,7 +213,7 @@ int run(const Options& o) {
     prepare_output_folder(o.out, "--out");
     const fs::path out = o.out;
     const data::TensorDataset test = data::load_dataset(o.data).test;
-    check_usage(model.input.size() == test.dim(), "--data ", o.data, ": ", test.dim(), " features, but ", o.model,
+    check_usage(fits(model.input, test.image), "--data ", o.data, ": ", test.image.values(), " features, but ", o.model,
                 " takes ", model.input.values(), " inputs");
 
     const ModelResult m = analyse_model(o.model, model, test, which, o, out, "");

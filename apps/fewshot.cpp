@@ -78,8 +78,8 @@ int run(const Options& o) {
     const data::Splits splits = data::load_dataset(o.data);
     check_usage(splits.train.size() > 50000, "--data ", o.data,
                 ": the protocol needs more than 50,000 training images; use mnist or fashion-mnist");
-    check_usage(model.input.size() == splits.train.dim() && model.output.size() == splits.train.classes, "--arch ",
-                o.arch, ": ", o.data, " needs input size ", splits.train.dim(), " and output size ", splits.train.classes);
+    check_usage(fits(model.input, splits.train.image) && model.output.size() == splits.train.classes, "--arch ", o.arch,
+                ": ", o.data, " needs input size ", splits.train.image.values(), " and output size ", splits.train.classes);
     const Eigen::Index val_end = 50000 + std::min<Eigen::Index>(splits.train.size() - 50000, o.val_size);
     // The largest k drawn once now: a class with fewer samples fails here, not after the smaller k's runs.
     reading_flag("--shots", [&] { data::few_shot(splits.train, *std::max_element(shots.begin(), shots.end()), 0, 0, 50000); });

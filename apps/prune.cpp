@@ -39,8 +39,8 @@ training::Checkpoint load_model(const std::string& path) {
 }
 
 void check_inputs(const training::Checkpoint& m, const std::string& path, const Options& o, const data::TensorDataset& d) {
-    check_usage(m.input.size() == d.dim(), "--model ", path, ": the model takes ", m.input.values(), " inputs, --data ",
-                o.data, " has ", d.dim());
+    check_usage(fits(m.input, d.image), "--model ", path, ": the model takes ", m.input.values(), " inputs, --data ",
+                o.data, " has ", d.image.values());
 }
 
 

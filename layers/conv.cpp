@@ -93,6 +93,14 @@ void for_pieces(Index batch, Index piece, int threads, F&& f) {
     for (Index p = 0; p < pieces; ++p) f(p * piece, std::min(piece, batch - p * piece), omp_get_thread_num());
 }
 
+// f(first, n, t) over the batch in one block of samples per thread: for per-sample work, which
+// needs no cache-sized pieces.
+template <class F>
+void for_sample_blocks(Index batch, F&& f) {
+    const int threads = static_cast<int>(std::min<Index>(get_num_threads(), std::max<Index>(1, batch)));
+    for_pieces(batch, std::max<Index>(1, (batch + threads - 1) / threads), threads, f);
+}
+
 // im2col for stride 1 and output rows as wide as the input's ("same" padding, as LeNet-5's first
 // layer): a tap's inside runs of consecutive output rows then follow each other in x as in cols, so
 // they are copied as one run, and the few entries that wrap around into the padding columns are
@@ -328,11 +336,9 @@ Tensor max_pool2d(const Tensor& x, ImageShape in, int kernel, int stride) {
     s.argmax.resize(static_cast<size_t>(y.size()));
     // The samples split among the threads (max_pool_rows takes its arguments by value, so nothing it
     // reads is shared memory that the compiler must reload in its inner loop).
-    const int threads = static_cast<int>(std::min<Index>(get_num_threads(), std::max<Index>(1, x.rows())));
-    const Index part = std::max<Index>(1, (x.rows() + threads - 1) / threads);
     float* ys = y.data();
     int* best = s.argmax.data();
-    for_pieces(x.rows(), part, threads, [&, ys, best](Index first, Index n, int) {
+    for_sample_blocks(x.rows(), [&, ys, best](Index first, Index n, int) {
         if (kernel == 2 && stride == 2 && in.width % 2 == 0)
             max_pool_2x2_rows(xv.data(), xv.cols(), first, n, in, out, ys, best);
         else
@@ -342,9 +348,7 @@ Tensor max_pool2d(const Tensor& x, ImageShape in, int kernel, int stride) {
         const auto& argmax = saved<MaxPoolSaved>(y).argmax;
         Matrix& dx = parent(y, 0).grad_buffer();
         const Index outputs = y.grad.cols(), inputs = dx.cols();
-        const int threads = static_cast<int>(std::min<Index>(get_num_threads(), std::max<Index>(1, y.grad.rows())));
-        for_pieces(y.grad.rows(), std::max<Index>(1, (y.grad.rows() + threads - 1) / threads), threads,
-                   [&](Index first, Index n, int) {
+        for_sample_blocks(y.grad.rows(), [&](Index first, Index n, int) {
                        for (Index b = first; b < first + n; ++b) {
                            float* to = dx.data() + b * inputs;
                            const float* g = y.grad.data() + b * outputs;

@@ -166,10 +166,11 @@ ModelSpec with_dropout(const ModelSpec& spec, float p) {
     const std::string dropout = "dropout" + format_float(p);
     bool dense = false;
     for (size_t i = 0; i < parts.layers.size(); ++i) {
-        const std::string& token = parts.layers[i];
-        dense = dense || token.starts_with("linear");
-        if (dense && (token == "relu" || token == "leaky_relu" || token == "tanh" || token == "sigmoid" || token == "gelu"))
-            parts.layers.insert(parts.layers.begin() + static_cast<std::ptrdiff_t>(++i), dropout);
+        const std::string kind = parse_layer(parts.layers[i], "spec '" + spec.arch + "': token " + std::to_string(i + 1)).kind;
+        dense = dense || kind == "linear";
+        const bool activation = kind != "conv" && kind != "maxpool" && kind != "avgpool" && kind != "linear" &&
+                                kind != "dropout" && kind != "flatten";
+        if (dense && activation) parts.layers.insert(parts.layers.begin() + static_cast<std::ptrdiff_t>(++i), dropout);
     }
     return {parts.str()};
 }
