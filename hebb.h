@@ -7,6 +7,7 @@
 
 #include "analysis/assemblies.h"
 #include "analysis/pictures.h"
+#include "analysis/stats.h"
 #include "core/gemm.h"
 #include "core/gradcheck.h"
 #include "core/ops.h"

@@ -81,11 +81,11 @@ inline constexpr int max_threads = 1024;
 // "a,b,c" -> {"a", "b", "c"}, for flags that take lists.
 std::vector<std::string> split_list(const std::string& text);
 // "1,5,10" -> {1, 5, 10}; an item that is not a positive whole number is an error naming `flag`.
+std::vector<int> positive_ints(const std::string& text, const std::string& flag);
+
 // Whether samples shaped `data` fit a model taking `model`: as many values, and for a model on
 // images (a conv net: not N x 1 x 1) the same channels, height and width.
 bool fits(ImageShape model, ImageShape data);
-
-std::vector<int> positive_ints(const std::string& text, const std::string& flag);
 
 Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);

@@ -196,25 +196,67 @@ TEST_CASE("hebb train with BEAN reports its term next to the task loss", "[apps]
               "layers '5': Linear 5 is out of range; the model has 2 Linear layers") != std::string::npos);
 }
 
-TEST_CASE("hebb fewshot runs the protocol and writes its table", "[apps][fewshot]") {
+TEST_CASE("hebb fewshot chooses on selection seeds, reports other seeds, and continues a stopped run", "[apps][fewshot]") {
     INFO("MNIST is missing: run scripts/setup as root");
     REQUIRE(fs::exists(hebb::data::data_root() + "/mnist/train-images-idx3-ubyte"));
     const fs::path out = cli::scratch("fewshot");
-    const cli::Result r = cli::hebb("fewshot --data mnist --arch 784-32-10 --shots 1,2 --seeds 2 --methods none,l2 --epochs 2 "
-                              "--val-size 300 --out " + out.string());
+    const std::string command = std::string(HEBB_EXE) + " fewshot --data mnist --arch 784-32-10 --shots 1,2 --seeds 2 "
+                                "--selection-seeds 1 --methods none,l2 --epochs 2 --val-size 300 --out " + out.string();
+    // Standard output holds the JSON alone; the progress lines go to standard error.
+    const cli::Result r = cli::shell("(" + command + " --json 2>" + (out.string() + ".log") + ")");
     INFO(r.output);
     REQUIRE(r.status == 0);
-    const Json results = Json::parse(std::ifstream(out / "fewshot.json"));
+    const Json j = Json::parse(r.output);
+    CHECK(j["selection_seeds"] == Json({1001}));
+    CHECK(j["eval_seeds"] == Json({1, 2}));
+    const Json& results = j["results"];
     REQUIRE(results.size() == 4);  // 2 shots x 2 methods
     for (const Json& row : results) {
         CHECK(row["test_acc"].size() == 2);
         CHECK(row["mean"].get<double>() > 0.1);  // above chance even after 2 epochs
+        for (const Json& s : row["selection_seeds"]) CHECK(std::find(row["eval_seeds"].begin(), row["eval_seeds"].end(), s) == row["eval_seeds"].end());
     }
-    CHECK(results[1]["method"] == "l2");
-    CHECK(results[1]["chosen"].get<double>() > 0.0);
-    std::stringstream md;
-    md << std::ifstream(out / "fewshot.md").rdbuf();
-    CHECK_THAT(md.str(), Catch::Contains("| 2 |") && Catch::Contains("Difference to none"));
+    const Json& none = results[0];
+    const Json& l2 = results[1];
+    CHECK(none["grid_size"] == 1);
+    CHECK(none["selection"].empty());
+    REQUIRE(l2["method"] == "l2");
+    REQUIRE(l2["selection"].size() == 3);
+    // The chosen value is the one with the best mean validation accuracy on the selection seed.
+    double best = -1, chosen = 0;
+    for (const Json& s : l2["selection"]) {
+        CHECK(s["val_acc"].size() == 1);
+        if (s["mean_val_acc"].get<double>() > best) best = s["mean_val_acc"], chosen = s["value"];
+    }
+    CHECK(l2["chosen"].get<double>() == chosen);
+    // Paired with none seed by seed.
+    for (size_t i = 0; i < 2; ++i)
+        CHECK(l2["vs_none"]["differences"][i].get<double>() ==
+              Approx(l2["test_acc"][i].get<double>() - none["test_acc"][i].get<double>()));
+    CHECK_THAT(cli::read_text(out / "fewshot.md"), Catch::Contains("| 2 | l2 | 3 |") && Catch::Contains("95 % interval"));
+
+    // 2 shots x (3 values x 1 selection seed + 2 evaluation seeds for l2, 2 for none): 14 runs kept.
+    std::vector<std::string> lines;
+    {
+        std::istringstream in(cli::read_text(out / "runs.jsonl"));
+        for (std::string line; std::getline(in, line);) lines.push_back(line);
+    }
+    REQUIRE(lines.size() == 14);
+    // A stop after 11 runs: started again, the command trains the 3 missing ones and reports the same.
+    {
+        std::ofstream kept(out / "runs.jsonl");
+        for (size_t i = 0; i < 11; ++i) kept << lines[i] << "\n";
+    }
+    const cli::Result again = cli::hebb(command.substr(std::string(HEBB_EXE).size() + 1));
+    INFO(again.output);
+    REQUIRE(again.status == 0);
+    size_t trained = 0;
+    for (size_t at = again.output.find("] k="); at != std::string::npos; at = again.output.find("] k=", at + 1)) ++trained;
+    CHECK(trained == 3);
+    CHECK(Json::parse(cli::read_text(out / "fewshot.json"))["results"] == results);
+
+    CHECK_THAT(cli::hebb(command.substr(std::string(HEBB_EXE).size() + 1) + " --lr 0.001").output,
+               Catch::Contains("holds few-shot runs made with other settings"));
     CHECK(cli::hebb("fewshot --methods magic --out " + out.string()).output.find("--methods: 'magic' is unknown") != std::string::npos);
 }
 
