@@ -74,6 +74,8 @@ Graph zero_diagonal(Graph graph) {
     return graph;
 }
 
+Graph positive_affinity(const Graph& correlation) { return zero_diagonal(correlation.cwiseMax(0.0)); }
+
 double modularity(const Graph& graph, std::span<const int> labels) {
     check_labels(graph, labels, "modularity");
     // Q = (1/2w) sum_ij (C_ij - k_i k_j / 2w) [c_i == c_j] = sum_c ( in_c / 2w - (K_c / 2w)^2 ),
@@ -169,10 +171,11 @@ KMeans kmeans(const Eigen::MatrixXd& points, int k, Generator& gen, int restarts
 // k-means seeded from a fixed Generator), needs nothing beyond Eigen (Louvain would be a second
 // algorithm to write, and its result depends on the visiting order), and it chooses k from the data:
 // a graph made of k dense blocks joined by weak edges has k eigenvalues of the normalized Laplacian
-// near 0 and then a jump, so the largest gap lambda_{k+1} - lambda_k names k.
+// near 0 and then a jump, so the largest gap lambda_{k+1} - lambda_k names k. k = 1 competes too:
+// without it every graph would be reported as at least two assemblies.
 Partition spectral_clustering(const Graph& graph, const SpectralOptions& options) {
     check_square(graph, "spectral_clustering");
-    HEBB_CHECK(options.max_k >= 2, "spectral_clustering: max_k must be at least 2, not ", options.max_k);
+    HEBB_CHECK(options.max_k >= 1, "spectral_clustering: max_k must be at least 1, not ", options.max_k);
     const Index n = graph.rows();
     Partition p;
     p.labels.assign(static_cast<size_t>(n), -1);
@@ -207,12 +210,8 @@ Partition spectral_clustering(const Graph& graph, const SpectralOptions& options
     Index k = options.k;
     if (k == 0) {
         k = 1;
-        const Index k_max = std::min<Index>(options.max_k, nc - 1);
-        if (k_max >= 2) {
-            k = 2;
-            for (Index c = 3; c <= k_max; ++c)
-                if (gap(c) > gap(k)) k = c;
-        }
+        for (Index c = 2; c <= std::min<Index>(options.max_k, nc - 1); ++c)
+            if (gap(c) > gap(k)) k = c;
     }
     p.eigengap = gap(k);
 
@@ -338,6 +337,43 @@ double chance_purity(const std::vector<Assembly>& assemblies, std::span<const in
     return sum / permutations;
 }
 
+Clustering cluster(const Graph& graph, const Selectivity& selectivity, const SpectralOptions& options) {
+    Clustering c;
+    c.partition = spectral_clustering(graph, options);
+    c.modularity = modularity(graph, c.partition.labels);
+    c.assemblies = describe_assemblies(c.partition, selectivity);
+    c.mean_purity = mean_purity(c.assemblies);
+    c.chance_purity = chance_purity(c.assemblies, selectivity.preferred, 200, options.seed);
+    return c;
+}
+
+Readout readout_agreement(const Matrix& weight, std::span<const int> preferred) {
+    HEBB_CHECK(static_cast<Index>(preferred.size()) == weight.cols(), "readout_agreement: ", preferred.size(),
+               " neurons for a weight ", shape_str(weight), " (classes x neurons)");
+    std::vector<int> pool, target;  // each counted neuron's preferred class and strongest target (-1: none)
+    for (Index i = 0; i < weight.cols(); ++i) {
+        const int c = preferred[static_cast<size_t>(i)];
+        if (c < 0) continue;
+        HEBB_CHECK(c < weight.rows(), "readout_agreement: neuron ", i, " prefers class ", c, " but the weight ",
+                   shape_str(weight), " has ", weight.rows(), " outputs");
+        Index best = 0;
+        const float strongest = weight.col(i).maxCoeff(&best);
+        pool.push_back(c);
+        target.push_back(strongest > 0 ? static_cast<int>(best) : -1);
+    }
+    Readout r;
+    r.neurons = static_cast<long>(pool.size());
+    if (pool.empty()) return r;
+    const double n = static_cast<double>(pool.size());
+    for (size_t i = 0; i < pool.size(); ++i) {
+        r.agreement += target[i] == pool[i];
+        r.chance += static_cast<double>(std::count(pool.begin(), pool.end(), target[i]));
+    }
+    r.agreement /= n;
+    r.chance /= n * n;
+    return r;
+}
+
 Cohesion cohesion(const Graph& functional, std::span<const int> labels) {
     check_labels(functional, labels, "cohesion");
     double within = 0.0, between = 0.0;
@@ -418,6 +454,14 @@ std::vector<int> LayerAnalysis::order() const {
     return out;
 }
 
+std::vector<int> LayerAnalysis::dead() const {
+    std::vector<int> out;
+    for (size_t i = 0; i < partition.labels.size(); ++i)
+        if (partition.labels[i] < 0 || (i < selectivity.preferred.size() && selectivity.preferred[i] < 0))
+            out.push_back(static_cast<int>(i));
+    return out;
+}
+
 std::vector<size_t> LayerAnalysis::block_sizes() const {
     std::vector<size_t> out;
     for (const Assembly& a : assemblies) out.push_back(a.neurons.size());
@@ -432,12 +476,17 @@ LayerAnalysis analyze_layer(const Matrix& weight, const Matrix& activations, std
     LayerAnalysis r;
     r.structural = zero_diagonal(structural_graph(weight, options.order, options.gamma));
     r.functional = functional_graph(activations);
-    r.partition = spectral_clustering(r.structural, options.spectral);
-    r.modularity = modularity(r.structural, r.partition.labels);
     r.selectivity = class_selectivity(activations, labels, classes);
-    r.assemblies = describe_assemblies(r.partition, r.selectivity);
-    r.mean_purity = mean_purity(r.assemblies);
-    r.chance_purity = chance_purity(r.assemblies, r.selectivity.preferred, 200, options.spectral.seed);
+    Clustering s = cluster(r.structural, r.selectivity, options.spectral);
+    r.partition = std::move(s.partition);
+    r.modularity = s.modularity;
+    r.assemblies = std::move(s.assemblies);
+    r.mean_purity = s.mean_purity;
+    r.chance_purity = s.chance_purity;
+    SpectralOptions by_gap = options.spectral;
+    by_gap.k = 0;
+    r.functional_assemblies = cluster(positive_affinity(r.functional), r.selectivity, by_gap);
+    if (options.feeds_output) r.readout = readout_agreement(weight, r.selectivity.preferred);
     const auto& idx = r.selectivity.index;
     r.mean_selectivity = idx.empty() ? 0.0 : std::accumulate(idx.begin(), idx.end(), 0.0) / static_cast<double>(idx.size());
     r.cohesion = cohesion(r.functional, r.partition.labels);

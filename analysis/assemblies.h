@@ -4,14 +4,19 @@
 // the n input neurons are the neuron set and:
 //   structural graph  A = |tanh(gamma W)| (n x m), C = A A^T (n x n), or C∘C for BEAN-2;
 //   functional graph  the Pearson correlation of the layer's input activations (n x n);
-//   assemblies        spectral clustering of C (diagonal zeroed), k from the largest eigengap;
+//   assemblies        spectral clustering of C (diagonal zeroed), k from the largest eigengap,
+//                     k = 1 included: one assembly means "no assembly structure";
 //   modularity        Newman's Q of that partition on C;
-//   selectivity       each neuron's preferred class and class-selectivity index.
+//   selectivity       each neuron's preferred class and class-selectivity index;
+//   beside purity     views that do not restate the weights: the functional graph's own assemblies,
+//                     and for the layer that feeds the logits (whose C is built from the class
+//                     weights) how often a neuron's strongest readout weight goes to its preferred class.
 // Everything here is computation: no printing and no files (the hebb assemblies command does both).
 #pragma once
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -37,6 +42,10 @@ Graph functional_graph(const Matrix& activations);
 
 Graph zero_diagonal(Graph graph);
 
+// The functional graph as an affinity to cluster: max(r, 0) with the diagonal zeroed. Spectral
+// clustering needs non-negative weights, and anti-correlated neurons do not belong together.
+Graph positive_affinity(const Graph& correlation);
+
 // Newman modularity of a partition of a weighted graph (diagonal zeroed by the caller):
 //   Q = (1/2w) sum_ij (C_ij - k_i k_j / 2w) [c_i == c_j],  k_i = sum_j C_ij,  2w = sum_ij C_ij.
 // labels[i] < 0 (unassigned) is in no group; an isolated neuron adds nothing to Q either way.
@@ -53,7 +62,7 @@ KMeans kmeans(const Eigen::MatrixXd& points, int k, Generator& gen, int restarts
 
 struct SpectralOptions {
     int k = 0;          // 0: chosen by the largest eigengap; else forced (1 <= k <= connected neurons)
-    int max_k = 20;     // the eigengap looks at k = 2 .. min(max_k, n - 1)
+    int max_k = 20;     // the eigengap looks at k = 1 .. min(max_k, n - 1), n the connected neurons
     int restarts = 10;  // of k-means
     std::uint64_t seed = 0;
 };
@@ -70,11 +79,12 @@ struct Partition {
 
 // Spectral clustering (Ng, Jordan and Weiss) of a graph whose diagonal is zero:
 // L = I - D^-1/2 C D^-1/2, its k smallest eigenvectors as columns, each row scaled to unit length,
-// k-means on the rows. Isolated neurons (degree 0: every outgoing weight exactly zero, as after
-// pruning) have no place in D^-1/2 and belong to no assembly: they are left out of the
-// eigenproblem and reported as unassigned (label -1). Lumping them into an "assembly" of their
+// k-means on the rows; k = 1 (one assembly) when lambda_2 - lambda_1 is the largest gap, as for a
+// graph without blocks (a dense graph has lambda_1 = 0 and the rest near 1). Isolated neurons
+// (degree 0: every outgoing weight exactly zero, as after pruning) have no place in D^-1/2 and
+// belong to no assembly: they are left out of the eigenproblem and reported as unassigned (label -1). Lumping them into an "assembly" of their
 // own would invent a group of unrelated, disconnected neurons and change k.
-// With fewer than 3 connected neurons there is no gap to look at: they form one assembly.
+// A single connected neuron forms one assembly (eigengap 0).
 Partition spectral_clustering(const Graph& graph, const SpectralOptions& options = {});
 
 // Per-neuron class preference over labelled activations (B x n), labels in [0, classes):
@@ -106,6 +116,26 @@ double mean_purity(const std::vector<Assembly>& assemblies);
 double chance_purity(const std::vector<Assembly>& assemblies, std::span<const int> preferred,
                      int permutations = 200, std::uint64_t seed = 0);
 
+// The assemblies of one graph and how class-pure they are.
+struct Clustering {
+    Partition partition;
+    double modularity = 0.0;  // Newman's Q of the partition on the graph
+    std::vector<Assembly> assemblies;
+    double mean_purity = 0.0, chance_purity = 0.0;  // 200 shuffles, seeded from options.seed
+};
+Clustering cluster(const Graph& graph, const Selectivity& selectivity, const SpectralOptions& options = {});
+
+// For the neurons that feed the output layer, weight (classes x n) (PyTorch's out x in): a neuron
+// agrees when its largest positive outgoing weight, argmax_c weight[c, i], goes to its preferred
+// class. Counted over the neurons with a preferred class (silent ones are left out); one without a
+// positive weight never agrees. chance is the expected agreement with the preferred classes shuffled
+// among those neurons: sum_i #{j : preferred_j = target_i} / N^2 (exact, no sampling).
+struct Readout {
+    double agreement = 0.0, chance = 0.0;
+    long neurons = 0;  // N, the neurons with a preferred class
+};
+Readout readout_agreement(const Matrix& weight, std::span<const int> preferred);
+
 // Mean functional correlation over pairs i != j in the same assembly (within) and in different
 // assemblies (between); unassigned neurons are left out. 0 when there is no such pair.
 struct Cohesion {
@@ -134,7 +164,8 @@ double small_weight_fraction(const Matrix& weight, double relative = 1e-3);
 struct LayerOptions {
     int order = 1;       // BEAN-1 or BEAN-2 graph
     double gamma = 1.0;
-    SpectralOptions spectral;
+    SpectralOptions spectral;        // for the structural graph; the functional one always uses the eigengap
+    bool feeds_output = false;       // weight is the output layer's (classes x in): compute readout
 };
 struct LayerAnalysis {
     Graph structural;  // C, diagonal zeroed (what was clustered)
@@ -147,6 +178,13 @@ struct LayerAnalysis {
     double mean_selectivity = 0.0;  // over all neurons
     Cohesion cohesion;
     double small_weights = 0.0;     // small_weight_fraction(weight)
+    Clustering functional_assemblies;  // of positive_affinity(functional)
+    std::optional<Readout> readout;    // only for a layer that feeds the output
+
+    // k <= 1: the structural graph has no assembly structure.
+    bool has_structure() const { return partition.k > 1; }
+    // Silent (no preferred class) or unassigned (isolated) neurons, ascending.
+    std::vector<int> dead() const;
 
     // The heatmaps' order: neurons by assembly (assembly 0 first), inside an assembly by preferred
     // class (silent neurons last) then index; unassigned neurons last.

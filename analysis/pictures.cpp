@@ -110,33 +110,131 @@ Rgb coolwarm(double t) {
     return interpolate(a, t);
 }
 
-Image heatmap(const Eigen::MatrixXd& graph, std::span<const int> order, std::span<const size_t> block_sizes,
-              double lo, double hi, Colormap map, Rgb line) {
+std::string base64(std::string_view bytes) {
+    static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    for (size_t i = 0; i < bytes.size(); i += 3) {
+        // 3 bytes = 24 bits = four 6-bit digits; a short last group ends in '=' for each missing byte.
+        const size_t len = std::min<size_t>(3, bytes.size() - i);
+        std::uint32_t v = 0;
+        for (size_t j = 0; j < 3; ++j) v = v << 8 | (j < len ? static_cast<unsigned char>(bytes[i + j]) : 0u);
+        for (size_t j = 0; j < 4; ++j) out += j <= len ? digits[(v >> (18 - 6 * j)) & 63] : '=';
+    }
+    return out;
+}
+
+Image heatmap(const Eigen::MatrixXd& graph, std::span<const int> order, double lo, double hi, Colormap map, int scale) {
     HEBB_CHECK(graph.rows() == graph.cols(), "heatmap: the graph must be square, got (", graph.rows(), "x",
                graph.cols(), ")");
+    HEBB_CHECK(scale >= 1, "heatmap: scale must be positive, not ", scale);
     for (int i : order) HEBB_CHECK(i >= 0 && i < graph.rows(), "heatmap: neuron ", i, " is not in a graph of ", graph.rows());
-    const auto n = static_cast<int>(order.size());
-    const int scale = std::clamp(800 / std::max(n, 1), 3, 16);
-    std::vector<int> axis;  // pixel -> position in order, or -1 for a boundary line
-    size_t block = 0, remaining = block_sizes.empty() ? order.size() : block_sizes[0];
-    for (int pos = 0; pos < n; ++pos) {
-        while (remaining == 0 && block + 1 < block_sizes.size()) {
-            remaining = block_sizes[++block];
-            if (pos > 0) axis.push_back(-1);
-        }
-        for (int s = 0; s < scale; ++s) axis.push_back(pos);
-        --remaining;
-    }
-    Image img{static_cast<int>(axis.size()), static_cast<int>(axis.size()), 3, {}};
-    img.pixels.reserve(axis.size() * axis.size() * 3);
-    for (int y : axis)
-        for (int x : axis) {
-            const Rgb c = y < 0 || x < 0 ? line
-                                         : map((graph(order[static_cast<size_t>(y)], order[static_cast<size_t>(x)]) - lo) /
-                                               (hi - lo));
+    const int side = static_cast<int>(order.size()) * scale;
+    Image img{side, side, 3, {}};
+    img.pixels.reserve(static_cast<size_t>(side) * static_cast<size_t>(side) * 3);
+    for (int y = 0; y < side; ++y)
+        for (int x = 0; x < side; ++x) {
+            const double v = graph(order[static_cast<size_t>(y / scale)], order[static_cast<size_t>(x / scale)]);
+            const Rgb c = map((v - lo) / (hi - lo));
             img.pixels.insert(img.pixels.end(), {c.r, c.g, c.b});
         }
     return img;
+}
+
+namespace {
+
+std::string xml_escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '\'': out += "&apos;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string heatmap_svg(const Eigen::MatrixXd& graph, std::span<const int> order, std::span<const size_t> block_sizes,
+                        double lo, double hi, Colormap map, const HeatmapLabels& labels) {
+    const auto n = static_cast<int>(order.size());
+    HEBB_CHECK(n > 0, "heatmap_svg: no neurons to draw");
+    size_t total = 0;
+    for (size_t b : block_sizes) total += b;
+    HEBB_CHECK(block_sizes.empty() || total == order.size(), "heatmap_svg: blocks of ", total, " neurons for ",
+               order.size(), " in the order");
+    const int scale = std::clamp(800 / n, 1, 32);
+    const double side = n * scale;
+    // Layout in pixels: marks left of the matrix, block labels right of it, titles above, scale below.
+    const double left = 24, top = 56, label_width = 190, bottom = 76;
+    const double width = std::max(left + side + label_width, 480.0), height = top + side + bottom;
+    std::ostringstream out;
+    out.precision(4);
+    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
+        << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n"
+        << "<text x='" << left << "' y='22' font-size='15'>" << xml_escape(labels.title) << "</text>\n"
+        << "<text x='" << left << "' y='42' font-size='12' fill='#444'>" << xml_escape(labels.subtitle) << "</text>\n"
+        << "<image x='" << left << "' y='" << top << "' width='" << side << "' height='" << side
+        << "' image-rendering='pixelated' href='data:image/png;base64,"
+        << base64(encode_png(heatmap(graph, order, lo, hi, map, scale))) << "'/>\n"
+        << "<rect x='" << left << "' y='" << top << "' width='" << side << "' height='" << side
+        << "' fill='none' stroke='#888'/>\n";
+
+    // Block boundaries across the matrix, each block's label beside its middle (skipped where it
+    // would overlap the previous one).
+    double at = 0, last_label = -INFINITY;
+    for (size_t b = 0; b < block_sizes.size(); ++b) {
+        const double mid = top + (at + static_cast<double>(block_sizes[b]) / 2) * scale + 4;
+        if (b < labels.block_labels.size() && mid - last_label >= 12) {
+            out << "<text x='" << left + side + 8 << "' y='" << mid << "' font-size='11'>"
+                << xml_escape(labels.block_labels[b]) << "</text>\n";
+            last_label = mid;
+        }
+        at += static_cast<double>(block_sizes[b]);
+        if (b + 1 == block_sizes.size()) break;
+        const double p = at * scale;
+        out << "<path d='M" << left + p << "," << top << "V" << top + side << "M" << left << "," << top + p << "H"
+            << left + side << "' stroke='" << labels.line << "' stroke-width='1'/>\n"
+            << "<path d='M" << left + side << "," << top + p << "h6' stroke='#444'/>\n";
+    }
+
+    // Marked neurons: a red tick (a band where they are adjacent) on the left.
+    std::vector<bool> marked(static_cast<size_t>(graph.rows()), false);
+    for (int i : labels.marked)
+        if (i >= 0 && i < graph.rows()) marked[static_cast<size_t>(i)] = true;
+    long marks = 0;
+    for (int pos = 0; pos < n; ++pos)
+        if (marked[static_cast<size_t>(order[static_cast<size_t>(pos)])]) {
+            ++marks;
+            out << "<rect x='" << left - 10 << "' y='" << top + pos * scale << "' width='7' height='" << scale
+                << "' fill='red'/>\n";
+        }
+
+    // The colour scale: a gradient sampled from the colormap, lo and hi at its ends.
+    const double bar_y = top + side + 16, bar_width = std::clamp(side, 200.0, 300.0);
+    out << "<defs><linearGradient id='scale'>";
+    for (int i = 0; i <= 10; ++i) {
+        const Rgb c = map(i / 10.0);
+        out << "<stop offset='" << i * 10 << "%' stop-color='rgb(" << int{c.r} << "," << int{c.g} << "," << int{c.b}
+            << ")'/>";
+    }
+    out << "</linearGradient></defs>\n"
+        << "<rect x='" << left << "' y='" << bar_y << "' width='" << bar_width
+        << "' height='12' fill='url(#scale)' stroke='#888'/>\n"
+        << "<text x='" << left << "' y='" << bar_y + 26 << "' font-size='11'>" << lo << "</text>\n"
+        << "<text x='" << left + bar_width << "' y='" << bar_y + 26 << "' font-size='11' text-anchor='end'>" << hi
+        << "</text>\n"
+        << "<text x='" << left + bar_width + 10 << "' y='" << bar_y + 10 << "' font-size='11'>"
+        << xml_escape(labels.scale_label) << "</text>\n"
+        << "<rect x='" << left << "' y='" << bar_y + 40 << "' width='7' height='10' fill='red'/>\n"
+        << "<text x='" << left + 12 << "' y='" << bar_y + 49 << "' font-size='11'>dead/silent neuron (" << marks
+        << ")</text>\n</svg>\n";
+    return out.str();
 }
 
 Image image_grid(const std::vector<Eigen::RowVectorXf>& images, int side) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hebb::analysis {
@@ -29,11 +30,28 @@ Rgb viridis(double t);
 // Moreland's diverging cool-warm map: 0 blue, 0.5 light grey, 1 red (for correlations in [-1, 1]).
 Rgb coolwarm(double t);
 
-// The heatmap of a square graph (n x n) with its neurons in `order`, each a square of 3 to 16
-// pixels (about 800 pixels in all), and a one-pixel line of `line` colour between consecutive
-// blocks (block_sizes, in order, summing to order's size). Values map lo..hi to map(0..1).
-Image heatmap(const Eigen::MatrixXd& graph, std::span<const int> order, std::span<const size_t> block_sizes,
-              double lo, double hi, Colormap map, Rgb line);
+// Standard base64 (RFC 4648, with '=' padding) of any bytes.
+std::string base64(std::string_view bytes);
+
+// The heatmap of a square graph (n x n) with its neurons in `order`, each neuron a square of
+// `scale` pixels. Values map lo..hi to map(0..1).
+Image heatmap(const Eigen::MatrixXd& graph, std::span<const int> order, double lo, double hi, Colormap map,
+              int scale = 1);
+
+// What heatmap_svg draws around the pixels.
+struct HeatmapLabels {
+    std::string title, subtitle;
+    std::string scale_label;                // what the colours measure, beside the scale bar
+    std::string line = "white";             // SVG colour of the lines between blocks
+    std::vector<std::string> block_labels;  // one per block, beside it on the right
+    std::vector<int> marked;                // neurons marked "dead/silent" by a red tick on the left
+};
+// A heatmap readable without the code, as an SVG document: heatmap()'s pixels embedded as a base64
+// PNG (about 800 pixels a side, at least 1 a neuron), the title and subtitle above, a line between
+// consecutive blocks (block_sizes, in order, summing to order's size) with each block's label on
+// the right, red ticks on the left at the marked neurons, and a colour scale bar from lo to hi below.
+std::string heatmap_svg(const Eigen::MatrixXd& graph, std::span<const int> order, std::span<const size_t> block_sizes,
+                        double lo, double hi, Colormap map, const HeatmapLabels& labels);
 
 // Square grey images (each side * side values in [0, 1], row-major) in a grid of up to 8 columns,
 // 3x enlarged, on a dark frame, in the order given.

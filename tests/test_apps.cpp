@@ -327,11 +327,13 @@ TEST_CASE("every subcommand takes a conv net: colour images through train, eval,
     CHECK_THAT(inspect.output, Catch::Contains("arch " + arch) && Catch::Contains("takes 3x8x8 = 192") &&
                                    Catch::Contains("(4x3x3x3)"));
 
+    const fs::path asm_out = cli::scratch("conv_assemblies");
     const cli::Result assemblies = cli::hebb("assemblies " + data + " --model " + (run / "last.safetensors").string() +
-                                             " --out " + cli::scratch("conv_assemblies").string());
+                                             " --out " + asm_out.string());
     INFO(assemblies.output);
     CHECK(assemblies.status == 0);
     CHECK_THAT(assemblies.output, Catch::Contains("layer0") && Catch::Contains("64 neurons"));  // fc1 reads 4x4x4
+    CHECK(fs::exists(asm_out / "layer0_structural.svg"));
 
     const cli::Result prune = cli::hebb("prune " + data + " --model " + (run / "last.safetensors").string() +
                                         " --threshold 0.05 --out " + pruned.string());

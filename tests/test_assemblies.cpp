@@ -38,6 +38,40 @@ analysis::Graph two_triangles() {
     return g;
 }
 
+// RFC 4648 base64 back to bytes (the inverse of analysis::base64), to read an embedded PNG.
+std::string from_base64(const std::string& text) {
+    const std::string digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::uint32_t bits = 0;
+    int held = 0;
+    for (char c : text) {
+        if (c == '=') break;
+        bits = (bits << 6 | static_cast<std::uint32_t>(digits.find(c))) & 0xffffff;
+        if ((held += 6) >= 8) out += static_cast<char>((bits >> (held -= 8)) & 0xff);
+    }
+    return out;
+}
+
+// The PNG embedded in an SVG heatmap, decoded to RGB.
+struct Decoded {
+    int width = 0, height = 0;
+    std::vector<std::uint8_t> rgb;
+};
+Decoded embedded_png(const std::string& svg) {
+    const std::string key = "href='data:image/png;base64,";
+    const size_t at = svg.find(key);
+    REQUIRE(at != std::string::npos);
+    const size_t from = at + key.size();
+    const std::string png = from_base64(svg.substr(from, svg.find('\'', from) - from));
+    int w = 0, h = 0, ch = 0;
+    stbi_uc* px = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(png.data()), static_cast<int>(png.size()), &w,
+                                        &h, &ch, 3);
+    REQUIRE(px);
+    Decoded d{w, h, std::vector<std::uint8_t>(px, px + static_cast<size_t>(w) * static_cast<size_t>(h) * 3)};
+    stbi_image_free(px);
+    return d;
+}
+
 // A small spirals model, trained once per test run and shared by the test cases.
 std::string spirals_model(const std::string& name, const std::string& arch, const std::string& extra) {
     const fs::path out = cli::scratch("model_" + name);
@@ -169,6 +203,127 @@ TEST_CASE("modularity of two triangles joined by one edge, by hand", "[assemblie
     CHECK(p.labels[0] == 0);  // equal sizes: the assembly holding neuron 0 is numbered first
 }
 
+TEST_CASE("the eigengap may choose k = 1: a graph without blocks is one assembly", "[assemblies]") {
+    // A complete graph's normalized Laplacian has eigenvalues 0 and n/(n-1) (n - 1 times): the only
+    // gap is the first, so k = 1. A random dense graph (weights in [0.5, 1]) is nearly the same.
+    const int n = 20;
+    const analysis::Graph complete = analysis::zero_diagonal(analysis::Graph::Ones(n, n));
+    const analysis::Partition p = analysis::spectral_clustering(complete);
+    CHECK(p.k == 1);
+    CHECK(p.eigengap == Approx(20.0 / 19.0));
+    CHECK(p.labels == std::vector<int>(n, 0));
+    Generator gen(11);
+    analysis::Graph dense(n, n);
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j <= i; ++j) dense(i, j) = dense(j, i) = 0.5 + 0.5 * static_cast<double>(gen.next() >> 11) * 0x1.0p-53;
+    CHECK(analysis::spectral_clustering(analysis::zero_diagonal(dense)).k == 1);
+
+    // Two dense blocks of 10 (weight 1 inside) joined by weak edges (0.05 across): k = 2.
+    analysis::Graph blocks(n, n);
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j) blocks(i, j) = (i < 10) == (j < 10) ? 1.0 : 0.05;
+    blocks = analysis::zero_diagonal(blocks);
+    const analysis::Partition two = analysis::spectral_clustering(blocks);
+    CHECK(two.k == 2);
+    std::vector<int> planted(n, 0);
+    std::fill(planted.begin() + 10, planted.end(), 1);
+    CHECK(same_partition(two.labels, planted));
+    // Forcing k still works either way.
+    CHECK(analysis::spectral_clustering(blocks, {.k = 1}).labels == std::vector<int>(n, 0));
+    CHECK(analysis::spectral_clustering(complete, {.k = 3}).k == 3);
+    // Two connected neurons have one gap, lambda_2 - lambda_1 = 2: one assembly.
+    analysis::Graph pair = analysis::Graph::Zero(2, 2);
+    pair(0, 1) = pair(1, 0) = 1.0;
+    const analysis::Partition one = analysis::spectral_clustering(pair);
+    CHECK(one.k == 1);
+    CHECK(one.eigengap == Approx(2.0));
+}
+
+TEST_CASE("readout agreement by hand, its chance against every shuffle", "[assemblies]") {
+    // weight (3 classes x 5 neurons), column i is neuron i's outgoing weights:
+    //   neuron 0 prefers 0, strongest weight to 0: agrees
+    //   neuron 1 prefers 1, strongest to 2: does not
+    //   neuron 2 prefers 2, no positive weight: does not
+    //   neuron 3 is silent (-1): left out
+    //   neuron 4 prefers 2, strongest to 2: agrees
+    // Agreement 2 / 4. Chance: targets 0, 2, none, 2 against the pool of preferred classes {0, 1, 2, 2}:
+    // (1 + 2 + 0 + 2) / 16 = 5/16.
+    const Matrix weight = Tensor::from({{0.9f, 0.2f, -0.1f, 0.0f, 0.1f},
+                                        {0.1f, 0.5f, -0.3f, 0.0f, 0.2f},
+                                        {-0.2f, 0.7f, -0.2f, 0.0f, 0.8f}}).value();
+    const std::vector<int> preferred{0, 1, 2, -1, 2};
+    const analysis::Readout r = analysis::readout_agreement(weight, preferred);
+    CHECK(r.neurons == 4);
+    CHECK(r.agreement == Approx(0.5));
+    CHECK(r.chance == Approx(5.0 / 16.0));
+    // The chance is the mean agreement over every arrangement of the pool (each distinct one occurs
+    // equally often among the 4! shuffles).
+    std::vector<int> pool{0, 1, 2, 2};
+    const std::vector<int> counted{0, 1, 2, 4};
+    double sum = 0;
+    int arrangements = 0;
+    do {
+        std::vector<int> shuffled = preferred;
+        for (size_t i = 0; i < counted.size(); ++i) shuffled[static_cast<size_t>(counted[i])] = pool[i];
+        sum += analysis::readout_agreement(weight, shuffled).agreement;
+        ++arrangements;
+    } while (std::next_permutation(pool.begin(), pool.end()));
+    CHECK(arrangements == 12);
+    CHECK(r.chance == Approx(sum / arrangements));
+
+    CHECK(analysis::readout_agreement(weight, std::vector<int>(5, -1)).neurons == 0);
+    CHECK_THROWS_WITH(analysis::readout_agreement(weight, std::vector<int>{0, 1}), Catch::Contains("2 neurons for a weight"));
+    CHECK_THROWS_WITH(analysis::readout_agreement(weight, std::vector<int>{0, 3, 0, 0, 0}),
+                      Catch::Contains("neuron 1 prefers class 3"));
+}
+
+TEST_CASE("functional assemblies find two planted correlated groups that the weights do not show", "[assemblies]") {
+    // 13 neurons over 300 samples: 6 follow a latent z1, 6 follow z2 (independent), each with its own
+    // noise; neuron 12 is constant. The class is 0 when z1 > z2, else 1, so group 1 prefers class 0
+    // and group 2 class 1. The weight is unstructured (all equal): the structural graph says k = 1.
+    Generator gen(5);
+    std::vector<int> group(12);
+    for (int i = 0; i < 12; ++i) group[static_cast<size_t>(i)] = i % 2;
+    for (size_t i = group.size() - 1; i > 0; --i) std::swap(group[i], group[gen.below(i + 1)]);
+    const int batch = 300;
+    Matrix h(batch, 13);
+    std::vector<int> y(batch);
+    for (int b = 0; b < batch; ++b) {
+        const float z1 = gen.normal(), z2 = gen.normal();
+        y[static_cast<size_t>(b)] = z1 > z2 ? 0 : 1;
+        for (int i = 0; i < 12; ++i) h(b, i) = (group[static_cast<size_t>(i)] == 0 ? z1 : z2) + 0.3f * gen.normal();
+        h(b, 12) = 1.0f;
+    }
+    // The affinity keeps positive correlations only: anti-correlated neurons do not belong together.
+    analysis::Graph r(3, 3);
+    r << 1, -0.5, 0.3, -0.5, 1, 0.2, 0.3, 0.2, 1;
+    analysis::Graph expected(3, 3);
+    expected << 0, 0, 0.3, 0, 0, 0.2, 0.3, 0.2, 0;
+    CHECK(analysis::positive_affinity(r) == expected);
+
+    const Matrix weight = Matrix::Constant(4, 13, 0.5f);
+    const analysis::LayerAnalysis a = analysis::analyze_layer(weight, h, y, 2);
+    CHECK(a.partition.k == 1);
+    CHECK_FALSE(a.has_structure());
+    CHECK_FALSE(a.readout.has_value());  // not a layer that feeds the output
+    const analysis::Clustering& f = a.functional_assemblies;
+    CHECK(f.partition.k == 2);
+    CHECK(f.partition.unassigned == std::vector<int>{12});  // constant: no correlation with anything
+    CHECK(same_partition(std::vector<int>(f.partition.labels.begin(), f.partition.labels.begin() + 12), group));
+    CHECK(f.modularity > 0.4);  // two equal groups with nearly all the weight inside: Q near 1/2
+    CHECK(f.mean_purity == 1.0);
+    CHECK(f.chance_purity < 0.8);
+    CHECK(a.dead() == std::vector<int>{12});  // silent (its weights are not zero: not isolated in C)
+
+    // As the output layer (2 classes x 13), the readout is computed.
+    const analysis::LayerAnalysis out = analysis::analyze_layer(Matrix::Constant(2, 13, 0.5f), h, y, 2,
+                                                                {.spectral = {}, .feeds_output = true});
+    REQUIRE(out.readout.has_value());
+    CHECK(out.readout->neurons == 12);
+    CHECK(out.readout->agreement == Approx(0.5));  // equal weights: the first class is the strongest
+    CHECK(out.readout->chance == Approx(0.5));
+}
+
 TEST_CASE("k-means separates obvious clusters and prefers the lowest inertia", "[assemblies]") {
     Eigen::MatrixXd points(6, 2);
     points << 0, 0, 0.1, 0, 0, 0.1, 5, 5, 5.1, 5, 5, 5.1;
@@ -292,22 +447,78 @@ TEST_CASE("layer_inputs reads what entered each Linear, in eval mode, in batches
     CHECK_THROWS_WITH(analysis::layer_inputs(*net, x, std::vector<size_t>{3}), Catch::Contains("Linear 3 of a model with 3"));
 }
 
-TEST_CASE("heatmaps draw neurons in order with lines between blocks", "[assemblies]") {
+TEST_CASE("heatmaps draw neurons in order, scale pixels a neuron", "[assemblies]") {
     analysis::Graph g(2, 2);
     g << 0, 1, 1, 0;
-    const analysis::Image img = analysis::heatmap(g, std::vector<int>{1, 0}, std::vector<size_t>{1, 1}, 0.0, 1.0,
-                                                  analysis::viridis, {255, 255, 255});
-    REQUIRE(img.width == 16 + 1 + 16);  // 16 pixels a neuron, one for the line
+    const analysis::Image img = analysis::heatmap(g, std::vector<int>{1, 0}, 0.0, 1.0, analysis::viridis, 16);
+    REQUIRE(img.width == 32);
+    REQUIRE(img.height == 32);
     const auto pixel = [&](int x, int y) {
         const size_t p = (static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)) * 3;
         return std::array<int, 3>{img.pixels[p], img.pixels[p + 1], img.pixels[p + 2]};
     };
     CHECK(pixel(0, 0) == std::array<int, 3>{68, 1, 84});      // g(1, 1) = 0: viridis(0)
-    CHECK(pixel(20, 0) == std::array<int, 3>{253, 231, 37});  // g(1, 0) = 1: viridis(1)
-    CHECK(pixel(16, 0) == std::array<int, 3>{255, 255, 255});  // the line
-    CHECK_THROWS_WITH(analysis::heatmap(g, std::vector<int>{2}, {}, 0, 1, analysis::coolwarm, {}), Catch::Contains("neuron 2"));
+    CHECK(pixel(15, 15) == std::array<int, 3>{68, 1, 84});
+    CHECK(pixel(16, 0) == std::array<int, 3>{253, 231, 37});  // g(1, 0) = 1: viridis(1)
+    CHECK(analysis::heatmap(g, std::vector<int>{0}, 0.0, 1.0, analysis::viridis).width == 1);
+    CHECK_THROWS_WITH(analysis::heatmap(g, std::vector<int>{2}, 0, 1, analysis::coolwarm), Catch::Contains("neuron 2"));
     const analysis::Rgb grey = analysis::coolwarm(0.5);
     CHECK((grey.r == 221 && grey.g == 221 && grey.b == 221));
+}
+
+TEST_CASE("base64 matches RFC 4648's test vectors", "[assemblies]") {
+    CHECK(analysis::base64("") == "");
+    CHECK(analysis::base64("f") == "Zg==");
+    CHECK(analysis::base64("fo") == "Zm8=");
+    CHECK(analysis::base64("foo") == "Zm9v");
+    CHECK(analysis::base64("foob") == "Zm9vYg==");
+    CHECK(analysis::base64("fooba") == "Zm9vYmE=");
+    CHECK(analysis::base64("foobar") == "Zm9vYmFy");
+    CHECK(analysis::base64(std::string("\xff\xfe\x00", 3)) == "//4A");  // the last two digits and a zero byte
+}
+
+TEST_CASE("an SVG heatmap carries its title, scale, boundaries, marks and a decodable PNG", "[assemblies]") {
+    // Two triangles, drawn in the order 3 4 5 0 1 2 as blocks {3, 4, 5} and {0, 1, 2}, neuron 4 marked.
+    const analysis::Graph g = two_triangles();
+    analysis::HeatmapLabels labels;
+    labels.title = "m/best.safetensors, layer2: 6 neurons → 10 <&>";
+    labels.subtitle = "structural graph C = A Aᵀ";
+    labels.scale_label = "C, 0 to its 99th percentile";
+    labels.block_labels = {"A0 (3): 7 Sneaker", "A1 (3): 1 Trouser"};
+    labels.marked = {4};
+    const std::string svg = analysis::heatmap_svg(g, std::vector<int>{3, 4, 5, 0, 1, 2}, std::vector<size_t>{3, 3},
+                                                  -0.5, 1.5, analysis::viridis, labels);
+    CHECK_THAT(svg, Catch::StartsWith("<svg xmlns='http://www.w3.org/2000/svg'") && Catch::EndsWith("</svg>\n"));
+    CHECK_THAT(svg, Catch::Contains(">m/best.safetensors, layer2: 6 neurons → 10 &lt;&amp;&gt;</text>"));
+    CHECK_THAT(svg, Catch::Contains(">structural graph C = A Aᵀ</text>"));
+    CHECK_THAT(svg, Catch::Contains(">A0 (3): 7 Sneaker</text>") && Catch::Contains(">A1 (3): 1 Trouser</text>"));
+    // The scale bar: its gradient, lo and hi at its ends, and what it measures.
+    CHECK_THAT(svg, Catch::Contains("fill='url(#scale)'") && Catch::Contains(">-0.5</text>") &&
+                        Catch::Contains(">1.5</text>") && Catch::Contains(">C, 0 to its 99th percentile</text>"));
+    // 6 neurons at 32 pixels each from (24, 56): one boundary, after the third neuron (96 pixels in).
+    CHECK_THAT(svg, Catch::Contains("<path d='M120,56V248M24,152H216' stroke='white'"));
+    CHECK(svg.find("V248M") == svg.rfind("V248M"));  // and no other
+    // Neuron 4 is at position 1: a red mark on the left at y = 56 + 32; the legend counts it.
+    CHECK_THAT(svg, Catch::Contains("<rect x='14' y='88' width='7' height='32' fill='red'/>"));
+    CHECK_THAT(svg, Catch::Contains("dead/silent neuron (1)"));
+
+    // The embedded PNG is the heatmap itself: 192 x 192, (row 0, column 1) = C(3, 4) = 1 of lo..hi
+    // = -0.5..1.5 is viridis(0.75); (row 0, column 3) = C(3, 0) = 0 is viridis(0.25).
+    const Decoded png = embedded_png(svg);
+    REQUIRE(png.width == 192);
+    REQUIRE(png.height == 192);
+    const auto at = [&](int x, int y) {
+        const size_t p = (static_cast<size_t>(y) * 192 + static_cast<size_t>(x)) * 3;
+        return std::array<int, 3>{png.rgb[p], png.rgb[p + 1], png.rgb[p + 2]};
+    };
+    const analysis::Rgb hi = analysis::viridis(0.75), lo = analysis::viridis(0.25);
+    CHECK(at(40, 5) == std::array<int, 3>{hi.r, hi.g, hi.b});
+    CHECK(at(100, 5) == std::array<int, 3>{lo.r, lo.g, lo.b});
+
+    CHECK_THROWS_WITH(analysis::heatmap_svg(g, std::vector<int>{0, 1}, std::vector<size_t>{3}, 0, 1, analysis::viridis, {}),
+                      Catch::Contains("blocks of 3 neurons for 2"));
+    CHECK_THROWS_WITH(analysis::heatmap_svg(g, std::vector<int>{}, {}, 0, 1, analysis::viridis, {}),
+                      Catch::Contains("no neurons"));
 }
 
 TEST_CASE("images encode to PNG bytes that decode to the same pixels", "[assemblies]") {
@@ -334,23 +545,31 @@ TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline
     REQUIRE(r.status == 0);
     CHECK_THAT(r.output, Catch::Contains("layer1") && Catch::Contains("layer2") && Catch::Contains("baseline") &&
                              Catch::Contains("wrote"));
-    for (const char* f : {"assemblies.json", "assemblies.md", "layer1_structural.png", "layer1_functional.png",
-                          "layer2_structural.png", "layer2_functional.png", "baseline_layer1_structural.png",
-                          "baseline_layer2_functional.png"})
+    for (const char* f : {"assemblies.json", "assemblies.md", "layer1_structural.svg", "layer1_functional.svg",
+                          "layer2_structural.svg", "layer2_functional.svg", "baseline_layer1_structural.svg",
+                          "baseline_layer2_functional.svg"})
         CHECK(fs::exists(out / f));
-    CHECK_FALSE(fs::exists(out / "layer0_structural.png"));     // the input is not covered by default
+    CHECK_FALSE(fs::exists(out / "layer0_structural.svg"));     // the input is not covered by default
     CHECK_FALSE(fs::exists(out / "layer1_mean_images.png"));    // spirals are not 28x28 images
+    CHECK_FALSE(fs::exists(out / "layer1_structural.png"));     // one picture per graph
 
     const Json j = Json::parse(cli::read_text(out / "assemblies.json"));
     REQUIRE(j["layers"].size() == 2);
     for (const Json& layer : j["layers"]) {
-        for (const char* key : {"layer", "k", "eigengap", "modularity", "mean_purity", "mean_selectivity",
-                                "small_weight_fraction", "assemblies", "neurons", "unassigned"})
+        for (const char* key : {"layer", "k", "structure", "eigengap", "modularity", "mean_purity", "mean_selectivity",
+                                "small_weight_fraction", "assemblies", "neurons", "unassigned", "readout_agreement",
+                                "readout_agreement_chance", "functional"})
             CHECK(layer.contains(key));
         CHECK(layer["neurons"].size() == 32);
         const int k = layer["k"];
-        CHECK(k >= 2);
+        CHECK(k >= 1);
         CHECK(k <= 20);
+        CHECK(layer["structure"] == (k == 1 ? "none" : "assemblies"));
+        const Json& f = layer["functional"];
+        for (const char* key : {"structure", "k", "eigengap", "modularity", "mean_purity", "chance_purity"})
+            CHECK(f.contains(key));
+        CHECK(f["k"].get<int>() >= 1);
+        CHECK(f["mean_purity"].get<double>() <= 1.0);
         REQUIRE(layer["assemblies"].size() == static_cast<size_t>(k));
         size_t total = layer["unassigned"].size();
         for (const Json& a : layer["assemblies"]) {
@@ -365,25 +584,40 @@ TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline
     }
     CHECK(j["layers"][0]["layer"] == "layer1");
     CHECK(j["baseline"]["layers"].size() == 2);
+    // Only layer2 feeds the logits (Linear 2 is the last): only it has a readout agreement.
+    CHECK(j["layers"][0]["readout_agreement"].is_null());
+    CHECK(j["layers"][0]["readout_agreement_chance"].is_null());
+    const double agreement = j["layers"][1]["readout_agreement"], chance = j["layers"][1]["readout_agreement_chance"];
+    CHECK(agreement >= 0.0);
+    CHECK(agreement <= 1.0);
+    CHECK(chance > 0.0);  // a 2-class pool: each target matches some neuron's preferred class
+    CHECK(j["layers"][1]["pictures"] == Json::array({"layer2_structural.svg", "layer2_functional.svg"}));
 
     const std::string md = cli::read_text(out / "assemblies.md");
     CHECK_THAT(md, Catch::Contains("## layer1") && Catch::Contains("## Model and baseline") &&
-                       Catch::Contains("| layer2 | modularity Q |") && Catch::Contains("weights below 1e-3 max"));
+                       Catch::Contains("| layer2 | modularity Q |") && Catch::Contains("weights below 1e-3 max") &&
+                       Catch::Contains("Readout agreement: ") && Catch::Contains("| layer2 | readout agreement (chance) |") &&
+                       Catch::Contains("Functional (activation correlations only): k = ") &&
+                       Catch::Contains("| layer1 | functional purity (chance) |") && Catch::Contains("`layer1_structural.svg`"));
+    CHECK_THAT(md, !Catch::Contains("| layer1 | readout agreement"));
 
-    // A heatmap: square, a few pixels per neuron plus the lines between assemblies.
-    int w = 0, h = 0, ch = 0;
-    stbi_uc* px = stbi_load((out / "layer1_structural.png").c_str(), &w, &h, &ch, 3);
-    REQUIRE(px);
-    stbi_image_free(px);
-    CHECK(w == h);
-    CHECK(w >= 32 * 2);
+    // A heatmap: titled with the model and layer, a scale, and a square PNG of 25 pixels a neuron.
+    const std::string svg = cli::read_text(out / "layer1_structural.svg");
+    CHECK_THAT(svg, Catch::Contains("model_l1/last.safetensors, layer1: 32 neurons → 32 (structural)") &&
+                        Catch::Contains("structural graph C = A Aᵀ") && Catch::Contains("fill='url(#scale)'") &&
+                        Catch::Contains("dead/silent neuron ("));
+    const Decoded png = embedded_png(svg);
+    CHECK(png.width == 32 * 25);
+    CHECK(png.height == 32 * 25);
+    CHECK_THAT(cli::read_text(out / "layer2_functional.svg"), Catch::Contains("activation correlation r over the") &&
+                                                                 Catch::Contains(">Pearson r</text>"));
 
     // --layers all adds the input (2 neurons: one assembly needs no eigengap), --order 2 and --k.
     const fs::path all = cli::scratch("all");
     const cli::Result r2 = cli::hebb("assemblies --model " + model + " --data spirals --layers all --order 2 --out " + all.string());
     INFO(r2.output);
     REQUIRE(r2.status == 0);
-    CHECK(fs::exists(all / "layer0_functional.png"));
+    CHECK(fs::exists(all / "layer0_functional.svg"));
     const Json j2 = Json::parse(cli::read_text(all / "assemblies.json"));
     CHECK(j2["layers"].size() == 3);
     CHECK(j2["order"] == 2);
@@ -394,6 +628,16 @@ TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline
     REQUIRE(j3["layers"].size() == 1);
     CHECK(j3["layers"][0]["k"] == 4);
     CHECK(j3["layers"][0]["k_forced"] == true);
+    CHECK(j3["layers"][0]["structure"] == "assemblies");
+    // --k 1 forces "no assembly structure".
+    const cli::Result r4 = cli::hebb("assemblies --model " + model + " --data spirals --layers 2 --k 1 --out " + all.string());
+    INFO(r4.output);
+    REQUIRE(r4.status == 0);
+    CHECK_THAT(r4.output, Catch::Contains("k = 1: no assembly structure"));
+    const Json j4 = Json::parse(cli::read_text(all / "assemblies.json"));
+    CHECK(j4["layers"][0]["k"] == 1);
+    CHECK(j4["layers"][0]["structure"] == "none");
+    CHECK(j4["layers"][0]["assemblies"].size() == 1);
 }
 
 TEST_CASE("hebb assemblies on Fashion-MNIST draws each assembly's mean image", "[assemblies]") {
@@ -415,6 +659,7 @@ TEST_CASE("hebb assemblies on Fashion-MNIST draws each assembly's mean image", "
     const size_t k = j["layers"][0]["assemblies"].size();
     CHECK(w == 4 + static_cast<int>(std::min<size_t>(k, 8)) * (84 + 4));  // 28 x 3 pixels per image
     CHECK(j["class_names"][0] == "T-shirt/top");
+    CHECK(j["layers"][0]["readout_agreement"].is_number());  // 24 neurons feeding the 10 logits
 }
 
 TEST_CASE("hebb assemblies refuses bad settings, naming the flag or file", "[assemblies]") {
@@ -430,7 +675,7 @@ TEST_CASE("hebb assemblies refuses bad settings, naming the flag or file", "[ass
         {"assemblies --model " + model, "--out is required"},
         {m + " --order 3", "--order"},
         {m + " --gamma 0", "--gamma"},
-        {m + " --k 1", "--k"},
+        {m + " --k 0", "--k"},
         {m + " --k 40", "--k 40: layer1 has only 32 neurons"},
         {m + " --layers 5", "layers '5': Linear 5 is out of range; the model has 3 Linear layers"},
         {m + " --layers 1,x", "layers '1,x': 'x' is not a Linear index; use hidden, all or a comma list"},
