@@ -24,60 +24,244 @@ Rgb interpolate(const std::array<Rgb, N>& anchors, double t) {
     return {mix(anchors[i].r, anchors[i + 1].r), mix(anchors[i].g, anchors[i + 1].g), mix(anchors[i].b, anchors[i + 1].b)};
 }
 
-// The charts' geometry in pixels: each chart's size, and the margins around its plot area.
-constexpr double width = 420, height = 300, left = 60, right = 20, top = 52, bottom = 50;
+// The charts' geometry in pixels: each chart's size, and the margins around its plot box.
+constexpr double width = 420, height = 300, left = 62, right = 16, top = 36, bottom = 46;
+constexpr double box_w = width - left - right, box_h = height - top - bottom;
+// The legend: 11 px text at most 6.5 px a character, 15 px a row, a 28 px colour swatch before each
+// name, 6 px from the plot box's edges.
+constexpr double char_w = 6.5, row_h = 15, swatch = 28, inset = 6;
+constexpr size_t max_marked = 50;
 
-// A range [lo, hi] covering all values, padded so that a flat line is still drawn.
-std::pair<double, double> range(const std::vector<Series>& series, bool use_x) {
-    double lo = INFINITY, hi = -INFINITY;
-    for (const Series& s : series)
-        for (double v : use_x ? s.x : s.y)
-            if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-    if (!std::isfinite(lo)) return {0, 1};
-    if (hi - lo < 1e-12) return {lo - 0.5, hi + 0.5};
-    return {lo, hi};
+std::string xml(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '\'': out += "&apos;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
 }
 
-void chart(std::ostringstream& out, const Chart& c, double offset) {
-    const auto [x0, x1] = range(c.series, true);
-    auto [y0, y1] = range(c.series, false);
-    const double pad = (y1 - y0) * 0.05;
-    y0 -= pad, y1 += pad;
-    const auto px = [&](double x) { return offset + left + (x - x0) / (x1 - x0) * (width - left - right); };
-    const auto py = [&](double y) { return top + (y1 - y) / (y1 - y0) * (height - top - bottom); };
+// Where each UTF-8 character of `text` begins.
+std::vector<size_t> char_starts(const std::string& text) {
+    std::vector<size_t> starts;
+    for (size_t i = 0; i < text.size(); ++i)
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) starts.push_back(i);
+    return starts;
+}
 
-    out << "<text x='" << offset + width / 2 << "' y='22' text-anchor='middle' font-size='15'>" << c.title << "</text>\n";
-    out << "<rect x='" << offset + left << "' y='" << top << "' width='" << width - left - right
-        << "' height='" << height - top - bottom << "' fill='none' stroke='#888'/>\n";
-    for (int i = 0; i <= 4; ++i) {  // five ticks on each axis
-        const double yv = y0 + (y1 - y0) * i / 4, xv = x0 + (x1 - x0) * i / 4;
-        out << "<text x='" << offset + left - 6 << "' y='" << py(yv) + 4
-            << "' text-anchor='end' font-size='11'>" << yv << "</text>\n";
-        out << "<text x='" << px(xv) << "' y='" << height - bottom + 16
-            << "' text-anchor='middle' font-size='11'>" << xv << "</text>\n";
+// `text` in at most n characters, the last one "…" when it is cut.
+std::string shortened(const std::string& text, size_t n) {
+    const std::vector<size_t> starts = char_starts(text);
+    if (starts.size() <= n) return text;
+    return n == 0 ? "" : text.substr(0, starts[n - 1]) + "\u2026";
+}
+
+// A tick value as people write it: 0.05, 20, 1.5k, 2M, with the decimals that `step` (the spacing
+// of the ticks; on a log axis the value itself) needs.
+std::string tick_text(double v, double step) {
+    double unit = 1;
+    const char* suffix = "";
+    if (std::abs(v) >= 1e9) unit = 1e9, suffix = "G";
+    else if (std::abs(v) >= 1e6) unit = 1e6, suffix = "M";
+    else if (std::abs(v) >= 1e3) unit = 1e3, suffix = "k";
+    std::ostringstream text;
+    text << std::fixed;
+    text.precision(std::max(0, -static_cast<int>(std::floor(std::log10(step / unit) + 1e-9))));
+    text << v / unit + 0.0 << suffix;  // + 0.0: no "-0"
+    return text.str();
+}
+
+// An axis in its own units (log10 of the value on a log axis): the drawn range and the ticks.
+struct Axis {
+    bool log = false;
+    double lo = 0, hi = 1;
+    std::vector<double> ticks{};
+    std::vector<std::string> labels{};
+    double at(double v) const { return log ? std::log10(v) : v; }  // not finite for v <= 0 on a log axis
+};
+
+// Ticks from lo to hi, 1, 2 or 5 x 10^k apart (the smallest such spacing at least a fifth of the
+// range), with their labels.
+void nice_ticks(double lo, double hi, std::vector<double>& ticks, std::vector<std::string>& labels) {
+    const double raw = (hi - lo) / 5, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    const double r = raw / magnitude;
+    const double step = (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * magnitude;
+    // At most 6 fit; the bound also ends the loop where k is too large for ++k to change it.
+    const double first = std::ceil(lo / step);
+    for (int i = 0; i < 6 && (first + i) * step <= hi; ++i) {
+        ticks.push_back((first + i) * step);
+        labels.push_back(tick_text((first + i) * step, step));
     }
-    out << "<text x='" << offset + width / 2 << "' y='" << height - 12
-        << "' text-anchor='middle' font-size='12'>" << c.x_label << "</text>\n";
-    double legend_x = offset + left;  // the legend runs along the top, above the plot
+}
+
+// The axis covering `values`, padded by 4 % each side (a flat range by 0.5, or a factor 2 on a log axis).
+Axis make_axis(const std::vector<double>& values, bool log) {
+    Axis a{log};
+    double lo = INFINITY, hi = -INFINITY;
+    for (double v : values)
+        if (std::isfinite(a.at(v))) lo = std::min(lo, a.at(v)), hi = std::max(hi, a.at(v));
+    if (!std::isfinite(lo)) lo = 0, hi = 1;
+    const double pad = hi - lo < 1e-12 ? (log ? std::log10(2.0) : 0.5) : 0.04 * (hi - lo);
+    a.lo = lo - pad, a.hi = hi + pad;
+    if (!log) {
+        nice_ticks(a.lo, a.hi, a.ticks, a.labels);
+        return a;
+    }
+    // 10^k where three fall in the range, else 1, 2, 5 x 10^k where three do, else (a range too
+    // narrow for either) evenly spaced values as on a linear axis.
+    for (const std::vector<double>& mantissas : {std::vector<double>{1}, std::vector<double>{1, 2, 5}}) {
+        a.ticks.clear();
+        for (double k = std::floor(a.lo); k <= std::ceil(a.hi); ++k)
+            for (double m : mantissas)
+                if (k + std::log10(m) >= a.lo && k + std::log10(m) <= a.hi) a.ticks.push_back(k + std::log10(m));
+        if (a.ticks.size() >= 3) {
+            for (double t : a.ticks) a.labels.push_back(tick_text(std::pow(10.0, t), std::pow(10.0, t)));
+            return a;
+        }
+    }
+    std::vector<double> values_at;
+    nice_ticks(std::pow(10.0, a.lo), std::pow(10.0, a.hi), values_at, a.labels);
+    a.ticks.clear();
+    for (double v : values_at) a.ticks.push_back(std::log10(v));
+    return a;
+}
+
+struct Point {
+    double x, y;
+};
+
+// The legend: one row per series, in columns of as many rows as fit the plot box, each column at
+// most its share of the box's width; placed where it covers the fewest of `drawn` (points along the
+// lines, in pixels): a corner of the plot box, else halfway down its right or left side.
+void legend(std::ostringstream& out, const std::vector<Series>& series, const std::vector<Point>& drawn, double box_x,
+            double box_y) {
+    const size_t n = series.size();
+    const auto per_column = static_cast<size_t>(std::max(1.0, std::floor((box_h - 2 * inset - 6) / row_h)));
+    const size_t columns = (n + per_column - 1) / per_column, rows = (n + columns - 1) / columns;
+    size_t longest = 0;
+    for (const Series& s : series) longest = std::max(longest, char_starts(s.name).size());
+    const double column_w = std::min(swatch + 6 + char_w * static_cast<double>(longest),
+                                     (box_w - 2 * inset) / static_cast<double>(columns));
+    const auto fit = static_cast<size_t>(std::max(0.0, std::floor((column_w - swatch - 6) / char_w)));
+    const double w = column_w * static_cast<double>(columns), h = row_h * static_cast<double>(rows) + 6;
+
+    const double right_x = box_x + box_w - inset - w, left_x = box_x + inset;
+    const double top_y = box_y + inset, bottom_y = box_y + box_h - inset - h, middle_y = box_y + (box_h - h) / 2;
+    const std::array<Point, 6> places{
+        {{right_x, top_y}, {right_x, bottom_y}, {left_x, top_y}, {left_x, bottom_y}, {right_x, middle_y}, {left_x, middle_y}}};
+    Point at = places[0];
+    size_t fewest = SIZE_MAX;
+    for (const Point& c : places) {
+        const auto covered = static_cast<size_t>(std::count_if(drawn.begin(), drawn.end(), [&](const Point& p) {
+            return p.x >= c.x && p.x <= c.x + w && p.y >= c.y && p.y <= c.y + h;
+        }));
+        if (covered < fewest) fewest = covered, at = c;
+    }
+    out << "<rect class='legend' x='" << at.x << "' y='" << at.y << "' width='" << w << "' height='" << h
+        << "' fill='white' fill-opacity='0.85' stroke='#bbb'/>\n";
+    for (size_t i = 0; i < n; ++i) {
+        const double x = at.x + column_w * static_cast<double>(i / rows) + 4;
+        const double y = at.y + 3 + row_h * (static_cast<double>(i % rows) + 0.5);
+        const std::string& color = series[i].color;
+        out << "<line x1='" << x << "' y1='" << y << "' x2='" << x + 18 << "' y2='" << y << "' stroke='" << color
+            << "' stroke-width='2'/><circle cx='" << x + 9 << "' cy='" << y << "' r='2.5' fill='" << color << "'/>\n";
+        out << "<text x='" << x + swatch - 4 << "' y='" << y + 4 << "' font-size='11'>"
+            << xml(shortened(series[i].name, fit)) << "</text>\n";
+    }
+}
+
+// One chart with its top-left corner at (ox, oy).
+void chart(std::ostringstream& out, const Chart& c, double ox, double oy) {
+    std::vector<double> xs, ys;
     for (const Series& s : c.series) {
-        out << "<polyline fill='none' stroke='" << s.color << "' stroke-width='2' points='";
-        for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
-            if (std::isfinite(s.y[i])) out << px(s.x[i]) << "," << py(s.y[i]) << " ";
-        out << "'/>\n";
-        out << "<text x='" << legend_x << "' y='" << top - 8 << "' font-size='12' fill='" << s.color << "'>"
-            << s.name << "</text>\n";
-        legend_x += 12 + 7 * static_cast<double>(s.name.size());
+        HEBB_CHECK(s.x.size() == s.y.size() && (s.y_low.empty() || s.y_low.size() == s.y.size()) &&
+                       s.y_low.size() == s.y_high.size(),
+                   "charts_svg: series '", s.name, "' has ", s.x.size(), " x, ", s.y.size(), " y, ", s.y_low.size(),
+                   " y_low and ", s.y_high.size(), " y_high values");
+        xs.insert(xs.end(), s.x.begin(), s.x.end());
+        for (const std::vector<double>* v : {&s.y, &s.y_low, &s.y_high}) ys.insert(ys.end(), v->begin(), v->end());
     }
+    const Axis ax = make_axis(xs, c.log_x), ay = make_axis(ys, false);
+    const double box_x = ox + left, box_y = oy + top;
+    const auto sx = [&](double t) { return box_x + (t - ax.lo) / (ax.hi - ax.lo) * box_w; };  // axis units -> pixels
+    const auto sy = [&](double t) { return box_y + (ay.hi - t) / (ay.hi - ay.lo) * box_h; };
+
+    out << "<text x='" << ox + width / 2 << "' y='" << oy + 22 << "' text-anchor='middle' font-size='15'>"
+        << xml(c.title) << "</text>\n";
+    for (size_t i = 0; i < ax.ticks.size(); ++i) {
+        const double x = sx(ax.ticks[i]);
+        out << "<line x1='" << x << "' y1='" << box_y << "' x2='" << x << "' y2='" << box_y + box_h
+            << "' stroke='#e8e8e8'/>\n<text class='tick-x' x='" << x << "' y='" << box_y + box_h + 15
+            << "' text-anchor='middle' font-size='11'>" << ax.labels[i] << "</text>\n";
+    }
+    for (size_t i = 0; i < ay.ticks.size(); ++i) {
+        const double y = sy(ay.ticks[i]);
+        out << "<line x1='" << box_x << "' y1='" << y << "' x2='" << box_x + box_w << "' y2='" << y
+            << "' stroke='#e8e8e8'/>\n<text class='tick-y' x='" << box_x - 6 << "' y='" << y + 4
+            << "' text-anchor='end' font-size='11'>" << ay.labels[i] << "</text>\n";
+    }
+    out << "<rect x='" << box_x << "' y='" << box_y << "' width='" << box_w << "' height='" << box_h
+        << "' fill='none' stroke='#888'/>\n";
+    out << "<text class='x-label' x='" << box_x + box_w / 2 << "' y='" << oy + height - 10
+        << "' text-anchor='middle' font-size='12'>" << xml(c.x_label) << "</text>\n";
+    if (!c.y_label.empty())
+        out << "<text class='y-label' x='" << ox + 16 << "' y='" << box_y + box_h / 2 << "' transform='rotate(-90 "
+            << ox + 16 << " " << box_y + box_h / 2 << ")' text-anchor='middle' font-size='12'>" << xml(c.y_label)
+            << "</text>\n";
+
+    std::vector<Point> drawn;  // in pixels, for the legend to avoid
+    for (const Series& s : c.series) {
+        std::vector<size_t> shown;  // the points with both coordinates on the axes
+        for (size_t i = 0; i < s.x.size(); ++i)
+            if (std::isfinite(ax.at(s.x[i])) && std::isfinite(s.y[i])) shown.push_back(i);
+        const auto pixel = [&](size_t i, double y) { return Point{sx(ax.at(s.x[i])), sy(y)}; };
+        out << "<polyline fill='none' stroke='" << s.color << "' stroke-width='2' points='";
+        for (size_t k = 0; k < shown.size(); ++k) {
+            const Point p = pixel(shown[k], s.y[shown[k]]);
+            out << p.x << "," << p.y << " ";
+            if (k > 0) {  // the segment from the last point to p, every 4 pixels or so
+                const Point q = drawn.back();
+                const double steps = std::ceil(std::hypot(p.x - q.x, p.y - q.y) / 4);
+                for (double t = 1; t < steps; ++t) drawn.push_back({q.x + (p.x - q.x) * t / steps, q.y + (p.y - q.y) * t / steps});
+            }
+            drawn.push_back(p);
+        }
+        out << "'/>\n";
+        for (size_t i : shown) {
+            if (!s.y_low.empty() && std::isfinite(s.y_low[i]) && std::isfinite(s.y_high[i])) {
+                const Point lo = pixel(i, s.y_low[i]), hi = pixel(i, s.y_high[i]);
+                out << "<path d='M" << lo.x << "," << lo.y << "V" << hi.y << "M" << lo.x - 3 << "," << lo.y << "h6M"
+                    << hi.x - 3 << "," << hi.y << "h6' stroke='" << s.color << "'/>\n";
+            }
+            if (s.x.size() <= max_marked) {
+                const Point p = pixel(i, s.y[i]);
+                out << "<circle cx='" << p.x << "' cy='" << p.y << "' r='2.5' fill='" << s.color << "'/>\n";
+            }
+        }
+    }
+    if (!c.series.empty()) legend(out, c.series, drawn, box_x, box_y);
 }
 
 }  // namespace
 
-std::string charts_svg(const std::vector<Chart>& charts) {
+std::string charts_svg(const std::vector<Chart>& charts, size_t columns) {
+    HEBB_CHECK(columns > 0, "charts_svg: columns must be positive");
+    const size_t across = std::max<size_t>(1, std::min(columns, charts.size()));
+    const size_t down = std::max<size_t>(1, (charts.size() + columns - 1) / columns);
     std::ostringstream out;
-    out.precision(4);
-    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width * static_cast<double>(charts.size())
-        << "' height='" << height << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n";
-    for (size_t i = 0; i < charts.size(); ++i) chart(out, charts[i], width * static_cast<double>(i));
+    out << std::fixed;
+    out.precision(1);
+    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width * static_cast<double>(across) << "' height='"
+        << height * static_cast<double>(down)
+        << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n";
+    for (size_t i = 0; i < charts.size(); ++i)
+        chart(out, charts[i], width * static_cast<double>(i % columns), height * static_cast<double>(i / columns));
     out << "</svg>\n";
     return out.str();
 }

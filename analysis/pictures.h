@@ -57,20 +57,29 @@ std::string heatmap_svg(const Eigen::MatrixXd& graph, std::span<const int> order
 // 3x enlarged, on a dark frame, in the order given.
 Image image_grid(const std::vector<Eigen::RowVectorXf>& images, int side);
 
-// Line charts as SVG text, for learning curves.
+// Line charts as SVG text: learning curves, accuracy against model size.
 struct Series {
     std::string name;
     std::string color;  // any SVG colour
     std::vector<double> x, y;
+    // Empty, or one per point: a vertical bar from y_low to y_high at each point (a spread over seeds).
+    std::vector<double> y_low{}, y_high{};
 };
 
 struct Chart {
     std::string title;
     std::string x_label;
     std::vector<Series> series;
+    std::string y_label{};  // none when empty
+    bool log_x = false;     // a log10 x axis, its ticks reading as values (1k, 10k); x <= 0 is not drawn
 };
 
-// Charts side by side in one SVG document, each 420 x 300 pixels.
-std::string charts_svg(const std::vector<Chart>& charts);
+// Charts in rows of `columns`, each 420 x 300 pixels, in one SVG document. A linear axis is ticked
+// about five times, 1, 2 or 5 x 10^k apart; a log axis at 10^k where three or more of them fall on
+// it, else at 1, 2 and 5 x 10^k where three do, else (a narrow range) as a linear axis would be;
+// ticks read as 0.05, 20, 1.5k, 2M. Points are marked while a series
+// has at most 50 of them. The legend sits inside the plot box, in the corner that covers the fewest
+// points, in as many columns as its height needs, names shortened with "…" to fit its width.
+std::string charts_svg(const std::vector<Chart>& charts, size_t columns = 2);
 
 }  // namespace hebb::analysis

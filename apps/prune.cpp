@@ -1,15 +1,20 @@
 // hebb prune: a sparse MLP, or a conv net's dense layers, become smaller dense ones that compute the
 // same function once the weights below a threshold are zeroed (see layers/prune.h), saved as an
 // ordinary checkpoint.
-// --sweep: test accuracy against the fraction of weights kept, for one or more models.
+// --sweep: test accuracy, parameters and FLOPs as one or more models are pruned further and
+// further, by weights and by neurons; models sharing a --label are seeds of one method.
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "analysis/pictures.h"
 #include "apps/commands.h"
+#include "apps/progress.h"
 #include "hebb.h"
 
 namespace hebb::app {
@@ -17,12 +22,11 @@ namespace hebb::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-const std::vector<double> sweep_fractions{1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01};
+using Json = nlohmann::json;
 
 struct Options {
-    std::vector<std::string> models;
-    std::string out, data = "fashion-mnist", plot = "prune_sweep.svg";
+    std::vector<std::string> models, labels;
+    std::string out, data = "fashion-mnist", plot, csv, baseline_label;
     float threshold = 0.0f;
     bool sweep = false;
     int threads = 1;
@@ -139,7 +143,233 @@ std::vector<std::string> short_names(const std::vector<std::string>& paths) {
     return names;
 }
 
+// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+std::string csv_field(const std::string& text) {
+    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+    std::string quoted = "\"";
+    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+}
+
+std::string number(const char* format, double x) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, format, x);
+    return buf;
+}
+
+// The two ways the sweep prunes, each at fractions 2^(-i/2), i = 0 .. points - 1: every point keeps
+// about 1/sqrt(2) of the one before. Weights down to 2^-7.5 = 0.0055 of all dense weights; neurons
+// down to 2^-5.5 = 0.022 of each hidden layer (3 neurons of a 120-wide layer, 2 of an 84-wide one).
+struct Kind {
+    std::string name;  // as the CSV and the JSON write it
+    std::string what;  // what its fraction counts
+    int points;
+};
+const std::array<Kind, 2> kinds{{
+    {"weights", "the dense weights with the largest |w| (nn::prune then removes the neurons left without weights)", 16},
+    {"neurons", "each hidden layer's neurons with the largest L2 norm of outgoing weights (nn::prune_neurons)", 12},
+}};
+double grid_fraction(size_t i) { return std::pow(2.0, -0.5 * static_cast<double>(i)); }
+
+struct Point {  // one model pruned at one fraction
+    std::string arch;        // the dense part after pruning, its input and output included
+    long parameters, flops;  // conv layers included, as they are
+    long nonzero;            // dense weights != 0
+    double accuracy;         // test accuracy, a fraction
+};
+
+struct Mean {  // over one label's models at one fraction
+    double accuracy = 0, low = INFINITY, high = -INFINITY;  // mean, least and greatest accuracy
+    double parameters = 0, flops = 0;
+    std::vector<std::string> archs;  // the distinct architectures
+};
+
+struct Sweep {
+    std::vector<std::string> label_of_model;  // one per --model
+    std::vector<std::string> labels;          // distinct, in the order first given
+    std::vector<size_t> label_index;          // label_of_model[m] == labels[label_index[m]]
+    std::vector<std::vector<std::vector<Point>>> points;  // [kind][model][i], fraction grid_fraction(i)
+    std::vector<std::vector<std::vector<Mean>>> means;    // [kind][label][i]
+
+    size_t models_of(size_t label) const {
+        return static_cast<size_t>(std::count(label_index.begin(), label_index.end(), label));
+    }
+};
+
+// means[label][i] over the models m of that label, from points[m][i].
+std::vector<std::vector<Mean>> group(const std::vector<std::vector<Point>>& points, const Sweep& sweep) {
+    std::vector<std::vector<Mean>> means(sweep.labels.size(), std::vector<Mean>(points.front().size()));
+    for (size_t m = 0; m < points.size(); ++m)
+        for (size_t i = 0; i < points[m].size(); ++i) {
+            const Point& p = points[m][i];
+            Mean& g = means[sweep.label_index[m]][i];
+            g.accuracy += p.accuracy, g.parameters += static_cast<double>(p.parameters), g.flops += static_cast<double>(p.flops);
+            g.low = std::min(g.low, p.accuracy), g.high = std::max(g.high, p.accuracy);
+            if (std::find(g.archs.begin(), g.archs.end(), p.arch) == g.archs.end()) g.archs.push_back(p.arch);
+        }
+    for (size_t l = 0; l < means.size(); ++l) {
+        const auto n = static_cast<double>(sweep.models_of(l));
+        for (Mean& g : means[l]) g.accuracy /= n, g.parameters /= n, g.flops /= n;
+    }
+    return means;
+}
+
+void print_tables(const Sweep& sweep, const std::string& data, long samples) {
+    const auto header = [&] {
+        std::printf("| fraction kept |");
+        for (const std::string& l : sweep.labels) std::printf(" %s |", l.c_str());
+        std::printf("\n|---:|");
+        for (size_t l = 0; l < sweep.labels.size(); ++l) std::printf("---:|");
+        std::printf("\n");
+    };
+    // One table of the means at each fraction of kind k, a cell written by cell(label, mean).
+    const auto table = [&](size_t k, const auto& cell) {
+        header();
+        for (size_t i = 0; i < sweep.means[k].front().size(); ++i) {
+            std::printf("| %.3g |", grid_fraction(i));
+            for (size_t l = 0; l < sweep.labels.size(); ++l) std::printf(" %s |", cell(l, sweep.means[k][l][i]).c_str());
+            std::printf("\n");
+        }
+    };
+    for (size_t k = 0; k < kinds.size(); ++k) {
+        std::printf("%sPruning %s: keeping a fraction of %s.\n\nTest accuracy (%%) on %s (%ld samples): the mean over "
+                    "a label's models, [least, greatest] when it has several\n\n",
+                    k ? "\n" : "", kinds[k].name.c_str(), kinds[k].what.c_str(), data.c_str(), samples);
+        table(k, [&](size_t l, const Mean& g) {
+            return number("%.2f", 100 * g.accuracy) +
+                   (sweep.models_of(l) > 1 ? number(" [%.2f, ", 100 * g.low) + number("%.2f]", 100 * g.high) : "");
+        });
+        std::printf("\nMean parameters / FLOPs per sample (conv layers included) and the dense architectures\n\n");
+        table(k, [&](size_t, const Mean& g) {
+            std::string archs;
+            for (const std::string& a : g.archs) archs += (archs.empty() ? "" : " / ") + a;
+            return thousands(std::lround(g.parameters)) + " / " + thousands(std::lround(g.flops)) + ": " + archs;
+        });
+    }
+}
+
+// How close to the baseline's unpruned accuracy counts as no loss: 0.5 percentage points.
+constexpr double tolerance = 0.005;
+
+// The point with the fewest mean parameters (or FLOPs) among those whose mean accuracy is at least
+// `target` (less 1e-9, so that exactly 0.5 points below counts whatever the rounding); the larger
+// fraction on a tie; none when no point reaches it.
+std::optional<size_t> smallest(const std::vector<Mean>& means, double target, double Mean::*size) {
+    std::optional<size_t> best;
+    for (size_t i = 0; i < means.size(); ++i)
+        if (means[i].accuracy >= target - 1e-9 && (!best || means[i].*size < means[*best].*size)) best = i;
+    return best;
+}
+
+// Per label and kind, the smallest model within `tolerance` of the baseline label's unpruned mean
+// accuracy (its models' at fraction 1, where nothing is pruned), by parameters and by FLOPs.
+Json smallest_models(const Sweep& sweep, size_t baseline, const std::string& data) {
+    const double base = sweep.means[0][baseline][0].accuracy;
+    Json summary{{"data", data}, {"baseline_label", sweep.labels[baseline]}, {"baseline_accuracy", base},
+                 {"tolerance", tolerance}, {"smallest", Json::array()}};
+    for (size_t l = 0; l < sweep.labels.size(); ++l)
+        for (size_t k = 0; k < kinds.size(); ++k) {
+            const std::vector<Mean>& g = sweep.means[k][l];
+            Json entry{{"label", sweep.labels[l]}, {"kind", kinds[k].name}};
+            for (const auto& [key, size] : {std::pair{"fewest_parameters", &Mean::parameters}, std::pair{"fewest_flops", &Mean::flops}}) {
+                const std::optional<size_t> i = smallest(g, base - tolerance, size);
+                entry[key] = i ? Json{{"fraction", grid_fraction(*i)}, {"parameters", g[*i].parameters},
+                                      {"flops", g[*i].flops}, {"accuracy", g[*i].accuracy},
+                                      {"of_unpruned", g[*i].*size / g[0].*size}}
+                               : Json();
+            }
+            summary["smallest"].push_back(entry);
+        }
+    return summary;
+}
+
+void print_smallest(const Json& summary) {
+    const double base = summary["baseline_accuracy"];
+    std::printf("The smallest model whose mean accuracy is within 0.5 points of %s unpruned (%.2f %%, so at least "
+                "%.2f %%), by the mean over each label's models\n\n| label | pruning | fewest parameters | fewest FLOPs "
+                "per sample |\n|---|---|---:|---:|\n",
+                summary["baseline_label"].get<std::string>().c_str(), 100 * base, 100 * (base - tolerance));
+    for (const Json& e : summary["smallest"]) {
+        std::printf("| %s | %s |", e["label"].get<std::string>().c_str(), e["kind"].get<std::string>().c_str());
+        for (const auto& [key, size] : {std::pair{"fewest_parameters", "parameters"}, std::pair{"fewest_flops", "flops"}}) {
+            const Json& p = e[key];
+            if (p.is_null()) {
+                std::printf(" none within 0.5 points |");
+                continue;
+            }
+            std::printf(" %s (%.1f %% of unpruned) at %.3g, %.2f %% |", thousands(std::lround(p[size].get<double>())).c_str(),
+                        100 * p["of_unpruned"].get<double>(), p["fraction"].get<double>(), 100 * p["accuracy"].get<double>());
+        }
+        std::printf("\n");
+    }
+}
+
+std::string sweep_csv(const Sweep& sweep, const std::vector<std::string>& paths) {
+    std::string csv = "kind,fraction,model,label,arch,parameters,nonzero_dense_weights,flops,accuracy\n";
+    for (size_t k = 0; k < kinds.size(); ++k)
+        for (size_t m = 0; m < paths.size(); ++m)
+            for (size_t i = 0; i < sweep.points[k][m].size(); ++i) {
+                const Point& p = sweep.points[k][m][i];
+                csv += kinds[k].name + number(",%.6g,", grid_fraction(i)) + csv_field(paths[m]) + "," +
+                       csv_field(sweep.label_of_model[m]) + "," + p.arch + "," + std::to_string(p.parameters) + "," +
+                       std::to_string(p.nonzero) + "," + std::to_string(p.flops) + number(",%.10g\n", p.accuracy);
+            }
+    return csv;
+}
+
+// Per kind, accuracy against parameters and against FLOPs: each label's means, its range as bars.
+std::string sweep_svg(const Sweep& sweep, const std::string& data) {
+    const std::vector<std::string> colors{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+    std::vector<analysis::Chart> charts;
+    for (size_t k = 0; k < kinds.size(); ++k)
+        for (const auto& [x_label, size] : {std::pair{"parameters", &Mean::parameters}, std::pair{"FLOPs per sample", &Mean::flops}}) {
+            analysis::Chart chart{data + ": pruning " + kinds[k].name, x_label, {}, "test accuracy (%)", true};
+            for (size_t l = 0; l < sweep.labels.size(); ++l) {
+                analysis::Series s{sweep.labels[l], colors[l % colors.size()], {}, {}};
+                for (const Mean& g : sweep.means[k][l]) {
+                    s.x.push_back(g.*size), s.y.push_back(100 * g.accuracy);
+                    s.y_low.push_back(100 * g.low), s.y_high.push_back(100 * g.high);
+                }
+                chart.series.push_back(std::move(s));
+            }
+            charts.push_back(std::move(chart));
+        }
+    return analysis::charts_svg(charts, 2);
+}
+
+void write_or_fail(const std::string& flag, const std::string& path, const std::string& text) {
+    try {
+        write_file_atomic(path, text);
+    } catch (const Error& e) {
+        fail(flag, " ", path, ": ", e.what());
+    }
+}
+
 int run_sweep(const Options& o) {
+    check_usage(o.labels.empty() || o.labels.size() == o.models.size(), "--label and --model come in pairs: ",
+                o.labels.size(), " --label, ", o.models.size(), " --model; give one --label per --model, in the same ",
+                "order (models sharing a label are seeds of one method), or none");
+    Sweep sweep;
+    sweep.label_of_model = o.labels.empty() ? short_names(o.models) : o.labels;
+    for (const std::string& l : sweep.label_of_model) {
+        const auto at = std::find(sweep.labels.begin(), sweep.labels.end(), l);
+        sweep.label_index.push_back(static_cast<size_t>(at - sweep.labels.begin()));
+        if (at == sweep.labels.end()) sweep.labels.push_back(l);
+    }
+    std::optional<size_t> baseline;
+    if (!o.baseline_label.empty()) {
+        const auto at = std::find(sweep.labels.begin(), sweep.labels.end(), o.baseline_label);
+        std::string names;
+        for (const std::string& l : sweep.labels) names += (names.empty() ? "" : ", ") + l;
+        check_usage(at != sweep.labels.end(), "--baseline-label ", o.baseline_label,
+                    ": no model has that label; the labels are ", names);
+        baseline = static_cast<size_t>(at - sweep.labels.begin());
+    }
+    const std::string summary_path = fs::path(o.csv).replace_extension(".json").string();
+    check_usage(!baseline || o.csv.empty() || summary_path != o.csv, "--csv ", o.csv,
+                ": with --baseline-label the summary goes to the --csv path with .json; give --csv another extension");
+
     std::vector<training::Checkpoint> models;
     for (const std::string& path : o.models) models.push_back(load_model(path));
     reading_flag("--data", [&] { data::check_dataset_name(o.data); });
@@ -147,58 +377,45 @@ int run_sweep(const Options& o) {
     const data::TensorDataset& test = splits.test;
     for (size_t m = 0; m < models.size(); ++m) check_inputs(models[m], o.models[m], o, test);
 
-    const std::vector<std::string> names = short_names(o.models);
-    const std::vector<std::string> colors{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
-    // accuracy[m][f] and the pruned architecture, for model m at sweep_fractions[f].
-    std::vector<std::vector<double>> accuracy(models.size());
-    std::vector<std::vector<nn::PruneStats>> stats(models.size());
-    std::vector<analysis::Series> by_fraction, by_params;
-    for (size_t m = 0; m < models.size(); ++m) {
-        analysis::Series f{names[m], colors[m % colors.size()], {}, {}}, p = f;
-        for (double fraction : sweep_fractions) {
-            const float t = nn::threshold_for_fraction(*models[m].model, fraction);
-            nn::PrunedModel pruned = nn::prune(models[m].spec, *models[m].model, t);
-            accuracy[m].push_back(training::evaluate(*pruned.model, test).accuracy);
-            stats[m].push_back(pruned.stats);
-            f.x.push_back(std::log10(fraction)), f.y.push_back(accuracy[m].back());
-            p.x.push_back(std::log10(static_cast<double>(pruned.stats.fixed_params + pruned.stats.params_after))), p.y.push_back(accuracy[m].back());
-        }
-        by_fraction.push_back(std::move(f));
-        by_params.push_back(std::move(p));
-    }
-
-    auto header = [&](const char* first) {
-        std::printf("| %s |", first);
-        for (const std::string& n : names) std::printf(" %s |", n.c_str());
-        std::printf("\n|---:|");
-        for (size_t m = 0; m < names.size(); ++m) std::printf("---:|");
-        std::printf("\n");
-    };
-    std::printf("Test accuracy on %s (%ld samples) after pruning to the largest fraction of weights by |w|\n\n",
-                o.data.c_str(), static_cast<long>(test.size()));
-    header("fraction kept");
-    for (size_t f = 0; f < sweep_fractions.size(); ++f) {
-        std::printf("| %g |", sweep_fractions[f]);
-        for (size_t m = 0; m < models.size(); ++m) std::printf(" %.4f |", accuracy[m][f]);
-        std::printf("\n");
-    }
-    std::printf("\nDense neurons per layer (parameters, conv layers included) after pruning\n\n");
-    header("fraction kept");
-    for (size_t f = 0; f < sweep_fractions.size(); ++f) {
-        std::printf("| %g |", sweep_fractions[f]);
+    Progress progress(static_cast<long>(models.size()) * (kinds[0].points + kinds[1].points));
+    long done = 0;
+    for (size_t k = 0; k < kinds.size(); ++k) {
+        sweep.points.emplace_back(models.size());
         for (size_t m = 0; m < models.size(); ++m)
-            std::printf(" %s (%s) |", arch_of(stats[m][f].neurons_after).c_str(),
-                        thousands(stats[m][f].fixed_params + stats[m][f].params_after).c_str());
-        std::printf("\n");
+            for (size_t i = 0; i < static_cast<size_t>(kinds[k].points); ++i) {
+                const double f = grid_fraction(i);
+                const training::Checkpoint& c = models[m];
+                const nn::PrunedModel pruned = k == 0 ? nn::prune(c.spec, *c.model, nn::threshold_for_fraction(*c.model, f))
+                                                      : nn::prune_neurons(c.spec, *c.model, f);
+                const nn::PruneStats& s = pruned.stats;
+                sweep.points[k][m].push_back({arch_of(s.neurons_after), s.fixed_params + s.params_after,
+                                              s.fixed_flops + s.flops_after, s.nonzero_after,
+                                              training::evaluate(*pruned.model, test).accuracy});
+                progress.update(++done, kinds[k].name + " " + sweep.label_of_model[m]);
+            }
+        sweep.means.push_back(group(sweep.points[k], sweep));
     }
+    progress.clear();
 
-    try {
-        write_file_atomic(o.plot, analysis::charts_svg({{"Test accuracy after pruning", "log10(fraction of weights kept)", by_fraction},
-                                                        {"Test accuracy against pruned size", "log10(parameters after pruning)", by_params}}));
-    } catch (const Error& e) {
-        fail("--plot ", o.plot, ": ", e.what());
+    print_tables(sweep, o.data, static_cast<long>(test.size()));
+    std::printf("\n");
+    if (baseline) {
+        const Json summary = smallest_models(sweep, *baseline, o.data);
+        print_smallest(summary);
+        std::printf("\n");
+        if (!o.csv.empty()) {
+            write_or_fail("--csv", summary_path, summary.dump(2) + "\n");
+            std::printf("wrote %s\n", summary_path.c_str());
+        }
     }
-    std::printf("\nwrote %s\n", o.plot.c_str());
+    if (!o.csv.empty()) {
+        write_or_fail("--csv", o.csv, sweep_csv(sweep, o.models));
+        std::printf("wrote %s\n", o.csv.c_str());
+    }
+    if (!o.plot.empty()) {
+        write_or_fail("--plot", o.plot, sweep_svg(sweep, o.data));
+        std::printf("wrote %s\n", o.plot.c_str());
+    }
     return 0;
 }
 
@@ -217,10 +434,27 @@ Command add_prune(CLI::App& app) {
     cmd->add_option("--data", o->data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals (its test split)")
         ->capture_default_str();
     CLI::Option* sweep_flag = cmd->add_flag("--sweep", o->sweep,
-                                       "Instead of --threshold/--out: test accuracy at fractions of weights kept "
-                                       "1 ... 0.01, as a table and a plot");
+                                       "Instead of --threshold/--out: prune each --model keeping fractions 1, 0.71, "
+                                       "0.5, ... (2^(-i/2)) of its dense weights (down to 0.0055) and of each hidden "
+                                       "layer's neurons (down to 0.022); print test accuracy, parameters and FLOPs");
     sweep_flag->excludes(o->threshold_opt)->excludes(o->out_opt);
-    cmd->add_option("--plot", o->plot, "The --sweep plot (SVG)")->needs(sweep_flag)->capture_default_str();
+    cmd->add_option("--label", o->labels,
+                    "With --sweep: a name per --model, in the same order; models sharing one are seeds of one method, "
+                    "shown as their mean and range (default: each model's folder/stem)")
+        ->needs(sweep_flag);
+    cmd->add_option("--baseline-label", o->baseline_label,
+                    "With --sweep: also find, per label and pruning, the smallest model (by parameters, and by FLOPs) "
+                    "whose mean accuracy is within 0.5 points of this label's unpruned mean; printed, and written as "
+                    "JSON to the --csv path with .json")
+        ->needs(sweep_flag);
+    cmd->add_option("--csv", o->csv,
+                    "With --sweep: write every point (model x pruning x fraction) to this CSV file: kind, fraction, "
+                    "model, label, arch, parameters, nonzero_dense_weights, flops, accuracy (a fraction)")
+        ->needs(sweep_flag);
+    cmd->add_option("--plot", o->plot,
+                    "With --sweep: write accuracy against parameters and FLOPs, per pruning, to this SVG file "
+                    "(default: no plot)")
+        ->needs(sweep_flag);
     cmd->add_option("--threads", o->threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
     return [o] {
         set_num_threads(o->threads);

@@ -297,7 +297,7 @@ std::string curves(const std::vector<EpochMetrics>& history, bool has_val, bool 
     if (has_val) acc_series.push_back({"validation", "#d62728", epochs, val_acc});
     std::vector<analysis::Series> loss_series{{"train loss", "#1f77b4", epochs, train_loss}};
     if (has_reg) loss_series.push_back({"regularizer", "#2ca02c", epochs, reg_loss});
-    return analysis::charts_svg({{"Loss", "epoch", loss_series}, {"Accuracy", "epoch", acc_series}});
+    return analysis::charts_svg({{"Loss", "epoch", loss_series, "loss"}, {"Accuracy", "epoch", acc_series, "accuracy"}});
 }
 
 // The signal (SIGINT or SIGTERM) that asked the run to stop: it stops after the step in progress,

@@ -37,6 +37,17 @@ std::vector<const Linear*> mlp_linears(const MlpSpec& spec, const Sequential& mo
 
 long count_nonzero(const Matrix& m) { return static_cast<long>((m.array() != 0.0f).count()); }
 
+// The model `spec` names, built with the default generator so that Dropout keeps a generator that
+// outlives the model; the generator's state is put back, so pruning draws no random numbers of the
+// caller's.
+std::shared_ptr<Sequential> build_quietly(const ModelSpec& spec) {
+    Generator& gen = default_generator();
+    const std::string gen_state = gen.state();
+    std::shared_ptr<Sequential> net = build_model(spec, gen).net;
+    gen.set_state(gen_state);
+    return net;
+}
+
 }  // namespace
 
 long dense_parameters(const std::vector<Eigen::Index>& sizes) {
@@ -113,12 +124,7 @@ PrunedMlp prune_mlp(const MlpSpec& spec, const Sequential& model, float threshol
 
     PrunedMlp result{spec, nullptr, {}};
     result.spec.sizes = alive;
-    // Built with the default generator so that Dropout keeps a generator that outlives the model,
-    // whose state is put back: pruning draws no random numbers of the caller's.
-    Generator& gen = default_generator();
-    const std::string gen_state = gen.state();
-    result.model = mlp(result.spec, gen);
-    gen.set_state(gen_state);
+    result.model = build_quietly(model_spec(result.spec));
     std::vector<Tensor> params = result.model->parameters();  // weight, bias of each Linear
     auto kept_of = [&](size_t layer) {
         std::vector<Eigen::Index> idx;
@@ -179,10 +185,7 @@ PrunedModel prune(const ModelSpec& spec, const Sequential& model, float threshol
         if (tokens[i].starts_with("linear")) tokens[i] = "linear" + std::to_string(pruned.spec.sizes[k++]);
     const std::string smaller = parts.str();
     PrunedModel result{{smaller == lenet5_spec ? "lenet5" : smaller}, nullptr, std::move(pruned.stats)};
-    Generator& gen = default_generator();  // as in prune_mlp: no random numbers of the caller's
-    const std::string gen_state = gen.state();
-    result.model = build_model(result.spec, gen).net;
-    gen.set_state(gen_state);
+    result.model = build_quietly(result.spec);
     StateDict state;
     for (NamedArray& a : model.state_dict())
         if (std::stoul(a.name) < first) state.push_back(std::move(a));
@@ -201,6 +204,32 @@ PrunedModel prune(const ModelSpec& spec, const Sequential& model, float threshol
             result.stats.fixed_flops += static_cast<long>(2 * conv->weight.value().size() * out.height * out.width);
         }
     }
+    return result;
+}
+
+PrunedModel prune_neurons(const ModelSpec& spec, const Sequential& model, double fraction) {
+    HEBB_CHECK(fraction > 0.0 && fraction <= 1.0, "prune_neurons: fraction ", fraction, " is not in (0, 1]");
+    std::shared_ptr<Sequential> copy = build_quietly(spec);
+    copy->load_state_dict(model.state_dict());
+    if (!model.is_training()) copy->eval();
+    std::vector<Linear*> linears;  // the copy's, in forward order: the dense part
+    for (size_t i = 0; i < copy->size(); ++i)
+        if (auto* linear = dynamic_cast<Linear*>(&(*copy)[i])) linears.push_back(linear);
+    long nonzero_before = 0;
+    for (const Linear* linear : linears) nonzero_before += count_nonzero(linear->weight.value());
+
+    // Hidden layer l - 1's neuron j feeds Linear l through column j of its weight (out x in).
+    for (size_t l = 1; l < linears.size(); ++l) {
+        Matrix& w = linears[l]->weight.value();
+        const Eigen::RowVectorXf norms = w.colwise().norm();  // 1 x in
+        std::vector<Eigen::Index> order(static_cast<size_t>(w.cols()));
+        for (Eigen::Index j = 0; j < w.cols(); ++j) order[static_cast<size_t>(j)] = j;
+        std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return norms(a) > norms(b); });
+        const long keep = std::max(1L, std::lround(fraction * static_cast<double>(w.cols())));
+        for (size_t r = static_cast<size_t>(keep); r < order.size(); ++r) w.col(order[r]).setZero();
+    }
+    PrunedModel result = prune(spec, *copy, 0.0f);
+    result.stats.nonzero_before = nonzero_before;
     return result;
 }
 

@@ -55,6 +55,17 @@ struct PrunedModel {
 // Linear, ..., Linear). The spec names the smaller model: its linear sizes change, nothing else.
 PrunedModel prune(const ModelSpec& spec, const Sequential& model, float threshold);
 
+// Structured pruning: keeps round(fraction * n) (at least 1) of the n neurons of every hidden layer of
+// the dense part (the outputs of every Linear but the last: never the raw input, a conv net's
+// flattened features or its conv channels, nor the logits), those whose outgoing weights have the
+// largest L2 norm, ||W_next[:, j]||_2 with W_next the next Linear's (out x in) weight; on ties the
+// lower index is kept. The scores all come from the source's weights. On a copy, the outgoing
+// columns of the other neurons are zeroed, and prune(spec, copy, 0) removes them (and any neuron
+// that this leaves without weights): the result computes what the source does with those columns
+// zeroed. fraction is in (0, 1]; 1 is prune(spec, model, 0). In the stats, nonzero_before counts
+// the source's weights, kept those left after zeroing.
+PrunedModel prune_neurons(const ModelSpec& spec, const Sequential& model, double fraction);
+
 // The threshold that keeps the largest `fraction` (in [0, 1]) of all dense weights by |w|:
 // round(fraction * N) of them, more when several share the cut-off magnitude. 0 for fraction 1;
 // just above the largest |w| for a fraction that keeps none.

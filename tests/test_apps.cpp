@@ -347,6 +347,20 @@ TEST_CASE("every subcommand takes a conv net: colour images through train, eval,
     std::snprintf(after, sizeof after, "%.4f |\n", pruned_eval["accuracy"].get<double>());
     CHECK_THAT(prune.output, Catch::Contains(after));
 
+    // The sweep counts the conv layer (4x3x3x3 + 4 parameters, 2 x 108 x 8 x 8 FLOPs) at every point;
+    // pruning neurons by half leaves fc1 4 of its 8.
+    const fs::path csv = cli::scratch("conv_sweep.csv");
+    const cli::Result sweep = cli::hebb("prune --sweep " + data + " --model " + (run / "last.safetensors").string() +
+                                        " --csv " + csv.string());
+    INFO(sweep.output);
+    REQUIRE(sweep.status == 0);
+    const std::string rows = cli::read_text(csv);
+    CHECK_THAT(rows, Catch::Contains("\nneurons,1," + (run / "last.safetensors").string() + ",conv_run/last,64-8-2," +
+                                     std::to_string(112 + 64 * 8 + 8 + 8 * 2 + 2) + ","));
+    CHECK_THAT(rows, Catch::Contains("\nneurons,0.5,") &&
+                         Catch::Contains(",64-4-2," + std::to_string(112 + 64 * 4 + 4 + 4 * 2 + 2) + ",") &&
+                         Catch::Contains("," + std::to_string(2 * 108 * 64 + 2 * (64 * 4 + 4 * 2)) + ","));
+
     const cli::Result resumed = cli::hebb("train --resume " + run.string() + " --epochs 7");
     CHECK(resumed.status == 0);
     CHECK(read_jsonl(run / "metrics.jsonl").size() == 7);

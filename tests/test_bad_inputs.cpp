@@ -149,6 +149,8 @@ TEST_CASE("bad inputs get a clear error and a non-zero exit", "[reliability]") {
         {"flag", "few-shot with 0 shots", "fewshot --shots 0 --out " + d + "/fs", "--shots: '0' is not a positive whole number", 2},
         {"flag", "negative pruning threshold", "prune --model " + good + " --data spirals --threshold -1 --out " + d + "/p.safetensors", "--threshold: must be non-negative, got -1", 2},
         {"flag", "infinite pruning threshold", "prune --model " + good + " --data spirals --threshold inf --out " + d + "/p.safetensors", "--threshold: must be non-negative, got inf", 2},
+        {"flag", "pruning sweep with fewer labels than models", "prune --sweep --model " + good + " --model " + good + " --data spirals --label plain", "--label and --model come in pairs: 1 --label, 2 --model", 2},
+        {"flag", "pruning sweep's baseline label that no model has", "prune --sweep --model " + good + " --data spirals --label plain --baseline-label none", "--baseline-label none: no model has that label; the labels are plain", 2},
         {"data", "unknown dataset", "train --data nothing" + out, "dataset 'nothing' is unknown; use fashion-mnist, mnist", 2},
         {"data", "missing CSV file", "train --data csv:" + d + "/none.csv --arch 2-2" + out, "none.csv does not exist", 2},
         {"data", "CSV with a ragged row", "train --data csv:" + d + "/ragged.csv --arch 2-2" + out, "ragged.csv: row 3 has 2 cells, expected 3", 1},

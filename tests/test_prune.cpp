@@ -5,7 +5,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <numeric>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
 #include <sstream>
 #include <sys/wait.h>
 
@@ -241,6 +245,129 @@ TEST_CASE("threshold_for_fraction keeps that fraction of the weights by |w|", "[
     }
 }
 
+// 3-4-3-2 whose hidden neurons' outgoing norms are set by hand. Layer 1 (columns of the second
+// weight): about 1, 3, 1.9, 1.9, the last two exactly equal. Layer 2 (columns of the third): 0.5, 2, 1.
+std::shared_ptr<nn::Sequential> net4332() {
+    auto net = nn::mlp({{3, 4, 3, 2}, "relu"});
+    set_layer(*net, 0, mat({{0.9f, -0.8f, 0.7f}, {0.1f, -0.2f, 0.3f}, {0.5f, 0.4f, -0.6f}, {-0.3f, 0.2f, 0.8f}}),
+              mat({{0.1f, -0.2f, 0.3f, 0.05f}}));
+    set_layer(*net, 1, mat({{-0.48f, 2, 1, -1}, {0.6f, -2, -1.2f, 1.2f}, {0.64f, 1, 1.1f, -1.1f}}), mat({{0.2f, -0.1f, 0.3f}}));
+    set_layer(*net, 2, mat({{0.3f, 1.2f, -0.6f}, {-0.4f, -1.6f, 0.8f}}), mat({{0.05f, -0.05f}}));
+    return net;
+}
+
+// A copy of `net` (an MLP) with the outgoing columns of the listed hidden neurons zeroed: dropped[l]
+// lists those of hidden layer l + 1, whose outgoing weights are Linear l + 1's columns.
+std::shared_ptr<nn::Sequential> without(const nn::MlpSpec& spec, const nn::Sequential& net,
+                                        const std::vector<std::vector<Eigen::Index>>& dropped) {
+    auto copy = nn::mlp(spec);
+    copy->load_state_dict(net.state_dict());
+    std::vector<Tensor> p = copy->parameters();
+    for (size_t l = 0; l < dropped.size(); ++l)
+        for (Eigen::Index j : dropped[l]) p[2 * (l + 1)].value().col(j).setZero();
+    return copy;
+}
+
+TEST_CASE("prune_neurons keeps the neurons with the largest outgoing norms, the lower index on a tie", "[prune]") {
+    auto net = net4332();
+    const nn::MlpSpec spec{{3, 4, 3, 2}, "relu"};
+    const StateDict before = net->state_dict();
+    // Half: 2 of 4 in layer 1 (neuron 1, then 2 before 3 on the tie) and round(1.5) = 2 of 3 in layer 2 (1 and 2).
+    const nn::PrunedModel p = nn::prune_neurons(nn::model_spec(spec), *net, 0.5);
+    CHECK(p.spec.arch == "3-2-2-2");
+    const std::vector<Tensor> w = p.model->parameters();
+    CHECK(w[0].value() == mat({{0.1f, -0.2f, 0.3f}, {0.5f, 0.4f, -0.6f}}));
+    CHECK(w[1].value() == mat({{-0.2f, 0.3f}}));
+    CHECK(w[2].value() == mat({{-2, -1.2f}, {1, 1.1f}}));
+    CHECK(w[3].value() == mat({{-0.1f, 0.3f}}));
+    CHECK(w[4].value() == mat({{1.2f, -0.6f}, {-1.6f, 0.8f}}));
+    CHECK(w[5].value() == mat({{0.05f, -0.05f}}));
+    // The same function as the source with the dropped neurons' outgoing weights zeroed.
+    check_same_function(*without(spec, *net, {{0, 3}, {0}}), *p.model, 3);
+    CHECK(p.stats.nonzero_before == 12 + 12 + 6);
+    CHECK(p.stats.kept == 12 + 12 + 6 - 2 * 3 - 2);
+    CHECK(p.stats.nonzero_after == 6 + 4 + 4);
+    CHECK(p.stats.neurons_after == std::vector<Eigen::Index>{3, 2, 2, 2});
+    const StateDict after = net->state_dict();
+    for (size_t i = 0; i < before.size(); ++i) CHECK(after[i].value == before[i].value);  // the source is untouched
+
+    // A quarter, and any fraction that rounds to none: one neuron per layer, the strongest.
+    for (double f : {0.25, 0.01}) {
+        INFO(f);
+        const nn::PrunedModel q = nn::prune_neurons(nn::model_spec(spec), *net, f);
+        CHECK(q.spec.arch == "3-1-1-2");
+        CHECK(q.model->parameters()[0].value() == mat({{0.1f, -0.2f, 0.3f}}));
+        check_same_function(*without(spec, *net, {{0, 2, 3}, {0, 2}}), *q.model, 3);
+    }
+    CHECK_THROWS_WITH(nn::prune_neurons(nn::model_spec(spec), *net, 0.0), Catch::Contains("fraction 0 is not in (0, 1]"));
+    CHECK_THROWS_WITH(nn::prune_neurons(nn::model_spec(spec), *net, 1.5), Catch::Contains("fraction 1.5"));
+    CHECK_THROWS_WITH(nn::prune_neurons(nn::model_spec(spec), *net, NAN), Catch::Contains("prune_neurons: fraction"));
+}
+
+TEST_CASE("prune_neurons at fraction 1 changes nothing and draws no random numbers", "[prune]") {
+    manual_seed(3);
+    const nn::MlpSpec spec{{5, 8, 6, 3}, "tanh", 0.25f};
+    auto net = nn::mlp(spec);
+    net->eval();
+    manual_seed(11);
+    const nn::PrunedModel p = nn::prune_neurons(nn::model_spec(spec), *net, 1.0);
+    const Matrix drawn = randn(1, 4).value();
+    manual_seed(11);
+    CHECK(drawn == randn(1, 4).value());
+    CHECK(p.spec.arch == "5-8-6-3");
+    CHECK(p.spec.activation == "tanh");
+    CHECK(p.spec.dropout == 0.25f);
+    CHECK_FALSE(p.model->is_training());
+    const StateDict a = net->state_dict(), b = p.model->state_dict();
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].value == b[i].value);
+    CHECK(p.stats.kept == p.stats.weights_total);
+    CHECK(p.stats.params_after == p.stats.params_before);
+}
+
+TEST_CASE("prune_neurons on a conv net prunes the hidden dense neurons only", "[prune]") {
+    Generator gen(21);
+    const std::string arch = "1x6x6:conv3k3-relu-maxpool2-flatten-linear6-tanh-dropout0.25-linear5-tanh-dropout0.25-linear3";
+    const nn::Model model = nn::build_model({arch}, gen);
+    model.net->eval();
+    const nn::PrunedModel p = nn::prune_neurons({arch}, *model.net, 0.5);
+    // 3 of fc1's 6 neurons, round(2.5) = 3 of fc2's 5; the 12 conv features and the 3 logits stay.
+    CHECK(p.stats.neurons_after == std::vector<Eigen::Index>{12, 3, 3, 3});
+    CHECK(p.spec.arch == "1x6x6:conv3k3-relu-maxpool2-flatten-linear3-tanh-dropout0.25-linear3-tanh-dropout0.25-linear3");
+    CHECK(p.model->state_dict()[0].value == model.net->state_dict()[0].value);  // conv weights as they were
+    CHECK(p.stats.fixed_params == 3 * 9 + 3);
+
+    // The reference: the source with the outgoing columns of all but the 3 strongest neurons of each
+    // hidden layer zeroed.
+    const nn::Model reference = nn::build_model({arch}, gen);
+    reference.net->load_state_dict(model.net->state_dict());
+    reference.net->eval();
+    const std::vector<const nn::Linear*> linears = nn::linear_layers(*reference.net);
+    std::vector<Eigen::Index> strongest_fc1;
+    for (size_t l = 1; l < linears.size(); ++l) {
+        Matrix& w = const_cast<nn::Linear*>(linears[l])->weight.value();
+        std::vector<Eigen::Index> order(static_cast<size_t>(w.cols()));
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](auto i, auto j) { return w.col(i).norm() > w.col(j).norm(); });
+        for (size_t r = 3; r < order.size(); ++r) w.col(order[r]).setZero();
+        if (l == 1) strongest_fc1.assign(order.begin(), order.begin() + 3);
+    }
+    check_same_function(*reference.net, *p.model, 36);
+    std::sort(strongest_fc1.begin(), strongest_fc1.end());
+    const Matrix& fc1 = nn::linear_layers(*model.net)[0]->weight.value();
+    CHECK(nn::linear_layers(*p.model)[0]->weight.value() == Matrix(fc1(strongest_fc1, Eigen::all)));
+
+    // LeNet-5: fc1 and fc2 lose three quarters of their neurons; conv channels, the 400 features
+    // and the 10 logits stay.
+    const nn::Model lenet = nn::build_model({"lenet5"}, gen);
+    const nn::PrunedModel small = nn::prune_neurons({"lenet5"}, *lenet.net, 0.25);
+    CHECK(small.stats.neurons_after == std::vector<Eigen::Index>{400, 30, 21, 10});
+    CHECK(small.stats.fixed_params == 6 * 25 + 6 + 16 * 6 * 25 + 16);
+    CHECK(small.stats.params_after == nn::dense_parameters({400, 30, 21, 10}));
+    CHECK_THAT(small.spec.arch, Catch::Contains("conv6k5") && Catch::Contains("conv16k5") &&
+                                    Catch::Contains("linear30") && Catch::Contains("linear21") && Catch::Contains("linear10"));
+}
+
 TEST_CASE("prune refuses a negative threshold and a model that is not its spec's MLP", "[prune]") {
     auto net = net342("relu");
     CHECK_THROWS_WITH(nn::prune_mlp(spec342("relu"), *net, -1.0f), Catch::Contains("threshold -1"));
@@ -306,30 +433,177 @@ TEST_CASE("hebb prune on a trained model: eval of the pruned file agrees with wh
     CHECK_THAT(inspect.output, Catch::Contains("arch " + pruned.spec.arch) && Catch::Contains("pruned_from"));
 }
 
-TEST_CASE("hebb prune --sweep prints a table per model and writes its plot", "[prune]") {
-    const fs::path a = cli::scratch("a"), b = cli::scratch("b"), plot = cli::scratch("sweep.svg");
+// The rows of the CSV `path` wrote by hebb prune --sweep, as cells, the header checked.
+std::vector<std::vector<std::string>> csv_rows(const fs::path& path) {
+    std::istringstream lines(cli::read_text(path));
+    std::string line;
+    REQUIRE(std::getline(lines, line));
+    CHECK(line == "kind,fraction,model,label,arch,parameters,nonzero_dense_weights,flops,accuracy");
+    std::vector<std::vector<std::string>> rows;
+    while (std::getline(lines, line)) {
+        std::vector<std::string> cells;
+        std::istringstream cells_in(line);
+        for (std::string cell; std::getline(cells_in, cell, ',');) cells.push_back(cell);
+        REQUIRE(cells.size() == 9);
+        rows.push_back(cells);
+    }
+    return rows;
+}
+
+// The cells of the first table after `anchor` in `output`, one vector per row below its header line.
+std::vector<std::vector<std::string>> table_after(const std::string& output, const std::string& anchor) {
+    size_t at = output.find(anchor);
+    REQUIRE(at != std::string::npos);
+    at = output.find("\n|", at) + 1;
+    at = output.find('\n', output.find('\n', at) + 1) + 1;  // past the header and the |---| line
+    std::vector<std::vector<std::string>> rows;
+    while (at < output.size() && output[at] == '|') {
+        const std::string line = output.substr(at, output.find('\n', at) - at);
+        std::vector<std::string> cells;
+        for (size_t from = 1, to; (to = line.find(" |", from)) != std::string::npos; from = to + 2)
+            cells.push_back(line.substr(from + 1, to - from - 1));
+        rows.push_back(cells);
+        at += line.size() + 1;
+    }
+    return rows;
+}
+
+TEST_CASE("hebb prune --sweep: a CSV row per model, pruning and fraction; labels averaged; the smallest model within 0.5 points", "[prune]") {
+    const fs::path a = cli::scratch("a"), b = cli::scratch("b"), csv = cli::scratch("sweep.csv"),
+                   plot = cli::scratch("sweep.svg");
     REQUIRE(cli::hebb("train " + spirals + " --epochs 3 --out " + a.string()).status == 0);
     REQUIRE(cli::hebb("train " + spirals + " --epochs 3 --seed 1 --reg l1 --alpha 0.001 --out " + b.string()).status == 0);
     const std::string ma = (a / "last.safetensors").string(), mb = (b / "last.safetensors").string();
-    const cli::Result r = cli::hebb("prune --sweep --data spirals --model " + ma + " --model " + mb + " --plot " + plot.string());
+    // "twice" is model a twice: its means are a's own figures. "mixed" is a and b.
+    const cli::Result r = cli::hebb("prune --sweep --data spirals --model " + ma + " --model " + ma + " --model " + ma +
+                                    " --model " + mb + " --label twice --label twice --label mixed --label mixed" +
+                                    " --baseline-label twice --csv " + csv.string() + " --plot " + plot.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
-    for (const char* row : {"| 1 |", "| 0.5 |", "| 0.2 |", "| 0.1 |", "| 0.05 |", "| 0.02 |", "| 0.01 |"})
-        CHECK_THAT(r.output, Catch::Contains(row));
-    CHECK_THAT(r.output, Catch::Contains("| fraction kept | " + fs::path(a).filename().string() + "/last | " +
-                                         fs::path(b).filename().string() + "/last |"));
-    // Keeping every weight is the model itself.
-    const auto [full_a, full_b] = table_row(r.output, "1");
-    CHECK(Json::parse(cli::hebb("eval --json --data spirals --model " + ma).output)["accuracy"].get<double>() ==
-          Approx(full_a).margin(5e-5));
-    CHECK(Json::parse(cli::hebb("eval --json --data spirals --model " + mb).output)["accuracy"].get<double>() ==
-          Approx(full_b).margin(5e-5));
 
-    REQUIRE(fs::exists(plot));
-    std::stringstream svg;
-    svg << std::ifstream(plot).rdbuf();
-    CHECK_THAT(svg.str(), Catch::StartsWith("<svg") && Catch::Contains("log10(fraction of weights kept)") &&
-                              Catch::Contains("a/last") && Catch::Contains("b/last"));
+    // rows: kind-major, then model, then fraction 2^(-i/2) for 16 (weights) or 12 (neurons) points.
+    const auto rows = csv_rows(csv);
+    REQUIRE(rows.size() == 4 * (16 + 12));
+    std::map<std::string, std::vector<std::vector<double>>> acc, params, flops;  // [kind][model][i]
+    for (size_t at = 0; const std::string kind : {"weights", "neurons"}) {
+        const size_t points = kind == "weights" ? 16 : 12;
+        for (size_t m = 0; m < 4; ++m) {
+            acc[kind].emplace_back(), params[kind].emplace_back(), flops[kind].emplace_back();
+            for (size_t i = 0; i < points; ++i, ++at) {
+                const std::vector<std::string>& row = rows[at];
+                INFO(kind << " model " << m << " point " << i);
+                CHECK(row[0] == kind);
+                CHECK(std::stod(row[1]) == Approx(std::pow(2.0, -0.5 * static_cast<double>(i))).epsilon(1e-5));
+                CHECK(row[2] == (m < 3 ? ma : mb));
+                CHECK(row[3] == (m < 2 ? "twice" : "mixed"));
+                CHECK(row[4].starts_with("2-"));
+                acc[kind][m].push_back(std::stod(row[8]));
+                params[kind][m].push_back(std::stod(row[5]));
+                flops[kind][m].push_back(std::stod(row[7]));
+                CHECK(std::stol(row[6]) <= std::stol(row[5]));  // nonzero weights within the parameters
+                if (i == 0) {
+                    CHECK(row[4] == "2-32-32-2");
+                    CHECK(row[5] == std::to_string(nn::dense_parameters({2, 32, 32, 2})));
+                } else {  // pruning further never grows the model
+                    CHECK(params[kind][m][i] <= params[kind][m][i - 1]);
+                    CHECK(flops[kind][m][i] <= flops[kind][m][i - 1]);
+                }
+            }
+        }
+        CHECK(params[kind][0].back() < params[kind][0].front());
+    }
+    // Keeping everything is the model itself.
+    for (const auto& [m, path] : {std::pair{0, ma}, std::pair{3, mb}}) {
+        const double eval = Json::parse(cli::hebb("eval --json --data spirals --model " + path).output)["accuracy"];
+        CHECK(acc["weights"][static_cast<size_t>(m)][0] == Approx(eval).margin(1e-9));
+        CHECK(acc["neurons"][static_cast<size_t>(m)][0] == Approx(eval).margin(1e-9));
+    }
+    // Neurons: every hidden layer keeps round(fraction * 32) of its neurons, at least 1.
+    CHECK(rows[4 * 16 + 2][4] == "2-16-16-2");
+    CHECK(rows[4 * 16 + 11][4] == "2-1-1-2");
+
+    // The printed accuracy tables: per label the mean over its models, [least, greatest].
+    for (const std::string kind : {"weights", "neurons"}) {
+        INFO(kind);
+        const auto table = table_after(r.output, "Pruning " + kind);
+        REQUIRE(table.size() == acc[kind][0].size());
+        for (size_t i = 0; i < table.size(); ++i) {
+            REQUIRE(table[i].size() == 3);
+            double mean = 0, low = 0, high = 0;
+            REQUIRE(std::sscanf(table[i][1].c_str(), "%lf [%lf, %lf]", &mean, &low, &high) == 3);
+            CHECK(mean == Approx(100 * acc[kind][0][i]).margin(1e-6));
+            CHECK(low == Approx(100 * acc[kind][0][i]).margin(1e-6));
+            CHECK(high == Approx(100 * acc[kind][0][i]).margin(1e-6));
+            REQUIRE(std::sscanf(table[i][2].c_str(), "%lf [%lf, %lf]", &mean, &low, &high) == 3);
+            const double x = acc[kind][2][i], y = acc[kind][3][i];
+            CHECK(mean == Approx(100 * (x + y) / 2).margin(1e-6));
+            CHECK(low == Approx(100 * std::min(x, y)).margin(1e-6));
+            CHECK(high == Approx(100 * std::max(x, y)).margin(1e-6));
+        }
+    }
+
+    // The smallest model within 0.5 points of "twice" unpruned, worked out again from the CSV.
+    const Json summary = Json::parse(cli::read_text(fs::path(csv).replace_extension(".json")));
+    const double base = acc["weights"][0][0];
+    CHECK(summary["baseline_label"] == "twice");
+    CHECK(summary["baseline_accuracy"].get<double>() == Approx(base).margin(1e-12));
+    REQUIRE(summary["smallest"].size() == 4);
+    for (const Json& entry : summary["smallest"]) {
+        const std::string kind = entry["kind"], label = entry["label"];
+        INFO(label << " " << kind);
+        const std::vector<size_t> models = label == "twice" ? std::vector<size_t>{0, 1} : std::vector<size_t>{2, 3};
+        for (const auto& [key, size] : {std::pair{"fewest_parameters", &params}, std::pair{"fewest_flops", &flops}}) {
+            std::optional<size_t> best;
+            std::vector<double> mean_acc, mean_size;
+            for (size_t i = 0; i < acc[kind][0].size(); ++i) {
+                mean_acc.push_back((acc[kind][models[0]][i] + acc[kind][models[1]][i]) / 2);
+                mean_size.push_back(((*size)[kind][models[0]][i] + (*size)[kind][models[1]][i]) / 2);
+                if (mean_acc[i] >= base - 0.005 - 1e-9 && (!best || mean_size[i] < mean_size[*best])) best = i;
+            }
+            if (!best) {
+                CHECK(entry[key].is_null());
+                continue;
+            }
+            REQUIRE(entry[key].is_object());
+            CHECK(entry[key]["fraction"].get<double>() == Approx(std::pow(2.0, -0.5 * static_cast<double>(*best))));
+            CHECK(entry[key]["accuracy"].get<double>() == Approx(mean_acc[*best]).margin(1e-12));
+            CHECK(entry[key][key == std::string("fewest_flops") ? "flops" : "parameters"].get<double>() ==
+                  Approx(mean_size[*best]));
+        }
+    }
+    // "twice" itself always qualifies unpruned.
+    CHECK(summary["smallest"][0]["fewest_parameters"].is_object());
+    CHECK_THAT(r.output, Catch::Contains("within 0.5 points of twice unpruned") && Catch::Contains("| twice | weights |") &&
+                             Catch::Contains("| mixed | neurons |"));
+
+    const std::string svg = cli::read_text(plot);
+    CHECK_THAT(svg, Catch::StartsWith("<svg") && Catch::Contains("spirals: pruning weights") &&
+                        Catch::Contains("spirals: pruning neurons") && Catch::Contains(">parameters<") &&
+                        Catch::Contains(">FLOPs per sample<") && Catch::Contains(">test accuracy (%)<") &&
+                        Catch::Contains(">twice<") && Catch::Contains(">mixed<"));
+}
+
+TEST_CASE("hebb prune --sweep without --label names each model by its folder, and writes no file unless asked", "[prune]") {
+    const fs::path a = cli::scratch("a"), b = cli::scratch("b"), cwd = cli::scratch("cwd");
+    REQUIRE(cli::hebb("train " + spirals + " --epochs 2 --out " + a.string()).status == 0);
+    REQUIRE(cli::hebb("train " + spirals + " --epochs 2 --seed 1 --out " + b.string()).status == 0);
+    fs::create_directories(cwd);
+    const std::string ma = (a / "last.safetensors").string(), mb = (b / "last.safetensors").string();
+    const cli::Result r = cli::shell("cd " + cwd.string() + " && " + HEBB_EXE +
+                                     " prune --sweep --data spirals --model " + ma + " --model " + mb);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("| fraction kept | a/last | b/last |"));
+    CHECK(fs::is_empty(cwd));
+    const auto table = table_after(r.output, "Pruning weights");
+    REQUIRE(table.size() == 16);
+    CHECK(table[0][0] == "1");
+    CHECK(table[1][0] == "0.707");
+    CHECK(table[15][0] == "0.00552");
+    const double eval_a = Json::parse(cli::hebb("eval --json --data spirals --model " + ma).output)["accuracy"];
+    CHECK(std::stod(table[0][1]) == Approx(100 * eval_a).margin(5e-3));  // one model: no range
+    CHECK(table[0][1].find('[') == std::string::npos);
+    CHECK(table_after(r.output, "Pruning neurons").size() == 12);
 }
 
 TEST_CASE("hebb prune refuses bad flags, naming the flag and the value", "[prune]") {
@@ -353,6 +627,15 @@ TEST_CASE("hebb prune refuses bad flags, naming the flag and the value", "[prune
         {"prune" + m + " --threshold 0.1 --out " + model.string(), "is the --model file"},
         {"prune --sweep" + m + " --threshold 0.1", "--threshold"},
         {"prune" + m + " --threshold 0.1 --out " + out.string() + " --plot p.svg", "--plot"},
+        {"prune" + m + " --threshold 0.1 --out " + out.string() + " --label x", "--label"},
+        {"prune" + m + " --threshold 0.1 --out " + out.string() + " --csv s.csv", "--csv"},
+        {"prune --sweep" + m + " --label x --label y",
+         "--label and --model come in pairs: 2 --label, 1 --model; give one --label per --model, in the same order"},
+        {"prune --sweep" + m + " --model " + model.string() + " --label x", "1 --label, 2 --model"},
+        {"prune --sweep" + m + " --label x --baseline-label plain",
+         "--baseline-label plain: no model has that label; the labels are x"},
+        {"prune --sweep" + m + " --baseline-label x --label x --csv " + cli::scratch("s.json").string(),
+         "give --csv another extension"},
         {"prune" + m + " --threshold 0.1 --out /proc/hebb.safetensors", "--out /proc/hebb.safetensors"},
         {"prune --data fashion-mnist --model " + model.string() + " --threshold 0.1 --out " + out.string(),
          "takes 2 inputs"},
@@ -401,4 +684,97 @@ TEST_CASE("a conv net's dense layers are pruned behind its convs, which stay as 
     CHECK_THROWS_WITH(nn::prune({"1x4x4:flatten-linear3-relu-linear2-tanh-linear2"}, *nn::build_model(
                           {"1x4x4:flatten-linear3-relu-linear2-tanh-linear2"}).net, 0.1f),
                       Catch::Contains("from token 2 on: prune: the model is not the MLP 16-3-2-2 (relu)"));
+}
+
+namespace {
+
+// The first capture of every match of `pattern` in `text`.
+std::vector<std::string> captures(const std::string& text, const std::string& pattern) {
+    std::vector<std::string> out;
+    const std::regex re(pattern);
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it)
+        out.push_back((*it)[1]);
+    return out;
+}
+
+std::vector<std::string> x_ticks(std::vector<double> x, bool log) {
+    const analysis::Series s{"s", "red", x, std::vector<double>(x.size(), 0.5)};
+    return captures(analysis::charts_svg({{"t", "x", {s}, "", log}}), "class='tick-x'[^>]*>([^<]*)<");
+}
+
+}  // namespace
+
+TEST_CASE("charts_svg ticks axes at readable values, 1-2-5 x 10^k", "[charts]") {
+    using V = std::vector<std::string>;
+    CHECK(x_ticks({1500, 20000, 240000}, true) == V{"2k", "5k", "10k", "20k", "50k", "100k", "200k"});
+    CHECK(x_ticks({100, 1e6}, true) == V{"100", "1k", "10k", "100k", "1M"});  // 3+ decades: 10^k only
+    CHECK(x_ticks({0.0055, 1}, true) == V{"0.01", "0.1", "1"});
+    CHECK(x_ticks({150e3, 600e3}, true) == V{"200k", "300k", "400k", "500k", "600k"});  // 2 of 1-2-5: as if linear
+    CHECK(x_ticks({3000, 4000}, true) == V{"3.0k", "3.5k", "4.0k"});
+    CHECK(x_ticks({-1, 0, 10, 1000}, true) == V{"10", "100", "1k"});  // x <= 0 is not drawn
+    CHECK(x_ticks({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, false) == V{"2", "4", "6", "8", "10"});  // epochs
+    CHECK(x_ticks({1, 3}, false) == V{"1.0", "1.5", "2.0", "2.5", "3.0"});
+    CHECK(x_ticks({-0.3, 0.3}, false) == V{"-0.2", "0.0", "0.2"});
+    CHECK(x_ticks({1000, 2600}, false) == V{"1.0k", "1.5k", "2.0k", "2.5k"});
+    CHECK(x_ticks({1e17, 1e17 + 16}, false).size() <= 6);  // ends where ++k no longer changes a double
+    const analysis::Series y{"s", "red", {1, 2, 3}, {0.1, 0.55, 0.9}};
+    CHECK(captures(analysis::charts_svg({{"t", "x", {y}}}), "class='tick-y'[^>]*>([^<]*)<") == V{"0.2", "0.4", "0.6", "0.8"});
+}
+
+TEST_CASE("charts_svg: a y label, markers, spread bars, and a legend inside its chart whatever the names", "[charts]") {
+    std::vector<analysis::Series> many;
+    for (const std::string name : {"none-seed0", "l1-1e-5-abc", "l2-1e-4-xyz", "bean1-alpha1", "bean2-alpha1", "dropout0.5"}) {
+        const double k = static_cast<double>(many.size());
+        many.push_back({name, "#123456", {1e3, 1e4, 1e5}, {80 + k, 85 + k, 90 + k}, {79 + k, 84 + k, 89 + k}, {81 + k, 86 + k, 91 + k}});
+    }
+    many.push_back({std::string(60, 'w') + " & <tail>", "black", {2e3, 2e5}, {70, 95}});
+    std::vector<analysis::Series> crowd;  // more names than one column holds
+    for (int i = 0; i < 30; ++i) crowd.push_back({"series number " + std::to_string(i), "red", {1, 2}, {1.0 * i, 2.0 * i}});
+    const std::string svg = analysis::charts_svg(
+        {{"accuracy", "parameters", many, "test accuracy (%)", true}, {"no y label", "x", many}, {"crowd", "x", crowd}});
+
+    CHECK_THAT(svg, Catch::StartsWith("<svg xmlns='http://www.w3.org/2000/svg' width='840.0' height='600.0'"));
+    CHECK(captures(svg, "class='y-label'[^>]*>([^<]*)<") == std::vector<std::string>{"test accuracy (%)"});
+    // Three charts in rows of two: each legend box inside its own chart's plot box.
+    const std::regex box("<rect class='legend' x='([0-9.]+)' y='([0-9.]+)' width='([0-9.]+)' height='([0-9.]+)'");
+    std::vector<std::array<double, 4>> legends;
+    for (auto it = std::sregex_iterator(svg.begin(), svg.end(), box); it != std::sregex_iterator(); ++it)
+        legends.push_back({std::stod((*it)[1]), std::stod((*it)[2]), std::stod((*it)[3]), std::stod((*it)[4])});
+    REQUIRE(legends.size() == 3);
+    for (size_t c = 0; c < 3; ++c) {
+        INFO("chart " << c);
+        const double ox = 420.0 * static_cast<double>(c % 2), oy = 300.0 * static_cast<double>(c / 2);
+        const auto [x, y, w, h] = legends[c];
+        CHECK(x >= ox + 62);
+        CHECK(x + w <= ox + 420 - 16);
+        CHECK(y >= oy + 36);
+        CHECK(y + h <= oy + 300 - 46);
+    }
+    // Lines along the top and the bottom of the plot box: the legend goes between them.
+    const std::string two = analysis::charts_svg({{"t", "x", {{"high", "red", {0, 10}, {1, 1}}, {"low", "blue", {0, 10}, {0, 0}}}}});
+    const std::vector<std::string> legend_y = captures(two, "class='legend' x='[0-9.]+' y='([0-9.]+)'");
+    REQUIRE(legend_y.size() == 1);
+    CHECK(std::stod(legend_y[0]) > 36 + 20);
+    CHECK(std::stod(legend_y[0]) + 2 * 15 + 6 < 300 - 46 - 20);
+    // The long name is cut to fit, its tail gone; what is kept is escaped.
+    CHECK_THAT(svg, Catch::Contains("wwwww\u2026<") && !Catch::Contains("tail") && !Catch::Contains(std::string(60, 'w')));
+    const std::string escaped = analysis::charts_svg({{"a < b", "x & y", {{"p<q", "red", {1, 2}, {1, 2}}}}});
+    CHECK_THAT(escaped, Catch::Contains(">a &lt; b<") && Catch::Contains(">x &amp; y<") && Catch::Contains(">p&lt;q<"));
+    // Every one of the 30 crowd names is listed, in columns.
+    CHECK_THAT(svg, Catch::Contains(">series num\u2026<"));
+    CHECK(captures(svg, "(<line x1='[0-9.]+' y1='[0-9.]+' x2='[0-9.]+' y2='[0-9.]+' stroke='red' stroke-width='2'/>)").size() == 30);
+
+    // Markers: one circle per point plus the legend's, while a series has at most 50 points.
+    const auto circles = [](const analysis::Series& s) {
+        const std::string one = analysis::charts_svg({{"t", "x", {s}}});
+        return captures(one, "(<circle)").size();
+    };
+    CHECK(circles({"s", "red", {1, 2, 3}, {1, 2, 3}}) == 3 + 1);
+    std::vector<double> x60(60);
+    std::iota(x60.begin(), x60.end(), 1.0);
+    CHECK(circles({"s", "red", x60, x60}) == 1);
+    // Spread bars: one per point of the series that has them.
+    CHECK(captures(svg, "(<path d='M)").size() == 2 * 6 * 3);
+    CHECK_THROWS_WITH(analysis::charts_svg({{"t", "x", {{"s", "red", {1, 2}, {1, 2}, {1}, {1}}}}}),
+                      Catch::Contains("series 's' has 2 x, 2 y, 1 y_low and 1 y_high values"));
 }
