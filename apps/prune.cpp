@@ -180,7 +180,7 @@ struct Point {  // one model pruned at one fraction
 
 struct Mean {  // over one label's models at one fraction
     double accuracy = 0, low = INFINITY, high = -INFINITY;  // mean, least and greatest accuracy
-    double parameters = 0, flops = 0;
+    double parameters = 0, flops = 0, nonzero = 0;
     std::vector<std::string> archs;  // the distinct architectures
 };
 
@@ -204,12 +204,13 @@ std::vector<std::vector<Mean>> group(const std::vector<std::vector<Point>>& poin
             const Point& p = points[m][i];
             Mean& g = means[sweep.label_index[m]][i];
             g.accuracy += p.accuracy, g.parameters += static_cast<double>(p.parameters), g.flops += static_cast<double>(p.flops);
+            g.nonzero += static_cast<double>(p.nonzero);
             g.low = std::min(g.low, p.accuracy), g.high = std::max(g.high, p.accuracy);
             if (std::find(g.archs.begin(), g.archs.end(), p.arch) == g.archs.end()) g.archs.push_back(p.arch);
         }
     for (size_t l = 0; l < means.size(); ++l) {
         const auto n = static_cast<double>(sweep.models_of(l));
-        for (Mean& g : means[l]) g.accuracy /= n, g.parameters /= n, g.flops /= n;
+        for (Mean& g : means[l]) g.accuracy /= n, g.parameters /= n, g.flops /= n, g.nonzero /= n;
     }
     return means;
 }
@@ -251,7 +252,7 @@ void print_tables(const Sweep& sweep, const std::string& data, long samples) {
 // How close to the baseline's unpruned accuracy counts as no loss: 0.5 percentage points.
 constexpr double tolerance = 0.005;
 
-// The point with the fewest mean parameters (or FLOPs) among those whose mean accuracy is at least
+// The point with the fewest mean parameters (or FLOPs, or nonzero dense weights) among those whose mean accuracy is at least
 // `target` (less 1e-9, so that exactly 0.5 points below counts whatever the rounding); the larger
 // fraction on a tie; none when no point reaches it.
 std::optional<size_t> smallest(const std::vector<Mean>& means, double target, double Mean::*size) {
@@ -262,7 +263,8 @@ std::optional<size_t> smallest(const std::vector<Mean>& means, double target, do
 }
 
 // Per label and kind, the smallest model within `tolerance` of the baseline label's unpruned mean
-// accuracy (its models' at fraction 1, where nothing is pruned), by parameters and by FLOPs.
+// accuracy (its models' at fraction 1, where nothing is pruned), by parameters, by FLOPs and by nonzero
+// dense weights (what a sparse format stores).
 Json smallest_models(const Sweep& sweep, size_t baseline, const std::string& data) {
     const double base = sweep.means[0][baseline][0].accuracy;
     Json summary{{"data", data}, {"baseline_label", sweep.labels[baseline]}, {"baseline_accuracy", base},
@@ -271,10 +273,11 @@ Json smallest_models(const Sweep& sweep, size_t baseline, const std::string& dat
         for (size_t k = 0; k < kinds.size(); ++k) {
             const std::vector<Mean>& g = sweep.means[k][l];
             Json entry{{"label", sweep.labels[l]}, {"kind", kinds[k].name}};
-            for (const auto& [key, size] : {std::pair{"fewest_parameters", &Mean::parameters}, std::pair{"fewest_flops", &Mean::flops}}) {
+            for (const auto& [key, size] : {std::pair{"fewest_parameters", &Mean::parameters}, std::pair{"fewest_flops", &Mean::flops},
+                                            std::pair{"fewest_nonzero_weights", &Mean::nonzero}}) {
                 const std::optional<size_t> i = smallest(g, base - tolerance, size);
                 entry[key] = i ? Json{{"fraction", grid_fraction(*i)}, {"parameters", g[*i].parameters},
-                                      {"flops", g[*i].flops}, {"accuracy", g[*i].accuracy},
+                                      {"flops", g[*i].flops}, {"nonzero_weights", g[*i].nonzero}, {"accuracy", g[*i].accuracy},
                                       {"of_unpruned", g[*i].*size / g[0].*size}}
                                : Json();
             }
@@ -287,11 +290,12 @@ void print_smallest(const Json& summary) {
     const double base = summary["baseline_accuracy"];
     std::printf("The smallest model whose mean accuracy is within 0.5 points of %s unpruned (%.2f %%, so at least "
                 "%.2f %%), by the mean over each label's models\n\n| label | pruning | fewest parameters | fewest FLOPs "
-                "per sample |\n|---|---|---:|---:|\n",
+                "per sample | fewest nonzero dense weights |\n|---|---|---:|---:|---:|\n",
                 summary["baseline_label"].get<std::string>().c_str(), 100 * base, 100 * (base - tolerance));
     for (const Json& e : summary["smallest"]) {
         std::printf("| %s | %s |", e["label"].get<std::string>().c_str(), e["kind"].get<std::string>().c_str());
-        for (const auto& [key, size] : {std::pair{"fewest_parameters", "parameters"}, std::pair{"fewest_flops", "flops"}}) {
+        for (const auto& [key, size] : {std::pair{"fewest_parameters", "parameters"}, std::pair{"fewest_flops", "flops"},
+                                        std::pair{"fewest_nonzero_weights", "nonzero_weights"}}) {
             const Json& p = e[key];
             if (p.is_null()) {
                 std::printf(" none within 0.5 points |");

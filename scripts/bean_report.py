@@ -202,15 +202,16 @@ def tables(out):
 def smallest_table(j):
     lines = [f"{j['data']}: target {100 * (j['baseline_accuracy'] - j['tolerance']):.2f} % (the unpruned "
              f"{j['baseline_label']} models' mean {100 * j['baseline_accuracy']:.2f} % less 0.5 points).\n",
-             "| label | pruning | fewest parameters (% of unpruned), accuracy | fewest FLOPs per sample (% of unpruned), accuracy |",
-             "|---|---|---|---|"]
+             "| label | pruning | fewest parameters (% of unpruned), accuracy | fewest FLOPs per sample (% of unpruned), accuracy "
+             "| fewest nonzero dense weights (% of unpruned), accuracy |",
+             "|---|---|---|---|---|"]
     def cell(p, key):
         if p is None:
             return "none within 0.5 points"
         return f"{p[key]:,.0f} ({100 * p['of_unpruned']:.1f} %), {100 * p['accuracy']:.2f} %"
     for r in j["smallest"]:
         lines.append(f"| {r['label']} | {r['kind']} | {cell(r['fewest_parameters'], 'parameters')} | "
-                     f"{cell(r['fewest_flops'], 'flops')} |")
+                     f"{cell(r['fewest_flops'], 'flops')} | {cell(r['fewest_nonzero_weights'], 'nonzero_weights')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,7 @@
 #include <regex>
 #include <sstream>
 #include <sys/wait.h>
+#include <tuple>
 
 #include "hebb.h"
 #include "tests/cli.h"
@@ -484,11 +485,11 @@ TEST_CASE("hebb prune --sweep: a CSV row per model, pruning and fraction; labels
     // rows: kind-major, then model, then fraction 2^(-i/2) for 16 (weights) or 12 (neurons) points.
     const auto rows = csv_rows(csv);
     REQUIRE(rows.size() == 4 * (16 + 12));
-    std::map<std::string, std::vector<std::vector<double>>> acc, params, flops;  // [kind][model][i]
+    std::map<std::string, std::vector<std::vector<double>>> acc, params, flops, nonzero;  // [kind][model][i]
     for (size_t at = 0; const std::string kind : {"weights", "neurons"}) {
         const size_t points = kind == "weights" ? 16 : 12;
         for (size_t m = 0; m < 4; ++m) {
-            acc[kind].emplace_back(), params[kind].emplace_back(), flops[kind].emplace_back();
+            acc[kind].emplace_back(), params[kind].emplace_back(), flops[kind].emplace_back(), nonzero[kind].emplace_back();
             for (size_t i = 0; i < points; ++i, ++at) {
                 const std::vector<std::string>& row = rows[at];
                 INFO(kind << " model " << m << " point " << i);
@@ -500,6 +501,7 @@ TEST_CASE("hebb prune --sweep: a CSV row per model, pruning and fraction; labels
                 acc[kind][m].push_back(std::stod(row[8]));
                 params[kind][m].push_back(std::stod(row[5]));
                 flops[kind][m].push_back(std::stod(row[7]));
+                nonzero[kind][m].push_back(std::stod(row[6]));
                 CHECK(std::stol(row[6]) <= std::stol(row[5]));  // nonzero weights within the parameters
                 if (i == 0) {
                     CHECK(row[4] == "2-32-32-2");
@@ -552,7 +554,8 @@ TEST_CASE("hebb prune --sweep: a CSV row per model, pruning and fraction; labels
         const std::string kind = entry["kind"], label = entry["label"];
         INFO(label << " " << kind);
         const std::vector<size_t> models = label == "twice" ? std::vector<size_t>{0, 1} : std::vector<size_t>{2, 3};
-        for (const auto& [key, size] : {std::pair{"fewest_parameters", &params}, std::pair{"fewest_flops", &flops}}) {
+        for (const auto& [key, size, column] : {std::tuple{"fewest_parameters", &params, "parameters"}, std::tuple{"fewest_flops", &flops, "flops"},
+                                                std::tuple{"fewest_nonzero_weights", &nonzero, "nonzero_weights"}}) {
             std::optional<size_t> best;
             std::vector<double> mean_acc, mean_size;
             for (size_t i = 0; i < acc[kind][0].size(); ++i) {
@@ -567,8 +570,7 @@ TEST_CASE("hebb prune --sweep: a CSV row per model, pruning and fraction; labels
             REQUIRE(entry[key].is_object());
             CHECK(entry[key]["fraction"].get<double>() == Approx(std::pow(2.0, -0.5 * static_cast<double>(*best))));
             CHECK(entry[key]["accuracy"].get<double>() == Approx(mean_acc[*best]).margin(1e-12));
-            CHECK(entry[key][key == std::string("fewest_flops") ? "flops" : "parameters"].get<double>() ==
-                  Approx(mean_size[*best]));
+            CHECK(entry[key][column].get<double>() == Approx(mean_size[*best]));
         }
     }
     // "twice" itself always qualifies unpruned.
