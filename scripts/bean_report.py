@@ -56,7 +56,7 @@ def collect(runs, lenet5_runs, out):
         seed = config["seed"]
         row = {"arch": arch, "data": config["data"], "method": config["reg"], "alpha": config["alpha"], "seed": seed,
                "role": "selection" if seed >= 100 else "evaluation", "epochs": len(metrics),
-               "best_val_acc": max((m["val_acc"] for m in metrics if "val_acc" in m), default=""),
+               "best_val_acc": max((m["val_acc"] for m in metrics if m.get("val_acc") is not None), default=""),
                "test_acc": test_accuracy(run), "weights": os.path.basename(checkpoint).split(".")[0],
                "small_weights_pct": small_weights(checkpoint)}
         trained.append(row)
@@ -81,9 +81,10 @@ def collect(runs, lenet5_runs, out):
         shutil.copy(source, f"{out}/{name}")
         if os.path.exists(source[:-4] + ".json"):
             shutil.copy(source[:-4] + ".json", f"{out}/{name[:-4]}.json")
-    for name in ("fewshot.json", "runs.jsonl"):
-        if os.path.exists(f"{runs}/fewshot/{name}"):
-            shutil.copy(f"{runs}/fewshot/{name}", f"{out}/fewshot-{name}")
+    for folder in ("fewshot", "fewshot-lenet5"):
+        for name in ("fewshot.json", "runs.jsonl"):
+            if os.path.exists(f"{runs}/{folder}/{name}"):
+                shutil.copy(f"{runs}/{folder}/{name}", f"{out}/{folder}-{name}")
 
 
 def mean_sd(xs, digits=2):
@@ -189,9 +190,11 @@ def tables(out):
         emit(smallest_table(json.load(open(path))))
 
     # 6. Few-shot.
-    if os.path.exists(f"{out}/fewshot-fewshot.json"):
-        emit("\n## Few-shot MNIST\n")
-        emit(fewshot_tables(json.load(open(f"{out}/fewshot-fewshot.json"))))
+    for folder in ("fewshot", "fewshot-lenet5"):
+        if os.path.exists(f"{out}/{folder}-fewshot.json"):
+            j = json.load(open(f"{out}/{folder}-fewshot.json"))
+            emit(f"\n## Few-shot MNIST, {j['arch']}\n")
+            emit(fewshot_tables(j))
     text = "\n".join(md) + "\n"
     with open(f"{out}/tables.md", "w") as f:
         f.write("# Tables of docs/bean.md\n\nWritten by `scripts/bean_evidence tables` from the CSV and JSON files "
