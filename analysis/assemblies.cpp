@@ -359,7 +359,7 @@ Readout readout_agreement(const Matrix& weight, std::span<const int> preferred) 
         Index best = 0;
         const float strongest = weight.col(i).maxCoeff(&best);
         pool.push_back(c);
-        target.push_back(strongest > 0 ? static_cast<int>(best) : -1);
+        target.push_back(strongest > weight.col(i).minCoeff() ? static_cast<int>(best) : -1);
     }
     Readout r;
     r.neurons = static_cast<long>(pool.size());

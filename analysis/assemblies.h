@@ -126,9 +126,11 @@ struct Clustering {
 Clustering cluster(const Graph& graph, const Selectivity& selectivity, const SpectralOptions& options = {});
 
 // For the neurons that feed the output layer, weight (classes x n) (PyTorch's out x in): a neuron
-// agrees when its largest positive outgoing weight, argmax_c weight[c, i], goes to its preferred
-// class. Counted over the neurons with a preferred class (silent ones are left out); one without a
-// positive weight never agrees. chance is the expected agreement with the preferred classes shuffled
+// agrees when its largest outgoing weight, argmax_c weight[c, i], goes to its preferred class. The
+// sign does not matter: softmax ignores what is added to every logit, so the class a neuron favours
+// most is the one it raises most (or lowers least, as under BEAN-1, whose output weights end up
+// nearly all negative). Counted over the neurons with a preferred class (silent ones are left out);
+// one whose outgoing weights are all equal (as after pruning) favours no class and never agrees. chance is the expected agreement with the preferred classes shuffled
 // among those neurons: sum_i #{j : preferred_j = target_i} / N^2 (exact, no sampling).
 struct Readout {
     double agreement = 0.0, chance = 0.0;

@@ -240,26 +240,27 @@ TEST_CASE("the eigengap may choose k = 1: a graph without blocks is one assembly
 }
 
 TEST_CASE("readout agreement by hand, its chance against every shuffle", "[assemblies]") {
-    // weight (3 classes x 5 neurons), column i is neuron i's outgoing weights:
-    //   neuron 0 prefers 0, strongest weight to 0: agrees
-    //   neuron 1 prefers 1, strongest to 2: does not
-    //   neuron 2 prefers 2, no positive weight: does not
-    //   neuron 3 is silent (-1): left out
-    //   neuron 4 prefers 2, strongest to 2: agrees
-    // Agreement 2 / 4. Chance: targets 0, 2, none, 2 against the pool of preferred classes {0, 1, 2, 2}:
-    // (1 + 2 + 0 + 2) / 16 = 5/16.
-    const Matrix weight = Tensor::from({{0.9f, 0.2f, -0.1f, 0.0f, 0.1f},
-                                        {0.1f, 0.5f, -0.3f, 0.0f, 0.2f},
-                                        {-0.2f, 0.7f, -0.2f, 0.0f, 0.8f}}).value();
-    const std::vector<int> preferred{0, 1, 2, -1, 2};
+    // weight (3 classes x 6 neurons), column i is neuron i's outgoing weights:
+    //   neuron 0 prefers 0, largest weight to 0: agrees
+    //   neuron 1 prefers 1, largest to 2: does not
+    //   neuron 2 prefers 2, every weight negative, the least negative to 2: agrees
+    //   neuron 3 prefers 1, every weight 0 (pruned): favours no class, does not agree
+    //   neuron 4 prefers 2, largest to 2: agrees
+    //   neuron 5 is silent (-1): left out
+    // Agreement 3 / 5. Chance: targets 0, 2, 2, none, 2 against the pool of preferred classes
+    // {0, 1, 2, 1, 2}: (1 + 2 + 2 + 0 + 2) / 25 = 7/25.
+    const Matrix weight = Tensor::from({{0.9f, 0.2f, -0.3f, 0.0f, 0.1f, 0.3f},
+                                        {0.1f, 0.5f, -0.2f, 0.0f, 0.2f, 0.1f},
+                                        {-0.2f, 0.7f, -0.1f, 0.0f, 0.8f, 0.2f}}).value();
+    const std::vector<int> preferred{0, 1, 2, 1, 2, -1};
     const analysis::Readout r = analysis::readout_agreement(weight, preferred);
-    CHECK(r.neurons == 4);
-    CHECK(r.agreement == Approx(0.5));
-    CHECK(r.chance == Approx(5.0 / 16.0));
+    CHECK(r.neurons == 5);
+    CHECK(r.agreement == Approx(0.6));
+    CHECK(r.chance == Approx(7.0 / 25.0));
     // The chance is the mean agreement over every arrangement of the pool (each distinct one occurs
-    // equally often among the 4! shuffles).
-    std::vector<int> pool{0, 1, 2, 2};
-    const std::vector<int> counted{0, 1, 2, 4};
+    // equally often among the 5! shuffles).
+    std::vector<int> pool{0, 1, 1, 2, 2};
+    const std::vector<int> counted{0, 1, 2, 3, 4};
     double sum = 0;
     int arrangements = 0;
     do {
@@ -268,12 +269,12 @@ TEST_CASE("readout agreement by hand, its chance against every shuffle", "[assem
         sum += analysis::readout_agreement(weight, shuffled).agreement;
         ++arrangements;
     } while (std::next_permutation(pool.begin(), pool.end()));
-    CHECK(arrangements == 12);
+    CHECK(arrangements == 30);
     CHECK(r.chance == Approx(sum / arrangements));
 
-    CHECK(analysis::readout_agreement(weight, std::vector<int>(5, -1)).neurons == 0);
+    CHECK(analysis::readout_agreement(weight, std::vector<int>(6, -1)).neurons == 0);
     CHECK_THROWS_WITH(analysis::readout_agreement(weight, std::vector<int>{0, 1}), Catch::Contains("2 neurons for a weight"));
-    CHECK_THROWS_WITH(analysis::readout_agreement(weight, std::vector<int>{0, 3, 0, 0, 0}),
+    CHECK_THROWS_WITH(analysis::readout_agreement(weight, std::vector<int>{0, 3, 0, 0, 0, 0}),
                       Catch::Contains("neuron 1 prefers class 3"));
 }
 
@@ -320,8 +321,8 @@ TEST_CASE("functional assemblies find two planted correlated groups that the wei
                                                                 {.spectral = {}, .feeds_output = true});
     REQUIRE(out.readout.has_value());
     CHECK(out.readout->neurons == 12);
-    CHECK(out.readout->agreement == Approx(0.5));  // equal weights: the first class is the strongest
-    CHECK(out.readout->chance == Approx(0.5));
+    CHECK(out.readout->agreement == 0.0);  // equal weights favour no class
+    CHECK(out.readout->chance == 0.0);
 }
 
 TEST_CASE("k-means separates obvious clusters and prefers the lowest inertia", "[assemblies]") {
