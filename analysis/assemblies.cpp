@@ -357,9 +357,9 @@ Readout readout_agreement(const Matrix& weight, std::span<const int> preferred) 
         HEBB_CHECK(c < weight.rows(), "readout_agreement: neuron ", i, " prefers class ", c, " but the weight ",
                    shape_str(weight), " has ", weight.rows(), " outputs");
         Index best = 0;
-        const float strongest = weight.col(i).maxCoeff(&best);
+        const float strongest = weight.col(i).cwiseAbs().maxCoeff(&best);
         pool.push_back(c);
-        target.push_back(strongest > weight.col(i).minCoeff() ? static_cast<int>(best) : -1);
+        target.push_back(strongest > 0 ? static_cast<int>(best) : -1);
     }
     Readout r;
     r.neurons = static_cast<long>(pool.size());

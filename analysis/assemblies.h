@@ -126,12 +126,14 @@ struct Clustering {
 Clustering cluster(const Graph& graph, const Selectivity& selectivity, const SpectralOptions& options = {});
 
 // For the neurons that feed the output layer, weight (classes x n) (PyTorch's out x in): a neuron
-// agrees when its largest outgoing weight, argmax_c weight[c, i], goes to its preferred class. The
-// sign does not matter: softmax ignores what is added to every logit, so the class a neuron favours
-// most is the one it raises most (or lowers least, as under BEAN-1, whose output weights end up
-// nearly all negative). Counted over the neurons with a preferred class (silent ones are left out);
-// one whose outgoing weights are all equal (as after pruning) favours no class and never agrees. chance is the expected agreement with the preferred classes shuffled
-// among those neurons: sum_i #{j : preferred_j = target_i} / N^2 (exact, no sampling).
+// agrees when its strongest outgoing weight by magnitude, argmax_c |weight[c, i]|, goes to its
+// preferred class. Magnitude is what the structural graph sees (A = |tanh(gamma W)|), so this says how
+// much of that graph's class structure is the readout's: under BEAN-2 the strong weights are
+// excitatory, under BEAN-1 they are mostly inhibitory (a neuron silencing one class), and either way
+// they define the structural assemblies of this layer. Counted over the neurons with a preferred
+// class (silent ones are left out); one whose outgoing weights are all zero (as after pruning)
+// favours no class and never agrees. chance is the expected agreement with the preferred classes
+// shuffled among those neurons: sum_i #{j : preferred_j = target_i} / N^2 (exact, no sampling).
 struct Readout {
     double agreement = 0.0, chance = 0.0;
     long neurons = 0;  // N, the neurons with a preferred class

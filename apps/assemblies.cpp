@@ -208,8 +208,8 @@ std::string markdown(const ModelResult& m, const ModelResult* baseline, const Op
         << "Two views that do not restate the weights: functional assemblies cluster the activation "
            "correlations alone (affinity max(r, 0), diagonal zeroed; k always from the eigengap), and for the "
            "layer that feeds the logits, whose C is built from the class weights, the readout agreement is the "
-           "share of neurons with a preferred class whose largest outgoing weight (signed: softmax ignores a shift "
-           "common to all logits) goes to that class "
+           "share of neurons with a preferred class whose strongest outgoing weight by magnitude (as C sees it) "
+           "goes to that class "
            "(chance: the same with the preferred classes shuffled).\n";
     for (const LayerResult& r : m.layers) {
         const analysis::LayerAnalysis& a = r.a;

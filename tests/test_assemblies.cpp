@@ -241,17 +241,17 @@ TEST_CASE("the eigengap may choose k = 1: a graph without blocks is one assembly
 
 TEST_CASE("readout agreement by hand, its chance against every shuffle", "[assemblies]") {
     // weight (3 classes x 6 neurons), column i is neuron i's outgoing weights:
-    //   neuron 0 prefers 0, largest weight to 0: agrees
-    //   neuron 1 prefers 1, largest to 2: does not
-    //   neuron 2 prefers 2, every weight negative, the least negative to 2: agrees
+    //   neuron 0 prefers 0, strongest weight to 0: agrees
+    //   neuron 1 prefers 1, strongest to 2: does not
+    //   neuron 2 prefers 2, strongest (-0.9, inhibitory) to 2: agrees
     //   neuron 3 prefers 1, every weight 0 (pruned): favours no class, does not agree
-    //   neuron 4 prefers 2, largest to 2: agrees
+    //   neuron 4 prefers 2, strongest to 2 (-0.3 to class 1 is weaker): agrees
     //   neuron 5 is silent (-1): left out
     // Agreement 3 / 5. Chance: targets 0, 2, 2, none, 2 against the pool of preferred classes
     // {0, 1, 2, 1, 2}: (1 + 2 + 2 + 0 + 2) / 25 = 7/25.
-    const Matrix weight = Tensor::from({{0.9f, 0.2f, -0.3f, 0.0f, 0.1f, 0.3f},
-                                        {0.1f, 0.5f, -0.2f, 0.0f, 0.2f, 0.1f},
-                                        {-0.2f, 0.7f, -0.1f, 0.0f, 0.8f, 0.2f}}).value();
+    const Matrix weight = Tensor::from({{0.9f, 0.2f, -0.1f, 0.0f, 0.1f, 0.3f},
+                                        {0.1f, 0.5f, -0.2f, 0.0f, -0.3f, 0.1f},
+                                        {-0.2f, 0.7f, -0.9f, 0.0f, 0.8f, 0.2f}}).value();
     const std::vector<int> preferred{0, 1, 2, 1, 2, -1};
     const analysis::Readout r = analysis::readout_agreement(weight, preferred);
     CHECK(r.neurons == 5);
@@ -321,8 +321,8 @@ TEST_CASE("functional assemblies find two planted correlated groups that the wei
                                                                 {.spectral = {}, .feeds_output = true});
     REQUIRE(out.readout.has_value());
     CHECK(out.readout->neurons == 12);
-    CHECK(out.readout->agreement == 0.0);  // equal weights favour no class
-    CHECK(out.readout->chance == 0.0);
+    CHECK(out.readout->agreement == Approx(0.5));  // equal weights: the first class is the strongest
+    CHECK(out.readout->chance == Approx(0.5));
 }
 
 TEST_CASE("k-means separates obvious clusters and prefers the lowest inertia", "[assemblies]") {
