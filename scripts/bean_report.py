@@ -69,6 +69,7 @@ def collect(runs, lenet5_runs, out):
                     "targets": layer["targets"], "k": layer["k"], "eigengap": layer["eigengap"],
                     "modularity": layer["modularity"], "purity": layer["mean_purity"],
                     "chance_purity": layer["chance_purity"], "selectivity": layer["mean_selectivity"],
+                    "dominant_classes": len({a["dominant_class"] for a in layer["assemblies"] if a["dominant_class"] >= 0}),
                     "readout_agreement": layer["readout_agreement"],
                     "readout_chance": layer["readout_agreement_chance"], "functional_k": f["k"],
                     "functional_modularity": f["modularity"], "functional_purity": f["mean_purity"],
@@ -142,8 +143,8 @@ def tables(out):
 
     # 3. The alpha sweep on MNIST: accuracy, modularity and sparsity of the last hidden layer.
     emit("\n## Alpha sweep, MNIST\n")
-    emit("| method | alpha | seeds | test accuracy (%) | weights below 1e-3 (%) | last hidden layer: k | modularity Q | readout agreement |")
-    emit("|---|---|---|---|---|---|---|---|")
+    emit("| method | alpha | seeds | test accuracy (%) | weights below 1e-3 (%) | last hidden layer: k | classes leading an assembly | modularity Q | readout agreement |")
+    emit("|---|---|---|---|---|---|---|---|---|")
     for m in ("bean1", "bean2"):
         order = m[-1]
         for a in sorted({r["alpha"] for r in mlp if r["data"] == "mnist" and r["method"] == m and r["role"] == "evaluation"}, key=float):
@@ -152,6 +153,7 @@ def tables(out):
                   and l["alpha"] == a and l["order"] == order and l["layer"] == "layer2" and int(l["seed"]) < 100]
             emit(f"| {NAMES[m]} | {alpha_str(a)} | {len(rs)} | {mean_sd(r['test_acc'] for r in rs)} | "
                  f"{mean_sd(r['small_weights_pct'] for r in rs)} | {' '.join(l['k'] for l in ls)} | "
+                 f"{' '.join(l['dominant_classes'] for l in ls)} | "
                  f"{mean_sd((l['modularity'] for l in ls), 3)} | {mean_sd((l['readout_agreement'] for l in ls), 2)} |")
 
     # 4. Assemblies, seeds 1-3, each model at the graph order of its method (BEAN-2: order 2), plain at both.
@@ -160,8 +162,8 @@ def tables(out):
          "the structural graph's partition, its size-weighted class purity (chance), the share of neurons whose "
          "strongest outgoing weight goes to their preferred class (readout agreement, last hidden layer only; chance), "
          "and the purity of assemblies found in the activation correlations alone (functional; chance).\n")
-    emit("| arch | data | method | alpha | graph | layer | k per seed | Q | purity (chance) | readout agreement (chance) | functional k | functional purity (chance) |")
-    emit("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    emit("| arch | data | method | alpha | graph | layer | k per seed | classes leading an assembly, per seed | Q | purity (chance) | readout agreement (chance) | functional k | functional purity (chance) |")
+    emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for arch in ("784-256-128-10", "lenet5"):
         for d in ("mnist", "fashion-mnist"):
             for m in METHODS:
@@ -178,7 +180,8 @@ def tables(out):
                             readout = (f"{mean_sd((l['readout_agreement'] for l in ls), 2)} ({mean_sd((l['readout_chance'] for l in ls), 2)})"
                                        if ls[0]["readout_agreement"] not in ("", "None") else "-")
                             emit(f"| {arch} | {d} | {NAMES[m]} | {alpha_str(a) if m != 'none' else '-'} | order {order} | {name} "
-                                 f"({ls[0]['neurons']}) | {' '.join(l['k'] for l in ls)} | {mean_sd((l['modularity'] for l in ls), 3)} | "
+                                 f"({ls[0]['neurons']}) | {' '.join(l['k'] for l in ls)} | {' '.join(l['dominant_classes'] for l in ls)} | "
+                                 f"{mean_sd((l['modularity'] for l in ls), 3)} | "
                                  f"{mean_sd((l['purity'] for l in ls), 2)} ({mean_sd((l['chance_purity'] for l in ls), 2)}) | {readout} | "
                                  f"{' '.join(l['functional_k'] for l in ls)} | {mean_sd((l['functional_purity'] for l in ls), 2)} "
                                  f"({mean_sd((l['functional_chance_purity'] for l in ls), 2)}) |")
