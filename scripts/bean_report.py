@@ -223,7 +223,7 @@ def smallest_table(j):
 
 def fewshot_tables(j):
     lines = [f"{j['data']}, {j['arch']}, {j['epochs']} epochs, batch {j['batch_size']}, Adam lr {j['lr']}, the "
-             f"{j['weights']} weights; selection seeds {j['selection_seeds']}, evaluation seeds {j['eval_seeds']}.\n",
+             f"{'best-validation' if j['weights'] == 'best' else 'last'} weights; selection seeds {j['selection_seeds']}, evaluation seeds {j['eval_seeds']}.\n",
              "| shots per class | method | grid | chosen | test accuracy (%) | minus none (points) | 95 % interval | p | better on |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in j["results"]:
