@@ -32,7 +32,7 @@ constexpr double box_w = width - left - right, box_h = height - top - bottom;
 constexpr double char_w = 6.5, row_h = 15, swatch = 28, inset = 6;
 constexpr size_t max_marked = 50;
 
-std::string xml(const std::string& text) {
+std::string xml_escape(const std::string& text) {
     std::string out;
     for (char c : text) {
         switch (c) {
@@ -172,7 +172,7 @@ void legend(std::ostringstream& out, const std::vector<Series>& series, const st
         out << "<line x1='" << x << "' y1='" << y << "' x2='" << x + 18 << "' y2='" << y << "' stroke='" << color
             << "' stroke-width='2'/><circle cx='" << x + 9 << "' cy='" << y << "' r='2.5' fill='" << color << "'/>\n";
         out << "<text x='" << x + swatch - 4 << "' y='" << y + 4 << "' font-size='11'>"
-            << xml(shortened(series[i].name, fit)) << "</text>\n";
+            << xml_escape(shortened(series[i].name, fit)) << "</text>\n";
     }
 }
 
@@ -193,7 +193,7 @@ void chart(std::ostringstream& out, const Chart& c, double ox, double oy) {
     const auto sy = [&](double t) { return box_y + (ay.hi - t) / (ay.hi - ay.lo) * box_h; };
 
     out << "<text x='" << ox + width / 2 << "' y='" << oy + 22 << "' text-anchor='middle' font-size='15'>"
-        << xml(c.title) << "</text>\n";
+        << xml_escape(c.title) << "</text>\n";
     for (size_t i = 0; i < ax.ticks.size(); ++i) {
         const double x = sx(ax.ticks[i]);
         out << "<line x1='" << x << "' y1='" << box_y << "' x2='" << x << "' y2='" << box_y + box_h
@@ -209,10 +209,10 @@ void chart(std::ostringstream& out, const Chart& c, double ox, double oy) {
     out << "<rect x='" << box_x << "' y='" << box_y << "' width='" << box_w << "' height='" << box_h
         << "' fill='none' stroke='#888'/>\n";
     out << "<text class='x-label' x='" << box_x + box_w / 2 << "' y='" << oy + height - 10
-        << "' text-anchor='middle' font-size='12'>" << xml(c.x_label) << "</text>\n";
+        << "' text-anchor='middle' font-size='12'>" << xml_escape(c.x_label) << "</text>\n";
     if (!c.y_label.empty())
         out << "<text class='y-label' x='" << ox + 16 << "' y='" << box_y + box_h / 2 << "' transform='rotate(-90 "
-            << ox + 16 << " " << box_y + box_h / 2 << ")' text-anchor='middle' font-size='12'>" << xml(c.y_label)
+            << ox + 16 << " " << box_y + box_h / 2 << ")' text-anchor='middle' font-size='12'>" << xml_escape(c.y_label)
             << "</text>\n";
 
     std::vector<Point> drawn;  // in pixels, for the legend to avoid
@@ -324,25 +324,6 @@ Image heatmap(const Eigen::MatrixXd& graph, std::span<const int> order, double l
         }
     return img;
 }
-
-namespace {
-
-std::string xml_escape(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '\'': out += "&apos;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
-}  // namespace
 
 std::string heatmap_svg(const Eigen::MatrixXd& graph, std::span<const int> order, std::span<const size_t> block_sizes,
                         double lo, double hi, Colormap map, const HeatmapLabels& labels) {

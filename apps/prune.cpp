@@ -447,7 +447,8 @@ Command add_prune(CLI::App& app) {
                     "shown as their mean and range (default: each model's folder/stem)")
         ->needs(sweep_flag);
     cmd->add_option("--baseline-label", o->baseline_label,
-                    "With --sweep: also find, per label and pruning, the smallest model (by parameters, and by FLOPs) "
+                    "With --sweep: also find, per label and pruning, the smallest model (by parameters, by FLOPs and by "
+                    "nonzero dense weights) "
                     "whose mean accuracy is within 0.5 points of this label's unpruned mean; printed, and written as "
                     "JSON to the --csv path with .json")
         ->needs(sweep_flag);

@@ -5,6 +5,8 @@
                                  few-shot results) into small CSV and JSON files under OUT
   tables OUT                     writes OUT/tables.md from those files alone, so a reader can check
                                  every number without rerunning anything
+  chosen PREFIX SEED             the alpha of the run PREFIX-<alpha>-s<SEED> with the best validation
+                                 accuracy: the strength a method is reported with
 """
 import csv
 import glob
@@ -23,6 +25,21 @@ NAMES = {"none": "none", "plain": "none", "l1": "L1", "l2": "L2", "bean1": "BEAN
 
 def test_accuracy(run):  # % from report.md
     return float(re.search(r"Test accuracy: \*\*([0-9.]+)", open(f"{run}/report.md").read()).group(1))
+
+
+def best_val(run):  # the best validation accuracy in a run's metrics.jsonl; "" without validation
+    metrics = [json.loads(line) for line in open(f"{run}/metrics.jsonl")]
+    return max((m["val_acc"] for m in metrics if m.get("val_acc") is not None), default="")
+
+
+def choose(selection):  # rows with alpha and best_val_acc -> the row with the best, the smallest alpha of equal ones
+    return max(sorted(selection, key=lambda r: float(r["alpha"])), key=lambda r: float(r["best_val_acc"]))
+
+
+def chosen(prefix, seed):
+    suffix = f"-s{seed}"
+    runs = [r for r in glob.glob(f"{prefix}-*{suffix}") if os.path.exists(f"{r}/report.md")]
+    print(choose([{"alpha": r[len(prefix) + 1:-len(suffix)], "best_val_acc": best_val(r)} for r in runs])["alpha"])
 
 
 def small_weights(checkpoint):  # % of dense weights below 1e-3 of the largest, as hebb inspect counts them
@@ -51,12 +68,12 @@ def collect(runs, lenet5_runs, out):
         if not os.path.exists(f"{run}/report.md"):
             continue
         config = json.load(open(f"{run}/config.json"))
-        metrics = [json.loads(line) for line in open(f"{run}/metrics.jsonl")]
+        epochs = sum(1 for _ in open(f"{run}/metrics.jsonl"))
         checkpoint = f"{run}/best.safetensors" if os.path.exists(f"{run}/best.safetensors") else f"{run}/last.safetensors"
         seed = config["seed"]
         row = {"arch": arch, "data": config["data"], "method": config["reg"], "alpha": config["alpha"], "seed": seed,
-               "role": "selection" if seed >= 100 else "evaluation", "epochs": len(metrics),
-               "best_val_acc": max((m["val_acc"] for m in metrics if m.get("val_acc") is not None), default=""),
+               "role": "selection" if seed >= 100 else "evaluation", "epochs": epochs,
+               "best_val_acc": best_val(run),
                "test_acc": test_accuracy(run), "weights": os.path.basename(checkpoint).split(".")[0],
                "small_weights_pct": small_weights(checkpoint)}
         trained.append(row)
@@ -117,7 +134,7 @@ def tables(out):
                          key=lambda r: float(r["alpha"]))
             if not sel:
                 continue
-            best = max(sel, key=lambda r: float(r["best_val_acc"]))  # the first of equal maxima, as the script
+            best = choose(sel)
             chosen[d, m] = best["alpha"]
             cells = ", ".join(f"{alpha_str(r['alpha'])}: {100 * float(r['best_val_acc']):.2f}" for r in sel)
             emit(f"| {d} | {NAMES[m]} | {cells} | {alpha_str(best['alpha'])} |")
@@ -242,5 +259,7 @@ if __name__ == "__main__":
         collect(*sys.argv[2:])
     elif len(sys.argv) == 3 and sys.argv[1] == "tables":
         tables(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "chosen":
+        chosen(*sys.argv[2:])
     else:
         sys.exit(__doc__)
