@@ -26,7 +26,7 @@ using Json = nlohmann::json;
 using Index = Eigen::Index;
 
 struct Options {
-    std::string model, data = "fashion-mnist", out, baseline, layers = "hidden";
+    std::string model, data, out, baseline, layers = "hidden";
     int order = 1;
     double gamma = 1.0;
     int k = 0;
@@ -296,7 +296,7 @@ void print_summary(const ModelResult& m, const char* label) {
     }
 }
 
-int run(const Options& o) {
+int run(Options o) {
     set_num_threads(o.threads);
     // Everything that can be refused is checked before any work.
     const training::Checkpoint model = training::load_checkpoint(o.model);
@@ -311,12 +311,13 @@ int run(const Options& o) {
         check_usage(baseline->spec.arch == model.spec.arch, "--baseline ", o.baseline, ": its arch ",
                     baseline->spec.arch, " is not the model's ", model.spec.arch);
     }
+    o.data = data_for(model, o.model, o.data);
     reading_flag("--data", [&] { data::check_dataset_name(o.data); });
     prepare_output_folder(o.out, "--out");
     const fs::path out = o.out;
     const data::TensorDataset test = data::load_dataset(o.data).test;
-    check_usage(fits(model.input, test.image), "--data ", o.data, ": ", test.image.values(), " features, but ", o.model,
-                " takes ", model.input.values(), " inputs");
+    check_fits(model, o.model, test, o.data);
+    if (baseline) check_fits(*baseline, o.baseline, test, o.data);
 
     const ModelResult m = analyse_model(o.model, model, test, which, o, out, "");
     std::optional<ModelResult> b;
@@ -345,8 +346,7 @@ Command add_assemblies(CLI::App& app) {
     auto o = std::make_shared<Options>();
     CLI::App* cmd = app.add_subcommand("assemblies", "Find the neuronal assemblies of a trained model and picture them");
     cmd->add_option("--model", o->model, "Checkpoint (.safetensors)")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--data", o->data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals (its test split)")
-        ->capture_default_str();
+    cmd->add_option("--data", o->data, std::string(data_of_model_help) + "; its test split");
     cmd->add_option("--out", o->out, "Folder for assemblies.json, assemblies.md and the pictures")->required();
     cmd->add_option("--baseline", o->baseline, "A checkpoint of the same arch to compare with (e.g. alpha = 0)")
         ->check(CLI::ExistingFile);
@@ -360,7 +360,7 @@ Command add_assemblies(CLI::App& app) {
     cmd->add_option("--k", o->k,
                     "Number of structural assemblies per layer, 1 for none (default: the largest eigengap)")
         ->check(CLI::Range(1, 1 << 20));
-    cmd->add_option("--threads", o->threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
+    cmd->add_option("--threads", o->threads, "Threads for the products and ops")->check(positive)->check(at_most(max_threads))->capture_default_str();
     return [o] { return run(*o); };
 }
 

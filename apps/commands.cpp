@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "core/tensor.h"
+#include "datasets/dataset.h"
+#include "training/checkpoint.h"
 
 namespace hebb::app {
 
@@ -37,6 +39,23 @@ std::vector<int> positive_ints(const std::string& text, const std::string& flag)
 
 bool fits(ImageShape model, ImageShape data) {
     return model.height == 1 && model.width == 1 ? model.size() == data.size() : model == data;
+}
+
+std::string data_for(const training::Checkpoint& model, const std::string& path, const std::string& given) {
+    if (!given.empty()) return given;
+    const auto recorded = model.notes.find("data");
+    check_usage(recorded != model.notes.end(), path, " does not record the dataset it was trained on (a file from "
+                "another program or an older hebb); give --data");
+    return recorded->second;
+}
+
+void check_fits(const training::Checkpoint& model, const std::string& path, const data::TensorDataset& d,
+                const std::string& data) {
+    const auto recorded = model.notes.find("data");
+    check_usage(fits(model.input, d.image) && model.output.size() == d.classes, path, ": the model takes ",
+                model.input.values(), " inputs and gives ", model.output.size(), " outputs; ", data, " has ",
+                d.image.values(), " features and ", d.classes, " classes; pick the --data it was trained on",
+                recorded == model.notes.end() ? "" : " (" + recorded->second + ")");
 }
 
 }  // namespace hebb::app

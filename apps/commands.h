@@ -12,6 +12,13 @@
 
 #include "core/tensor.h"
 
+namespace hebb::training {
+struct Checkpoint;
+}
+namespace hebb::data {
+struct TensorDataset;
+}
+
 namespace hebb::app {
 
 using Command = std::function<int()>;
@@ -86,6 +93,16 @@ std::vector<int> positive_ints(const std::string& text, const std::string& flag)
 // Whether samples shaped `data` fit a model taking `model`: as many values, and for a model on
 // images (a conv net: not N x 1 x 1) the same channels, height and width.
 bool fits(ImageShape model, ImageShape data);
+
+// --data of the commands that run a checkpoint (eval, prune, assemblies), and the dataset it names:
+// the flag's value when given, else the dataset the checkpoint records it was trained on (metadata
+// "data", written by hebb train); a checkpoint recording none needs the flag.
+inline constexpr const char* data_of_model_help =
+    "fashion-mnist, mnist, csv:PATH, images:DIR or spirals (default: the dataset the model was trained on)";
+std::string data_for(const training::Checkpoint& model, const std::string& path, const std::string& given);
+// Refuses a dataset whose samples or classes the model at `path` does not fit, naming both.
+void check_fits(const training::Checkpoint& model, const std::string& path, const data::TensorDataset& d,
+                const std::string& data);
 
 Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);

@@ -281,24 +281,26 @@ Command add_fewshot(CLI::App& app) {
     auto o = std::make_shared<Options>();
     CLI::App* cmd = app.add_subcommand(
         "fewshot", "Few-shot learning: k samples per class, methods compared over seeds (hyper-parameters chosen on "
-                   "other seeds)");
+                   "other seeds). Runs: per shot count and method, 3 x selection seeds + seeds (none: seeds); at the "
+                   "defaults 180, each printed as it ends and kept in --out, so a stopped run continues");
     cmd->add_option("--data", o->data, "mnist or fashion-mnist")->capture_default_str();
     cmd->add_option("--arch", o->arch, "The model: an MLP's sizes, lenet5, or a conv spec (docs/models.md)")->capture_default_str();
-    cmd->add_option("--act", o->act)->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();
-    cmd->add_option("--shots", o->shots, "Samples per class, comma-separated")->capture_default_str();
+    cmd->add_option("--act", o->act, "An MLP's hidden activation")->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();
+    cmd->add_option("--shots", o->shots, "Samples per class drawn from the first 50,000 training images, comma-separated")->capture_default_str();
     cmd->add_option("--seeds", o->seeds, "Evaluation seeds 1..N: the draws the test accuracies are reported on")
         ->check(positive)->check(at_most(1000))->capture_default_str();
     cmd->add_option("--selection-seeds", o->selection_seeds,
                     "Seeds 1001.. that choose each method's hyper-parameter on validation; never reported")
         ->check(positive)->check(at_most(1000))->capture_default_str();
-    cmd->add_option("--methods", o->methods, "none, l1, l2, dropout, bean1, bean2")->capture_default_str();
-    cmd->add_option("--epochs", o->epochs)->check(positive)->check(at_most(training::max_epochs))->capture_default_str();
-    cmd->add_option("--batch-size", o->batch_size)->check(positive)->capture_default_str();
-    cmd->add_option("--lr", o->lr)->check(positive)->capture_default_str();
+    cmd->add_option("--methods", o->methods, "Comma-separated, each with its grid: none, l1 and l2 (alpha "
+                    "1e-5..1e-3 and 1e-4..1e-2), dropout (0.2, 0.5, 0.7), bean1 and bean2 (alpha 1, 10, 100)")->capture_default_str();
+    cmd->add_option("--epochs", o->epochs, "Passes over the k x classes training samples per run")->check(positive)->check(at_most(training::max_epochs))->capture_default_str();
+    cmd->add_option("--batch-size", o->batch_size, "Samples per step")->check(positive)->capture_default_str();
+    cmd->add_option("--lr", o->lr, "Adam's learning rate (> 0)")->check(positive)->capture_default_str();
     cmd->add_option("--weights", o->weights, "Test the best-validation weights (the reference protocol) or the last")
         ->check(CLI::IsMember({"best", "last"}))->capture_default_str();
     cmd->add_option("--val-size", o->val_size, "Validation images from index 50,000 on")->check(positive)->capture_default_str();
-    cmd->add_option("--threads", o->threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
+    cmd->add_option("--threads", o->threads, "Threads for the products and ops")->check(positive)->check(at_most(max_threads))->capture_default_str();
     cmd->add_option("--out", o->out, "Folder for runs.jsonl, fewshot.md and fewshot.json; runs already there are reused")
         ->capture_default_str();
     cmd->add_flag("--overwrite", o->overwrite, "Forget the runs in --out and start again");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "apps/commands.h"
+#include "version.h"
 
 int main(int argc, char** argv) {
     // Freed blocks stay in the process rather than going back to the kernel: fresh pages are
@@ -15,6 +16,11 @@ int main(int argc, char** argv) {
     mallopt(M_TRIM_THRESHOLD, INT_MAX);
     CLI::App app{"hebb: train, evaluate and inspect MLPs and conv nets, with BEAN assembly regularization"};
     app.require_subcommand(1);
+    // "hebb 0.1.0 (6cdacfe), products on oneDNN sgemm, -march=native"
+    const std::string commit = HEBB_VERSION;
+    app.set_version_flag("--version", "hebb " HEBB_PROJECT_VERSION +
+                                          (commit == HEBB_PROJECT_VERSION ? std::string() : " (" + commit + ")") +
+                                          ", products on " HEBB_PRODUCTS ", " HEBB_MARCH);
     const std::map<std::string, hebb::app::Command> commands{
         {"train", hebb::app::add_train(app)},
         {"eval", hebb::app::add_eval(app)},

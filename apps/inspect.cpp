@@ -19,7 +19,7 @@ Command add_inspect(CLI::App& app) {
         std::cout << *loaded.model << "\n\n";
         long total = 0;
         std::printf("%-12s %-12s %10s %10s %10s %10s %10s %12s\n", "parameter", "shape", "mean", "std", "min",
-                    "max", "max |w|", "|w|<1e-3max");
+                    "max", "max |w|", "<1e-3 max|w|");
         for (const auto& [name, w, shape] : loaded.model->state_dict()) {
             total += static_cast<long>(w.size());
             const double mean = w.mean();
@@ -30,15 +30,14 @@ Command add_inspect(CLI::App& app) {
                         mean, std, w.minCoeff(), w.maxCoeff(), largest, 100 * small);
         }
         // Sparsity over all dense weights together (biases aside), against the largest of them.
-        float largest = 0.0f;
+        const float largest = nn::largest_dense_weight(*loaded.model);
         long weights = 0, small = 0;
         for (const nn::Linear* layer : nn::linear_layers(*loaded.model)) {
-            largest = std::max(largest, layer->weight.value().cwiseAbs().maxCoeff());
             weights += static_cast<long>(layer->weight.value().size());
-        }
-        for (const nn::Linear* layer : nn::linear_layers(*loaded.model))
             small += (layer->weight.value().array().abs() < 1e-3f * largest).count();
-        std::printf("\n%ld parameters; %ld dense weights, %.2f%% of them below 1e-3 of the largest |w| (%.4g)\n",
+        }
+        std::printf("\n%ld parameters; %ld dense weights, %.2f%% of them below 1e-3 of the largest |w| (%.4g): what "
+                    "hebb prune --rel-threshold 1e-3 zeroes\n",
                     total, weights, 100.0 * static_cast<double>(small) / static_cast<double>(weights), largest);
         if (const auto& run = loaded.run) {
             std::printf("\ntraining run: epoch %d", run->epoch);

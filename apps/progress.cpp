@@ -5,11 +5,19 @@
 
 namespace hebb::app {
 
-Progress::Progress(long total) : total_(total), enabled_(::isatty(STDERR_FILENO)) {}
+Progress::Progress(long total)
+    : total_(total), terminal_(::isatty(STDERR_FILENO)), start_(std::chrono::steady_clock::now()) {}
 
-void Progress::update(long done, const std::string& info) {
-    if (!enabled_) return;
+void Progress::update(long done, const std::string& info, bool unit_done) {
     const auto now = std::chrono::steady_clock::now();
+    if (!terminal_) {
+        if (!unit_done) return;
+        const double seconds = std::chrono::duration<double>(now - start_).count();
+        const double left = done > 0 ? seconds / static_cast<double>(done) * static_cast<double>(total_ - done) : 0.0;
+        std::fprintf(stderr, "[%ld/%ld] %s: %.0f s, about %.0f min left\n", done, total_, info.c_str(), seconds, left / 60.0);
+        std::fflush(stderr);
+        return;
+    }
     if (done < total_ && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
     constexpr int width = 30;
@@ -20,7 +28,7 @@ void Progress::update(long done, const std::string& info) {
 }
 
 void Progress::clear() {
-    if (enabled_) std::fprintf(stderr, "\r\033[K");
+    if (terminal_) std::fprintf(stderr, "\r\033[K");
 }
 
 }  // namespace hebb::app

@@ -1,4 +1,5 @@
-// A progress bar on stderr when it is a terminal; nothing otherwise.
+// Progress of long work on stderr: on a terminal a bar, redrawn in place; otherwise (a log file, a
+// pipe) a line for each unit of work the caller marks as done, with the time it expects is left.
 #pragma once
 
 #include <chrono>
@@ -9,13 +10,15 @@ namespace hebb::app {
 class Progress {
 public:
     explicit Progress(long total);
-    void update(long done, const std::string& info);  // redraws at most 10 times a second
-    void clear();                                      // erases the bar before a line is printed
+    // `done` of `total` steps; `unit_done` marks the end of a unit of work (a model, a layer), which
+    // off a terminal prints "[done/total] info: 12 s, about 3 min left".
+    void update(long done, const std::string& info, bool unit_done = false);
+    void clear();  // erases the bar before a line is printed
 
 private:
     long total_;
-    bool enabled_;
-    std::chrono::steady_clock::time_point last_{};
+    bool terminal_;
+    std::chrono::steady_clock::time_point start_, last_{};
 };
 
 }  // namespace hebb::app

@@ -141,6 +141,7 @@ struct Cli {
     int threads = 1;
     bool detect_anomaly = false;
     CLI::Option* epochs_flag = nullptr;
+    CLI::Option* alpha_flag = nullptr;
 };
 
 // The train subcommand's options, bound to `cli`.
@@ -152,29 +153,42 @@ CLI::App* add_options(CLI::App& app, Cli& cli) {
                     "CxHxW:layers (1x28x28:conv6k5-relu-maxpool2-flatten-linear10; docs/models.md)")->capture_default_str();
     cmd->add_option("--act", c.act, "An MLP's hidden activation")
         ->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();
-    cmd->add_option("--dropout", c.dropout, "An MLP's dropout after each hidden activation")->check(in_range(0.0, 0.99));
-    cmd->add_option("--optimizer", c.optimizer)->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}))->capture_default_str();
-    cmd->add_option("--lr", c.lr, "Learning rate")->check(positive)->capture_default_str();
-    cmd->add_option("--momentum", c.momentum, "Momentum (sgd, rmsprop)")->check(non_negative);
-    cmd->add_option("--weight-decay", c.weight_decay)->check(non_negative);
-    cmd->add_option("--schedule", c.schedule, "LR schedule: none, step (x0.1 every epochs/3), exp (x0.95), cosine")
+    cmd->add_option("--dropout", c.dropout, "An MLP's dropout probability after each hidden activation, in [0, 0.99]")
+        ->check(in_range(0.0, 0.99))->capture_default_str();
+    cmd->add_option("--optimizer", c.optimizer, "sgd, adam, adamw (decoupled weight decay) or rmsprop")
+        ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}))->capture_default_str();
+    cmd->add_option("--lr", c.lr, "Learning rate (> 0)")->check(positive)->capture_default_str();
+    cmd->add_option("--momentum", c.momentum, "Momentum of sgd and rmsprop (>= 0)")->check(non_negative)->capture_default_str();
+    cmd->add_option("--weight-decay", c.weight_decay, "Weight decay, every parameter (>= 0)")->check(non_negative)
+        ->capture_default_str();
+    cmd->add_option("--schedule", c.schedule, "Learning-rate schedule, stepped once per epoch: none, step (x0.1 every "
+                    "epochs/3 epochs), exp (x0.95 per epoch), cosine (to 0 at the last epoch)")
         ->check(CLI::IsMember({"none", "step", "exp", "cosine"}))->capture_default_str();
-    cli.epochs_flag = cmd->add_option("--epochs", c.epochs)->check(positive)->check(at_most(training::max_epochs))->capture_default_str();
-    cmd->add_option("--batch-size", c.batch_size)->check(positive)->capture_default_str();
-    cmd->add_option("--val", c.val, "Hold out the last N training samples for validation")->check(non_negative);
-    cmd->add_option("--subset", c.subset, "Train on the first N training samples only")->check(non_negative);
+    cli.epochs_flag = cmd->add_option("--epochs", c.epochs, "Passes over the training samples (with --resume: the "
+                                      "run's new length; not with --schedule step or cosine)")
+                          ->check(positive)->check(at_most(training::max_epochs))->capture_default_str();
+    cmd->add_option("--batch-size", c.batch_size, "Samples per step (the last batch of an epoch may be smaller)")
+        ->check(positive)->capture_default_str();
+    cmd->add_option("--val", c.val, "Hold out the last N training samples for validation and keep best.safetensors "
+                    "(0: none, test the last model)")->check(non_negative)->capture_default_str();
+    cmd->add_option("--subset", c.subset, "Train on the first N training samples only (0: all)")->check(non_negative)
+        ->capture_default_str();
     cmd->add_flag("--shuffle,!--no-shuffle", c.shuffle, "Shuffle each epoch (default) or keep the file's order");
-    cmd->add_option("--seed", c.seed)->check(non_negative)->capture_default_str();
-    cmd->add_option("--threads", cli.threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
-    cmd->add_option("--init", c.init, "Start from the weights of this checkpoint")->check(CLI::ExistingFile);
-    cmd->add_option("--reg", c.reg, "Regularizer")
+    cmd->add_option("--seed", c.seed, "Seeds the initial weights, the shuffling and dropout")->check(non_negative)
+        ->capture_default_str();
+    cmd->add_option("--threads", cli.threads, "Threads for the products and ops (results do not depend on it)")
+        ->check(positive)->check(at_most(max_threads))->capture_default_str();
+    cmd->add_option("--init", c.init, "Start from the weights of this checkpoint (same --arch)")->check(CLI::ExistingFile);
+    cmd->add_option("--reg", c.reg, "Regularizer on the dense weights: none, l1, l2, bean1, bean2 (docs/bean.md)")
         ->check(CLI::IsMember({"none", "l1", "l2", "bean1", "bean2"}))->capture_default_str();
-    cmd->add_option("--alpha", c.alpha, "Regularizer strength")->check(non_negative);
-    cmd->add_option("--gamma", c.gamma, "BEAN's tanh scale")->check(positive)->capture_default_str();
+    cli.alpha_flag = cmd->add_option("--alpha", c.alpha, "The regularizer's strength (>= 0); default 3 with bean1 and "
+                                     "bean2 (the reference's LeNet-5 setting), required with l1 and l2")
+                         ->check(non_negative);
+    cmd->add_option("--gamma", c.gamma, "BEAN's tanh scale (> 0)")->check(positive)->capture_default_str();
     cmd->add_option("--bean-layers", c.bean_layers,
                     "Layers BEAN covers: hidden (the Linears whose input is not the raw data), all, or Linear indices like 1,2")
         ->capture_default_str();
-    cmd->add_option("--out", cli.out, "Output folder")->capture_default_str();
+    cmd->add_option("--out", cli.out, "Output folder: new or empty (or --overwrite)")->capture_default_str();
     CLI::Option* resume = cmd->add_option("--resume", cli.resume, "Continue the run in this folder exactly");
     cmd->add_flag("--overwrite", cli.overwrite, "Replace the run in --out (its files only) rather than refuse")
         ->excludes(resume);
@@ -218,7 +232,15 @@ Config read_config(const fs::path& path) {
 // The run's settings: the command line's, or with --resume those of its config.json, where only
 // --epochs may change.
 Config settings(const Cli& cli, const std::vector<std::string>& given) {
-    if (cli.resume.empty()) return cli.config;
+    if (cli.resume.empty()) {
+        Config c = cli.config;
+        const bool alpha = cli.alpha_flag->count() > 0;
+        check_usage(c.reg != "none" || !alpha, "--alpha ", c.alpha, ": there is no --reg for it to weigh");
+        check_usage(alpha || (c.reg != "l1" && c.reg != "l2"), "--reg ", c.reg, " needs --alpha, its strength "
+                    "(docs/bean.md's grids use 1e-5 to 1e-2)");
+        if (!alpha && c.reg.starts_with("bean")) c.alpha = reg::reference_alpha;
+        return c;
+    }
     for (const std::string& flag : given)
         check_usage(flag == "--resume" || flag == "--epochs" || flag == "--threads" || flag == "--detect-anomaly",
                     "--resume ", cli.resume, " takes its settings from config.json there; ", flag,
@@ -411,6 +433,8 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     auto schedule = make_schedule(c, *opt);
     data::DataLoader loader(d.train, c.batch_size, c.shuffle, c.seed);
 
+    // What eval, prune and assemblies need to test the model on the data it was trained on.
+    const Metadata notes{{"data", c.data}, {"inputs", d.train.scaling()}};
     training::RunState state;
     std::vector<EpochMetrics> history;
     if (mode == Mode::resume) state = resume(folder, *net, *opt, gen, loader, schedule.get(), history);
@@ -453,10 +477,10 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
         // would lose the epoch's line for good.
         metrics << to_json(m, has_val).dump() << "\n" << std::flush;
         const bool best = has_val && m.val_acc > state.best_val_acc;
-        state = {epoch, std::max(state.best_val_acc, m.val_acc), gen.state(), std::nullopt};
-        if (best) training::save_checkpoint(folder.best().string(), spec, *net, state);
+        state = {epoch, has_val ? std::max(state.best_val_acc, m.val_acc) : -1.0, gen.state(), std::nullopt};
+        if (best) training::save_checkpoint(folder.best().string(), spec, *net, state, notes);
         state.optimizer = opt->state_dict();
-        training::save_checkpoint(folder.last().string(), spec, *net, state);
+        training::save_checkpoint(folder.last().string(), spec, *net, state, notes);
         history.push_back(m);
 
         print_epoch(m, c.epochs, has_val);

@@ -14,6 +14,10 @@ Eigen::Index TensorDataset::dim() const {
     return std::visit([](const auto& v) { return v.cols(); }, values);
 }
 
+std::string TensorDataset::scaling() const {
+    return std::holds_alternative<Bytes>(values) ? "byte/255" : "as read";
+}
+
 void TensorDataset::rows(std::span<const Eigen::Index> samples, Matrix& out) const {
     HEBB_CHECK(out.rows() == static_cast<Eigen::Index>(samples.size()) && out.cols() == dim(),
                "TensorDataset::rows: ", samples.size(), " samples of ", dim(), " features into a ",

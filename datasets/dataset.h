@@ -25,6 +25,8 @@ struct TensorDataset {
 
     Eigen::Index size() const;  // N
     Eigen::Index dim() const;   // D
+    // How the features are made from what was read: "byte/255" (images) or "as read" (CSV, generated).
+    std::string scaling() const;
 
     // The features of `samples` (rows of `out`, which must be samples.size() x D), as floats.
     void rows(std::span<const Eigen::Index> samples, Matrix& out) const;

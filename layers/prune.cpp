@@ -252,4 +252,10 @@ float threshold_for_fraction(const Sequential& model, double fraction) {
     return *cut;
 }
 
+float largest_dense_weight(const Sequential& model) {
+    float largest = 0.0f;
+    for (const Linear* linear : linear_layers(model)) largest = std::max(largest, linear->weight.value().cwiseAbs().maxCoeff());
+    return largest;
+}
+
 }  // namespace hebb::nn

@@ -71,6 +71,9 @@ PrunedModel prune_neurons(const ModelSpec& spec, const Sequential& model, double
 // just above the largest |w| for a fraction that keeps none.
 float threshold_for_fraction(const Sequential& model, double fraction);
 
+// The largest |w| over all dense weights (biases aside): what relative thresholds are fractions of.
+float largest_dense_weight(const Sequential& model);
+
 // Weights + biases and FLOPs per sample (2 * sum of in * out) of the dense MLP with these sizes.
 long dense_parameters(const std::vector<Eigen::Index>& sizes);
 long dense_flops(const std::vector<Eigen::Index>& sizes);

@@ -26,6 +26,9 @@ Tensor bean_term(const Tensor& weight, const Tensor& input, int order, float gam
 // the n x n matrix C.
 bool bean2_by_output_pairs(Eigen::Index m, Eigen::Index n, Eigen::Index batch);
 
+// The reference's strength: LeNet-5 on MNIST, BEAN-1, alpha 3 (hebb train's default with --reg bean1|bean2).
+inline constexpr float reference_alpha = 3.0f;
+
 class BEAN : public Regularizer {
 public:
     // layers: "hidden" (every Linear whose input is not the raw data: an MLP's but the first, a conv

@@ -94,11 +94,12 @@ def collect(runs, lenet5_runs, out):
                     "small_weights": layer["small_weight_fraction"]})
     write_csv(f"{out}/runs.csv", trained)
     write_csv(f"{out}/assemblies.csv", layers)
-    for source in glob.glob(f"{runs}/prune-*.csv") + glob.glob(f"{lenet5_runs}/prune-*.csv"):
-        name = os.path.basename(os.path.dirname(source)) + "-" + os.path.basename(source)
-        shutil.copy(source, f"{out}/{name}")
-        if os.path.exists(source[:-4] + ".json"):
-            shutil.copy(source[:-4] + ".json", f"{out}/{name[:-4]}.json")
+    for folder in glob.glob(f"{runs}/prune-*/") + glob.glob(f"{lenet5_runs}/prune-*/"):
+        folder = folder.rstrip("/")  # runs/bean/prune-mnist -> bean-prune-mnist.csv and .json
+        name = os.path.basename(os.path.dirname(folder)) + "-" + os.path.basename(folder)
+        for ext in ("csv", "json"):
+            if os.path.exists(f"{folder}/sweep.{ext}"):
+                shutil.copy(f"{folder}/sweep.{ext}", f"{out}/{name}.{ext}")
     for folder in ("fewshot", "fewshot-lenet5"):
         for name in ("fewshot.json", "runs.jsonl"):
             if os.path.exists(f"{runs}/{folder}/{name}"):

@@ -196,6 +196,48 @@ TEST_CASE("hebb train with BEAN reports its term next to the task loss", "[apps]
               "layers '5': Linear 5 is out of range; the model has 2 Linear layers") != std::string::npos);
 }
 
+TEST_CASE("BEAN without --alpha trains at the reference strength, 3; L1 and L2 need theirs", "[apps][bean]") {
+    const fs::path given = cli::scratch("alpha3"), implied = cli::scratch("alpha_default");
+    REQUIRE(cli::hebb("train " + spirals + " --epochs 2 --reg bean1 --alpha 3 --out " + given.string()).status == 0);
+    const cli::Result r = cli::hebb("train " + spirals + " --epochs 2 --reg bean1 --out " + implied.string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK(Json::parse(std::ifstream(implied / "config.json"))["alpha"] == 3.0);
+    const auto a = read_jsonl(given / "metrics.jsonl"), b = read_jsonl(implied / "metrics.jsonl");
+    REQUIRE(a.size() == 2);
+    REQUIRE(b.size() == 2);
+    CHECK(b[1]["reg_loss"].get<double>() > 0.0);
+    CHECK(b[1]["reg_loss"] == a[1]["reg_loss"]);
+    CHECK(b[1]["train_loss"] == a[1]["train_loss"]);
+    const cli::Result l2 = cli::hebb("train " + spirals + " --epochs 1 --reg l2 --out " + cli::scratch("l2").string());
+    CHECK(l2.status == 2);
+    CHECK_THAT(l2.output, Catch::Contains("--reg l2 needs --alpha"));
+}
+
+TEST_CASE("a checkpoint records its dataset; eval, prune and assemblies default to it and refuse one it does not fit",
+          "[apps]") {
+    const fs::path run = cli::scratch("recorded");
+    REQUIRE(cli::hebb("train " + spirals + " --epochs 2 --out " + run.string()).status == 0);
+    const std::string model = (run / "last.safetensors").string();
+    const hebb::training::Checkpoint c = hebb::training::load_checkpoint(model);
+    CHECK(c.notes.at("data") == "spirals");
+    CHECK(c.notes.at("inputs") == "as read");
+    const Json implied = Json::parse(cli::hebb("eval --json --model " + model).output);
+    const Json given = Json::parse(cli::hebb("eval --json --data spirals --model " + model).output);
+    CHECK(implied["data"] == "spirals");
+    CHECK(implied["accuracy"] == given["accuracy"]);
+    CHECK(implied["n"] == 1000);
+    const fs::path pruned = cli::scratch("recorded_pruned.safetensors");
+    const cli::Result p = cli::hebb("prune --model " + model + " --rel-threshold 0.01 --out " + pruned.string());
+    INFO(p.output);
+    CHECK(p.status == 0);
+    CHECK(hebb::training::load_checkpoint(pruned.string()).notes.at("data") == "spirals");  // kept by prune
+    const cli::Result mnist = cli::hebb("eval --data mnist --model " + model);
+    CHECK(mnist.status == 2);
+    CHECK_THAT(mnist.output, Catch::Contains("the model takes 2 inputs and gives 2 outputs; mnist has 1x28x28 = 784 "
+                                             "features and 10 classes; pick the --data it was trained on (spirals)"));
+}
+
 TEST_CASE("hebb fewshot chooses on selection seeds, reports other seeds, and continues a stopped run", "[apps][fewshot]") {
     INFO("MNIST is missing: run scripts/setup as root");
     REQUIRE(fs::exists(hebb::data::data_root() + "/mnist/train-images-idx3-ubyte"));
@@ -336,7 +378,7 @@ TEST_CASE("every subcommand takes a conv net: colour images through train, eval,
     CHECK(fs::exists(asm_out / "layer0_structural.svg"));
 
     const cli::Result prune = cli::hebb("prune " + data + " --model " + (run / "last.safetensors").string() +
-                                        " --threshold 0.05 --out " + pruned.string());
+                                        " --abs-threshold 0.05 --out " + pruned.string());
     INFO(prune.output);
     REQUIRE(prune.status == 0);
     const hebb::training::Checkpoint small = hebb::training::load_checkpoint(pruned.string());
@@ -349,9 +391,9 @@ TEST_CASE("every subcommand takes a conv net: colour images through train, eval,
 
     // The sweep counts the conv layer (4x3x3x3 + 4 parameters, 2 x 108 x 8 x 8 FLOPs) at every point;
     // pruning neurons by half leaves fc1 4 of its 8.
-    const fs::path csv = cli::scratch("conv_sweep.csv");
+    const fs::path csv = cli::scratch("conv_sweep") / "sweep.csv";
     const cli::Result sweep = cli::hebb("prune --sweep " + data + " --model " + (run / "last.safetensors").string() +
-                                        " --csv " + csv.string());
+                                        " --out " + csv.parent_path().string());
     INFO(sweep.output);
     REQUIRE(sweep.status == 0);
     const std::string rows = cli::read_text(csv);

@@ -401,7 +401,7 @@ TEST_CASE("hebb prune on a trained model: eval of the pruned file agrees with wh
     const training::Checkpoint loaded = training::load_checkpoint(source);
     const float t = nn::threshold_for_fraction(*loaded.model, 0.2);
 
-    const cli::Result r = cli::hebb("prune --data spirals --model " + source + " --threshold " + str(t) + " --out " + out.string());
+    const cli::Result r = cli::hebb("prune --data spirals --model " + source + " --abs-threshold " + str(t) + " --out " + out.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
     const auto [before, after] = table_row(r.output, "test accuracy");
@@ -420,7 +420,7 @@ TEST_CASE("hebb prune on a trained model: eval of the pruned file agrees with wh
     CHECK(sizes.back() == 2);
     CHECK(sizes[1] + sizes[2] < 64);  // 20 % of the weights leave neurons with none
     CHECK(pruned.notes.at("pruned_from") == source);
-    CHECK(std::stof(pruned.notes.at("threshold")) == t);
+    CHECK(std::stof(pruned.notes.at("abs_threshold")) == t);
     CHECK_FALSE(pruned.run);  // the source run's epoch, generator and optimizer describe other weights
 
     // On the real test inputs, the smaller model is the thresholded one.
@@ -470,15 +470,15 @@ std::vector<std::vector<std::string>> table_after(const std::string& output, con
 }
 
 TEST_CASE("hebb prune --sweep: a CSV row per model, pruning and fraction; labels averaged; the smallest model within 0.5 points", "[prune]") {
-    const fs::path a = cli::scratch("a"), b = cli::scratch("b"), csv = cli::scratch("sweep.csv"),
-                   plot = cli::scratch("sweep.svg");
+    const fs::path a = cli::scratch("a"), b = cli::scratch("b"), out = cli::scratch("sweep"), csv = out / "sweep.csv",
+                   plot = out / "sweep.svg";
     REQUIRE(cli::hebb("train " + spirals + " --epochs 3 --out " + a.string()).status == 0);
     REQUIRE(cli::hebb("train " + spirals + " --epochs 3 --seed 1 --reg l1 --alpha 0.001 --out " + b.string()).status == 0);
     const std::string ma = (a / "last.safetensors").string(), mb = (b / "last.safetensors").string();
     // "twice" is model a twice: its means are a's own figures. "mixed" is a and b.
     const cli::Result r = cli::hebb("prune --sweep --data spirals --model " + ma + " --model " + ma + " --model " + ma +
                                     " --model " + mb + " --label twice --label twice --label mixed --label mixed" +
-                                    " --baseline-label twice --csv " + csv.string() + " --plot " + plot.string());
+                                    " --baseline-label twice --out " + out.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
 
@@ -545,7 +545,7 @@ TEST_CASE("hebb prune --sweep: a CSV row per model, pruning and fraction; labels
     }
 
     // The smallest model within 0.5 points of "twice" unpruned, worked out again from the CSV.
-    const Json summary = Json::parse(cli::read_text(fs::path(csv).replace_extension(".json")));
+    const Json summary = Json::parse(cli::read_text(out / "sweep.json"));
     const double base = acc["weights"][0][0];
     CHECK(summary["baseline_label"] == "twice");
     CHECK(summary["baseline_accuracy"].get<double>() == Approx(base).margin(1e-12));
@@ -618,29 +618,32 @@ TEST_CASE("hebb prune refuses bad flags, naming the flag and the value", "[prune
         std::string args, expected;
     };
     const std::vector<Case> cases{
-        {"prune" + m + " --threshold -1 --out " + out.string(), "--threshold: must be non-negative, got -1"},
-        {"prune" + m + " --threshold nan --out " + out.string(), "--threshold: must be non-negative, got nan"},
-        {"prune --data spirals --model " + not_mlp.string() + " --threshold 0.1 --out " + out.string(), "--model: "},
-        {"prune --data spirals --model " + not_mlp.string() + " --threshold 0.1 --out " + out.string(), "'arch'"},
-        {"prune --model /nonexistent.safetensors --threshold 0.1 --out " + out.string(), "--model: File does not exist"},
-        {"prune" + m + " --out " + out.string(), "--threshold is required"},
-        {"prune" + m + " --threshold 0.1", "--out is required"},
-        {"prune" + m + " --model " + model.string() + " --threshold 0.1 --out " + out.string(), "prune takes one checkpoint"},
-        {"prune" + m + " --threshold 0.1 --out " + model.string(), "is the --model file"},
-        {"prune --sweep" + m + " --threshold 0.1", "--threshold"},
-        {"prune" + m + " --threshold 0.1 --out " + out.string() + " --plot p.svg", "--plot"},
-        {"prune" + m + " --threshold 0.1 --out " + out.string() + " --label x", "--label"},
-        {"prune" + m + " --threshold 0.1 --out " + out.string() + " --csv s.csv", "--csv"},
+        {"prune" + m + " --abs-threshold -1 --out " + out.string(), "--abs-threshold: must be non-negative, got -1"},
+        {"prune" + m + " --abs-threshold nan --out " + out.string(), "--abs-threshold: must be non-negative, got nan"},
+        {"prune" + m + " --rel-threshold 1.5 --out " + out.string(), "--rel-threshold: must be in [0, 1], got 1.5"},
+        {"prune" + m + " --rel-threshold 0.1 --abs-threshold 0.1 --out " + out.string(), "--rel-threshold excludes --abs-threshold"},
+        {"prune --data spirals --model " + not_mlp.string() + " --abs-threshold 0.1 --out " + out.string(), "--model: "},
+        {"prune --data spirals --model " + not_mlp.string() + " --abs-threshold 0.1 --out " + out.string(), "'arch'"},
+        {"prune --model /nonexistent.safetensors --abs-threshold 0.1 --out " + out.string(), "--model: File does not exist"},
+        {"prune" + m + " --out " + out.string(), "--rel-threshold or --abs-threshold is required"},
+        {"prune" + m + " --rel-threshold 0.1", "--out is required"},
+        {"prune" + m + " --model " + model.string() + " --abs-threshold 0.1 --out " + out.string(), "prune takes one checkpoint"},
+        {"prune" + m + " --abs-threshold 0.1 --out " + model.string(), "is the --model file"},
+        {"prune --sweep" + m + " --abs-threshold 0.1", "--abs-threshold"},
+        {"prune --sweep" + m + " --rel-threshold 0.1", "--rel-threshold"},
+        {"prune" + m + " --abs-threshold 0.1 --out " + out.string() + " --label x", "--label"},
+        {"prune" + m + " --abs-threshold 0.1 --out " + out.string() + " --baseline-label x", "--baseline-label"},
         {"prune --sweep" + m + " --label x --label y",
          "--label and --model come in pairs: 2 --label, 1 --model; give one --label per --model, in the same order"},
         {"prune --sweep" + m + " --model " + model.string() + " --label x", "1 --label, 2 --model"},
         {"prune --sweep" + m + " --label x --baseline-label plain",
          "--baseline-label plain: no model has that label; the labels are x"},
-        {"prune --sweep" + m + " --baseline-label x --label x --csv " + cli::scratch("s.json").string(),
-         "give --csv another extension"},
-        {"prune" + m + " --threshold 0.1 --out /proc/hebb.safetensors", "--out /proc/hebb.safetensors"},
-        {"prune --data fashion-mnist --model " + model.string() + " --threshold 0.1 --out " + out.string(),
+        {"prune --sweep" + m + " --out /proc/hebb-sweep", "--out /proc/hebb-sweep"},
+        {"prune" + m + " --abs-threshold 0.1 --out /proc/hebb.safetensors", "--out /proc/hebb.safetensors"},
+        {"prune --data fashion-mnist --model " + model.string() + " --abs-threshold 0.1 --out " + out.string(),
          "takes 2 inputs"},
+        {"prune --model " + model.string() + " --abs-threshold 0.1 --out " + out.string(),
+         "does not record the dataset it was trained on"},
     };
     for (const Case& c : cases) {
         INFO(c.args);

@@ -6,7 +6,10 @@
 //             "optim.state.<parameter>.<buffer>" (the optimizer's state)
 //   metadata  "format": "hebb", "format_version": "1", "arch" (the model spec as given:
 //             "784-256-128-10", "lenet5", "1x28x28:conv6k5-..."), "activation", "dropout" (when
-//             used); with a run, "epoch", "best_val_acc" and "rng" (the generator) in the file.
+//             used); with a run, "epoch", "best_val_acc" and "rng" (the generator) in the file;
+//             every other key is a note: hebb train writes "data" (its --data) and "inputs" (how
+//             features were made from the file: "byte/255" or "as read"), hebb prune "pruned_from"
+//             and the threshold.
 #pragma once
 
 #include <memory>
