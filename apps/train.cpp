@@ -437,8 +437,13 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     const Metadata notes{{"data", c.data}, {"inputs", d.train.scaling()}};
     training::RunState state;
     std::vector<EpochMetrics> history;
-    if (mode == Mode::resume) state = resume(folder, *net, *opt, gen, loader, schedule.get(), history);
-    else write_file_atomic(folder.metrics().string(), "");
+    if (mode == Mode::resume) {
+        state = resume(folder, *net, *opt, gen, loader, schedule.get(), history);
+        check_usage(state.epoch <= c.epochs, "--epochs ", c.epochs, ": ", folder.path().string(), " has done ", state.epoch,
+                    " epochs already; give at least that many");
+    } else {
+        write_file_atomic(folder.metrics().string(), "");
+    }
     write_file_atomic(folder.config().string(), Json(c).dump(2) + "\n");  // on --resume, with its --epochs
     std::ofstream metrics(folder.metrics(), std::ios::app);
 

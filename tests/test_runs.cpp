@@ -166,6 +166,10 @@ TEST_CASE("settings read back from config.json are checked as the command line's
     std::ofstream(run / "config.json") << config;
     CHECK(cli::hebb("train --resume " + run.string() + " --epochs 2").status == 0);
     CHECK(Json::parse(cli::read_text(run / "config.json"))["epochs"] == 2);
+    const cli::Result shorter = cli::hebb("train --resume " + run.string() + " --epochs 1");
+    CHECK(shorter.status == 2);
+    CHECK_THAT(shorter.output, Catch::Contains("--epochs 1: " + run.string() + " has done 2 epochs already"));
+    CHECK(Json::parse(cli::read_text(run / "config.json"))["epochs"] == 2);
 }
 
 TEST_CASE("every split is checked against the model before the first step", "[runs]") {
