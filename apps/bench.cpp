@@ -78,9 +78,9 @@ Command add_bench(CLI::App& app) {
     cmd->add_option("--optimizer", o->optimizers, "sgd (momentum 0.9) and/or adam, comma-separated")->capture_default_str();
     cmd->add_option("--reg", o->regs, "none, l1, l2, bean1, bean2, comma-separated")->capture_default_str();
     cmd->add_option("--batch-size", o->batches, "Batch sizes, comma-separated")->capture_default_str();
-    cmd->add_option("--threads", o->threads)->check(positive)->check(at_most(max_threads))->capture_default_str();
+    cmd->add_option("--threads", o->threads, "Threads for the products and ops")->check(positive)->check(at_most(max_threads))->capture_default_str();
     cmd->add_option("--steps", o->steps, "Steps per case and round")->check(positive)->check(at_most(1e6))->capture_default_str();
-    cmd->add_option("--rounds", o->rounds)->check(positive)->check(at_most(1000))->capture_default_str();
+    cmd->add_option("--rounds", o->rounds, "Rounds: in each the cases take turns, one JSON line per case and round")->check(positive)->check(at_most(1000))->capture_default_str();
     cmd->add_flag("--inference", o->inference, "Time the forward pass alone, without a graph");
     cmd->add_flag("--products", o->products,
                   "Time only a training step's matrix products (Y = X W^T, dW = G^T X, dX = G W), on the "

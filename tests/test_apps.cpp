@@ -138,6 +138,33 @@ TEST_CASE("bad settings are refused before any work, naming the flag", "[apps]")
     CHECK_FALSE(fs::exists(out / "metrics.jsonl"));
 }
 
+TEST_CASE("every option of every subcommand says what it does; hebb --version names the build", "[apps]") {
+    for (const std::string command : {"train", "eval", "inspect", "assemblies", "prune", "fewshot", "bench"}) {
+        const cli::Result r = cli::hebb(command + " --help");
+        REQUIRE(r.status == 0);
+        std::vector<std::string> lines;
+        std::istringstream in(r.output);
+        for (std::string line; std::getline(in, line);) lines.push_back(line);
+        // CLI11 writes an option's description from column 30, or on the next line when its name,
+        // type and default reach that far.
+        int options = 0;
+        for (size_t i = 0; i < lines.size(); ++i) {
+            const std::string& line = lines[i];
+            if (!line.starts_with("  -")) continue;
+            ++options;
+            const bool same_line = line.size() > 30 && line[29] == ' ' && line[30] != ' ';
+            const bool next_line = i + 1 < lines.size() && lines[i + 1].starts_with(std::string(30, ' ')) &&
+                                   lines[i + 1].find_first_not_of(' ') == 30;
+            INFO("hebb " << command << " --help: " << line);
+            CHECK((same_line || next_line));
+        }
+        CHECK(options >= 1);
+    }
+    const cli::Result v = cli::hebb("--version");
+    CHECK(v.status == 0);
+    CHECK_THAT(v.output, Catch::StartsWith("hebb 0.") && Catch::Contains("products on"));
+}
+
 TEST_CASE("every error reads error: ... and exits 2 for a bad command line, 1 for a failed run", "[apps]") {
     const fs::path dir = cli::scratch("exit_codes");
     const std::string out = " --out " + (dir / "out").string();
