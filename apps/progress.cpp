@@ -14,7 +14,10 @@ void Progress::update(long done, const std::string& info, bool unit_done) {
         if (!unit_done) return;
         const double seconds = std::chrono::duration<double>(now - start_).count();
         const double left = done > 0 ? seconds / static_cast<double>(done) * static_cast<double>(total_ - done) : 0.0;
-        std::fprintf(stderr, "[%ld/%ld] %s: %.0f s, about %.0f min left\n", done, total_, info.c_str(), seconds, left / 60.0);
+        if (left < 120.0)
+            std::fprintf(stderr, "[%ld/%ld] %s: %.0f s, about %.0f s left\n", done, total_, info.c_str(), seconds, left);
+        else
+            std::fprintf(stderr, "[%ld/%ld] %s: %.0f s, about %.0f min left\n", done, total_, info.c_str(), seconds, left / 60.0);
         std::fflush(stderr);
         return;
     }

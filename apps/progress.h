@@ -11,7 +11,7 @@ class Progress {
 public:
     explicit Progress(long total);
     // `done` of `total` steps; `unit_done` marks the end of a unit of work (a model, a layer), which
-    // off a terminal prints "[done/total] info: 12 s, about 3 min left".
+    // off a terminal prints "[done/total] info: 12 s, about 3 min left" (or "40 s left").
     void update(long done, const std::string& info, bool unit_done = false);
     void clear();  // erases the bar before a line is printed
 
