@@ -267,9 +267,10 @@ std::string charts_svg(const std::vector<Chart>& charts, size_t columns, const s
     std::ostringstream out;
     out << std::fixed;
     out.precision(1);
-    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << total_w << "' height='"
-        << header + height * static_cast<double>(down)
-        << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n";
+    const double total_h = header + height * static_cast<double>(down);
+    // The viewBox lets a page that embeds the document scale it to its width.
+    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << total_w << "' height='" << total_h << "' viewBox='0 0 "
+        << total_w << " " << total_h << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n";
     if (!title.empty())  // 16 px bold text, about 9.5 px a character
         out << "<text class='title' x='" << total_w / 2 << "' y='24' text-anchor='middle' font-size='16' "
             << "font-weight='bold'>" << xml_escape(shortened(title, static_cast<size_t>((total_w - 20) / 9.5)))
