@@ -50,24 +50,41 @@ struct Run {
     std::string assemblies_md;
 };
 
-Run read_run(const fs::path& folder) {
-    Run r{fs::canonical(folder).filename().string(), read_json(folder / "config.json"), {}, {}, std::nullopt, {}};
-    std::istringstream lines(read_file((folder / "metrics.jsonl").string()));
-    for (std::string line; std::getline(lines, line);) {
-        const Json j = Json::parse(line, nullptr, false);
-        HEBB_CHECK(j.is_object(), (folder / "metrics.jsonl").string(), ": line ", r.epochs.size() + 1,
-                   " is not a JSON object");
-        r.epochs.push_back(j.get<EpochMetrics>());
-    }
-    const Json t = read_json(folder / "test.json");
+TestResult read_test(const fs::path& path) {
+    const Json t = read_json(path);
     training::Evaluation e;
     e.accuracy = t.at("accuracy").get<double>();
     e.loss = t.at("loss").get<double>();
     e.n = t.at("n").get<long>();
     e.per_class = t.at("per_class").get<std::vector<double>>();
     e.confusion = t.at("confusion").get<std::vector<std::vector<long>>>();
-    r.test = {std::move(e), t.at("class_names").get<std::vector<std::string>>(), t.at("tested").get<std::string>(),
-              t.at("parameters").get<long>(), t.at("model").get<std::string>(), t.at("seconds").get<double>()};
+    for (const std::vector<long>& row : e.confusion)
+        HEBB_CHECK(e.confusion.size() == e.per_class.size() && row.size() == e.per_class.size(), path.string(),
+                   ": the confusion matrix is not ", e.per_class.size(), " x ", e.per_class.size(), " (one per class)");
+    return {std::move(e), t.at("class_names").get<std::vector<std::string>>(), t.at("tested").get<std::string>(),
+            t.at("parameters").get<long>(), t.at("model").get<std::string>(), t.at("seconds").get<double>()};
+}
+
+// f(), reading `path`: a field missing or of the wrong type is an error naming the file.
+template <class F>
+auto reading(const fs::path& path, F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const Json::exception& e) {
+        fail(path.string(), ": ", e.what());
+    }
+}
+
+Run read_run(const fs::path& folder) {
+    Run r{fs::canonical(folder).filename().string(), read_json(folder / "config.json"), {}, {}, std::nullopt, {}};
+    const fs::path metrics = folder / "metrics.jsonl";
+    std::istringstream lines(read_file(metrics.string()));
+    for (std::string line; std::getline(lines, line);) {
+        const Json j = Json::parse(line, nullptr, false);
+        HEBB_CHECK(j.is_object(), metrics.string(), ": line ", r.epochs.size() + 1, " is not a JSON object");
+        r.epochs.push_back(reading(metrics, [&] { return j.get<EpochMetrics>(); }));
+    }
+    r.test = reading(folder / "test.json", [&] { return read_test(folder / "test.json"); });
     if (fs::is_regular_file(folder / "assemblies" / "assemblies.json")) {
         r.assemblies = read_json(folder / "assemblies" / "assemblies.json");
         if (fs::is_regular_file(folder / "assemblies" / "assemblies.md"))
