@@ -352,7 +352,11 @@ std::string heatmap_svg(const Eigen::MatrixXd& graph, std::span<const int> order
     const double side = n * scale;
     // Layout in pixels: marks left of the matrix, block labels right of it, titles above, scale below.
     const double left = 24, top = 56, label_width = 190, bottom = 76;
-    const double width = std::max(left + side + label_width, 480.0), height = top + side + bottom;
+    // Wide enough for the title (15 px, about 8.5 px a character) and subtitle (12 px, about 6.8).
+    const double width = std::max({left + side + label_width, 480.0,
+                                   left + 10 + 8.5 * static_cast<double>(char_starts(labels.title).size()),
+                                   left + 10 + 6.8 * static_cast<double>(char_starts(labels.subtitle).size())});
+    const double height = top + side + bottom;
     std::ostringstream out;
     out.precision(4);
     out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height

@@ -49,7 +49,8 @@ struct HeatmapLabels {
 // A heatmap readable without the code, as an SVG document: heatmap()'s pixels embedded as a base64
 // PNG (about 800 pixels a side, at least 1 a neuron), the title and subtitle above, a line between
 // consecutive blocks (block_sizes, in order, summing to order's size) with each block's label on
-// the right, red ticks on the left at the marked neurons, and a colour scale bar from lo to hi below.
+// the right, red ticks on the left at the marked neurons, and a colour scale bar from lo to hi below;
+// the document is as wide as its title and subtitle need.
 std::string heatmap_svg(const Eigen::MatrixXd& graph, std::span<const int> order, std::span<const size_t> block_sizes,
                         double lo, double hi, Colormap map, const HeatmapLabels& labels);
 

@@ -105,7 +105,8 @@ std::vector<std::pair<std::string, std::string>> heatmaps(const LayerResult& r, 
     out.emplace_back(base + "_structural.svg",
                      analysis::heatmap_svg(a.structural, order, blocks, 0.0, hi, analysis::viridis, labels));
     labels.title = head + " (functional)";
-    labels.subtitle = "activation correlation r over the " + std::to_string(test.size()) + " test samples" + sorted;
+    labels.subtitle = "activation correlation r over the " + std::to_string(test.size()) + " " + o.data +
+                     " test samples" + sorted;
     labels.scale_label = "Pearson r";
     labels.line = "black";
     out.emplace_back(base + "_functional.svg",
