@@ -32,21 +32,6 @@ constexpr double box_w = width - left - right, box_h = height - top - bottom;
 constexpr double char_w = 6.5, row_h = 15, swatch = 28, inset = 6;
 constexpr size_t max_marked = 50;
 
-std::string xml_escape(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '\'': out += "&apos;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
 // Where each UTF-8 character of `text` begins.
 std::vector<size_t> char_starts(const std::string& text) {
     std::vector<size_t> starts;
@@ -87,11 +72,11 @@ struct Axis {
 };
 
 // Ticks from lo to hi, 1, 2 or 5 x 10^k apart (the smallest such spacing at least a fifth of the
-// range), with their labels.
-void nice_ticks(double lo, double hi, std::vector<double>& ticks, std::vector<std::string>& labels) {
+// range, and at least `min_step`), with their labels.
+void nice_ticks(double lo, double hi, double min_step, std::vector<double>& ticks, std::vector<std::string>& labels) {
     const double raw = (hi - lo) / 5, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
     const double r = raw / magnitude;
-    const double step = (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * magnitude;
+    const double step = std::max((r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * magnitude, min_step);
     // At most 6 fit; the bound also ends the loop where k is too large for ++k to change it.
     const double first = std::ceil(lo / step);
     for (int i = 0; i < 6 && (first + i) * step <= hi; ++i) {
@@ -100,17 +85,25 @@ void nice_ticks(double lo, double hi, std::vector<double>& ticks, std::vector<st
     }
 }
 
-// The axis covering `values`, padded by 4 % each side (a flat range by 0.5, or a factor 2 on a log axis).
+// The axis covering `values`, padded by 4 % each side (a flat range by 0.5, or a factor 2 on a log
+// axis). Two things are read from the values: when all are whole numbers (epochs, counts) the ticks
+// are too, and when none is negative (a loss, an accuracy) a linear axis does not go below 0.
 Axis make_axis(const std::vector<double>& values, bool log) {
     Axis a{log};
     double lo = INFINITY, hi = -INFINITY;
+    bool whole = true, non_negative = true;
     for (double v : values)
-        if (std::isfinite(a.at(v))) lo = std::min(lo, a.at(v)), hi = std::max(hi, a.at(v));
+        if (std::isfinite(a.at(v))) {
+            lo = std::min(lo, a.at(v)), hi = std::max(hi, a.at(v));
+            whole = whole && v == std::round(v), non_negative = non_negative && v >= 0;
+        }
     if (!std::isfinite(lo)) lo = 0, hi = 1;
     const double pad = hi - lo < 1e-12 ? (log ? std::log10(2.0) : 0.5) : 0.04 * (hi - lo);
     a.lo = lo - pad, a.hi = hi + pad;
+    const double min_step = whole ? 1 : 0;
     if (!log) {
-        nice_ticks(a.lo, a.hi, a.ticks, a.labels);
+        if (non_negative) a.lo = std::max(a.lo, 0.0);
+        nice_ticks(a.lo, a.hi, min_step, a.ticks, a.labels);
         return a;
     }
     // 10^k where three fall in the range, else 1, 2, 5 x 10^k where three do, else (a range too
@@ -126,7 +119,7 @@ Axis make_axis(const std::vector<double>& values, bool log) {
         }
     }
     std::vector<double> values_at;
-    nice_ticks(std::pow(10.0, a.lo), std::pow(10.0, a.hi), values_at, a.labels);
+    nice_ticks(std::pow(10.0, a.lo), std::pow(10.0, a.hi), min_step, values_at, a.labels);
     a.ticks.clear();
     for (double v : values_at) a.ticks.push_back(std::log10(v));
     return a;
@@ -250,18 +243,40 @@ void chart(std::ostringstream& out, const Chart& c, double ox, double oy) {
 
 }  // namespace
 
-std::string charts_svg(const std::vector<Chart>& charts, size_t columns) {
+std::string xml_escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '\'': out += "&apos;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string charts_svg(const std::vector<Chart>& charts, size_t columns, const std::string& title) {
     HEBB_CHECK(columns > 0, "charts_svg: columns must be positive");
     const size_t across = std::max<size_t>(1, std::min(columns, charts.size()));
     const size_t down = std::max<size_t>(1, (charts.size() + columns - 1) / columns);
+    const double header = title.empty() ? 0 : 32;  // the title's band above the charts
+    const double total_w = width * static_cast<double>(across);
     std::ostringstream out;
     out << std::fixed;
     out.precision(1);
-    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width * static_cast<double>(across) << "' height='"
-        << height * static_cast<double>(down)
-        << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n";
+    const double total_h = header + height * static_cast<double>(down);
+    // The viewBox lets a page that embeds the document scale it to its width.
+    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << total_w << "' height='" << total_h << "' viewBox='0 0 "
+        << total_w << " " << total_h << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n";
+    if (!title.empty())  // 16 px bold text, about 9.5 px a character
+        out << "<text class='title' x='" << total_w / 2 << "' y='24' text-anchor='middle' font-size='16' "
+            << "font-weight='bold'>" << xml_escape(shortened(title, static_cast<size_t>((total_w - 20) / 9.5)))
+            << "</text>\n";
     for (size_t i = 0; i < charts.size(); ++i)
-        chart(out, charts[i], width * static_cast<double>(i % columns), height * static_cast<double>(i / columns));
+        chart(out, charts[i], width * static_cast<double>(i % columns), header + height * static_cast<double>(i / columns));
     out << "</svg>\n";
     return out.str();
 }
@@ -337,7 +352,11 @@ std::string heatmap_svg(const Eigen::MatrixXd& graph, std::span<const int> order
     const double side = n * scale;
     // Layout in pixels: marks left of the matrix, block labels right of it, titles above, scale below.
     const double left = 24, top = 56, label_width = 190, bottom = 76;
-    const double width = std::max(left + side + label_width, 480.0), height = top + side + bottom;
+    // Wide enough for the title (15 px, about 8.5 px a character) and subtitle (12 px, about 6.8).
+    const double width = std::max({left + side + label_width, 480.0,
+                                   left + 10 + 8.5 * static_cast<double>(char_starts(labels.title).size()),
+                                   left + 10 + 6.8 * static_cast<double>(char_starts(labels.subtitle).size())});
+    const double height = top + side + bottom;
     std::ostringstream out;
     out.precision(4);
     out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height

@@ -49,7 +49,8 @@ struct HeatmapLabels {
 // A heatmap readable without the code, as an SVG document: heatmap()'s pixels embedded as a base64
 // PNG (about 800 pixels a side, at least 1 a neuron), the title and subtitle above, a line between
 // consecutive blocks (block_sizes, in order, summing to order's size) with each block's label on
-// the right, red ticks on the left at the marked neurons, and a colour scale bar from lo to hi below.
+// the right, red ticks on the left at the marked neurons, and a colour scale bar from lo to hi below;
+// the document is as wide as its title and subtitle need.
 std::string heatmap_svg(const Eigen::MatrixXd& graph, std::span<const int> order, std::span<const size_t> block_sizes,
                         double lo, double hi, Colormap map, const HeatmapLabels& labels);
 
@@ -74,12 +75,18 @@ struct Chart {
     bool log_x = false;     // a log10 x axis, its ticks reading as values (1k, 10k); x <= 0 is not drawn
 };
 
-// Charts in rows of `columns`, each 420 x 300 pixels, in one SVG document. A linear axis is ticked
-// about five times, 1, 2 or 5 x 10^k apart; a log axis at 10^k where three or more of them fall on
-// it, else at 1, 2 and 5 x 10^k where three do, else (a narrow range) as a linear axis would be;
-// ticks read as 0.05, 20, 1.5k, 2M. Points are marked while a series
-// has at most 50 of them. The legend sits inside the plot box, in the corner that covers the fewest
-// points, in as many columns as its height needs, names shortened with "…" to fit its width.
-std::string charts_svg(const std::vector<Chart>& charts, size_t columns = 2);
+// Charts in rows of `columns`, each 420 x 300 pixels, in one SVG document, under `title` (in bold,
+// shortened with "…" to the document's width) when it is not empty. An axis whose values are all
+// whole numbers (epochs) is ticked at whole numbers only, and a linear axis of values none of which
+// is negative (a loss, an accuracy) does not go below 0. A linear axis is ticked about five times,
+// 1, 2 or 5 x 10^k apart; a log axis at 10^k where three or more of them fall on it, else at 1, 2
+// and 5 x 10^k where three do, else (a narrow range) as a linear axis would be; ticks read as 0.05,
+// 20, 1.5k, 2M. Points are marked while a series has at most 50 of them. The legend sits inside the
+// plot box, in the corner that covers the fewest points, in as many columns as its height needs,
+// names shortened with "…" to fit its width.
+std::string charts_svg(const std::vector<Chart>& charts, size_t columns = 2, const std::string& title = {});
+
+// `text` with & < > ' " written as XML entities, for SVG and HTML text and attribute values.
+std::string xml_escape(const std::string& text);
 
 }  // namespace hebb::analysis

@@ -15,6 +15,7 @@
 #include "analysis/assemblies.h"
 #include "analysis/pictures.h"
 #include "apps/commands.h"
+#include "apps/report.h"
 #include "hebb.h"
 
 namespace hebb::app {
@@ -104,7 +105,8 @@ std::vector<std::pair<std::string, std::string>> heatmaps(const LayerResult& r, 
     out.emplace_back(base + "_structural.svg",
                      analysis::heatmap_svg(a.structural, order, blocks, 0.0, hi, analysis::viridis, labels));
     labels.title = head + " (functional)";
-    labels.subtitle = "activation correlation r over the " + std::to_string(test.size()) + " test samples" + sorted;
+    labels.subtitle = "activation correlation r over the " + std::to_string(test.size()) + " " + o.data +
+                     " test samples" + sorted;
     labels.scale_label = "Pearson r";
     labels.line = "black";
     out.emplace_back(base + "_functional.svg",
@@ -313,8 +315,8 @@ int run(Options o) {
     }
     o.data = data_for(model, o.model, o.data);
     reading_flag("--data", [&] { data::check_dataset_name(o.data); });
-    prepare_output_folder(o.out, "--out");
-    const fs::path out = o.out;
+    const fs::path out = o.out.empty() ? fs::path(o.model).parent_path() / "assemblies" : fs::path(o.out);
+    prepare_output_folder(out.string(), "--out");
     const data::TensorDataset test = data::load_dataset(o.data).test;
     check_fits(model, o.model, test, o.data);
     if (baseline) check_fits(*baseline, o.baseline, test, o.data);
@@ -336,7 +338,17 @@ int run(Options o) {
     for (const ModelResult* r : std::array<const ModelResult*, 2>{&m, b ? &*b : nullptr})
         if (r)
             for (const LayerResult& l : r->layers) pictures += l.pictures.size();
-    std::printf("wrote %s: assemblies.json, assemblies.md and %zu pictures\n", o.out.c_str(), pictures);
+    // In a finished training run's assemblies/ folder, the run's report shows the pictures.
+    fs::path folder = out.lexically_normal();
+    if (!folder.has_filename()) folder = folder.parent_path();  // "runs/fm/assemblies/"
+    const fs::path run = folder.has_parent_path() ? folder.parent_path() : ".";
+    std::string report;
+    if (folder.filename() == "assemblies" && is_finished_run(run)) {
+        write_report(run);
+        report = "; rewrote " + (run / "report.md").string() + " and report.html with them";
+    }
+    std::printf("wrote %s: assemblies.json, assemblies.md and %zu pictures%s\n", out.string().c_str(), pictures,
+                report.c_str());
     return 0;
 }
 
@@ -347,7 +359,8 @@ Command add_assemblies(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("assemblies", "Find the neuronal assemblies of a trained model and picture them");
     cmd->add_option("--model", o->model, "Checkpoint (.safetensors)")->required()->check(CLI::ExistingFile);
     cmd->add_option("--data", o->data, std::string(data_of_model_help) + "; its test split");
-    cmd->add_option("--out", o->out, "Folder for assemblies.json, assemblies.md and the pictures")->required();
+    cmd->add_option("--out", o->out, "Folder for assemblies.json, assemblies.md and the pictures (default: "
+                    "assemblies/ beside --model; in a finished training run, its report then shows them)");
     cmd->add_option("--baseline", o->baseline, "A checkpoint of the same arch to compare with (e.g. alpha = 0)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--order", o->order, "Structural graph: 1 for A A^T (BEAN-1), 2 for its Hadamard square (BEAN-2)")

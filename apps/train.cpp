@@ -7,14 +7,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
-#include "analysis/pictures.h"
 #include "apps/commands.h"
 #include "apps/progress.h"
+#include "apps/report.h"
 #include "hebb.h"
 
 namespace hebb::app {
@@ -49,23 +48,6 @@ struct Config {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Config, data, arch, act, dropout, optimizer, lr, momentum,
                                                 weight_decay, schedule, epochs, batch_size, val, subset,
                                                 shuffle, seed, init, reg, alpha, gamma, bean_layers)
-
-struct EpochMetrics {
-    int epoch;
-    double train_loss, reg_loss, train_acc, val_acc, lr, seconds, samples_per_s;
-};
-
-Json to_json(const EpochMetrics& m, bool has_val) {
-    return {{"epoch", m.epoch}, {"train_loss", m.train_loss}, {"reg_loss", m.reg_loss},
-            {"train_acc", m.train_acc}, {"val_acc", has_val ? Json(m.val_acc) : Json(nullptr)},
-            {"lr", m.lr}, {"seconds", m.seconds}, {"samples_per_s", m.samples_per_s}};
-}
-
-EpochMetrics from_json(const Json& j) {
-    return {j.at("epoch"), j.at("train_loss"), j.at("reg_loss"), j.at("train_acc"),
-            j.at("val_acc").is_null() ? 0.0 : j.at("val_acc").get<double>(), j.at("lr"), j.at("seconds"),
-            j.at("samples_per_s")};
-}
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const Config& c, std::vector<Tensor> params) {
     if (c.optimizer == "sgd")
@@ -103,34 +85,6 @@ std::string metrics_until(const fs::path& path, int last_epoch) {
         if (!j.is_discarded() && j.contains("epoch") && j["epoch"].get<int>() <= last_epoch) kept += line + "\n";
     }
     return kept;
-}
-
-std::string report_markdown(const Config& c, const nn::Module& net, long params, const training::Evaluation& test,
-                            const std::vector<std::string>& class_names, const std::vector<EpochMetrics>& history,
-                            double seconds, const std::string& tested) {
-    std::ostringstream out;
-    out.setf(std::ios::fixed);
-    out.precision(4);
-    out << "# hebb training report\n\n"
-        << "Test accuracy: **" << test.accuracy * 100 << " %** (" << test.n << " samples, loss "
-        << test.loss << "), measured once on the test split with the " << tested << " model.\n\n"
-        << "## Settings\n\n| setting | value |\n|---|---|\n";
-    const Json settings = c;
-    for (const auto& [key, value] : settings.items()) out << "| " << key << " | " << value.dump() << " |\n";
-    out << "\n## Model\n\n" << params << " parameters\n\n```\n" << net << "\n```\n\n";
-    out << "## Training\n\n| epoch | train loss | reg loss | train acc | val acc | lr | seconds | samples/s |\n"
-        << "|---|---|---|---|---|---|---|---|\n";
-    for (const EpochMetrics& m : history)
-    {
-        out << "| " << m.epoch << " | " << m.train_loss << " | " << m.reg_loss << " | " << m.train_acc << " | ";
-        if (c.val > 0) out << m.val_acc;
-        else out << "-";
-        out << " | " << std::defaultfloat << m.lr << std::fixed << " | " << std::setprecision(2) << m.seconds
-            << std::setprecision(4) << " | " << static_cast<long>(m.samples_per_s) << " |\n";
-    }
-    out << "\nTotal time " << seconds << " s. Curves: curves.svg.\n\n## Test set\n\n"
-        << training::evaluation_markdown(test, class_names);
-    return out.str();
 }
 
 struct Cli {
@@ -289,10 +243,10 @@ RunData load_data(const Config& c, const nn::Model& model) {
 }
 
 // Puts a run back where its last checkpoint left it: weights, optimizer, generator, the loader's
-// and the schedule's epoch, and the metrics of the epochs done (any line beyond them is cut, so a
+// and the schedule's epoch; metrics.jsonl keeps the epochs done (any line beyond them is cut, so a
 // resumed run repeats none).
 training::RunState resume(const training::RunFolder& folder, nn::Module& net, optim::Optimizer& opt, Generator& gen,
-                          data::DataLoader& loader, optim::LRScheduler* schedule, std::vector<EpochMetrics>& history) {
+                          data::DataLoader& loader, optim::LRScheduler* schedule) {
     training::Checkpoint last = training::load_checkpoint(folder.last().string());
     HEBB_CHECK(last.run && last.run->optimizer, folder.last().string(), " holds no training run state");
     net.load_state_dict(last.model->state_dict());
@@ -301,25 +255,8 @@ training::RunState resume(const training::RunFolder& folder, nn::Module& net, op
     const int done = last.run->epoch;
     loader.set_epoch(done);
     if (schedule) schedule->set_epoch(done);
-    const std::string kept = metrics_until(folder.metrics(), done);
-    write_file_atomic(folder.metrics().string(), kept);
-    std::istringstream lines(kept);
-    for (std::string line; std::getline(lines, line);) history.push_back(from_json(Json::parse(line)));
+    write_file_atomic(folder.metrics().string(), metrics_until(folder.metrics(), done));
     return *last.run;
-}
-
-// curves.svg: loss and accuracy by epoch.
-std::string curves(const std::vector<EpochMetrics>& history, bool has_val, bool has_reg) {
-    std::vector<double> epochs, train_loss, reg_loss, train_acc, val_acc;
-    for (const EpochMetrics& m : history) {
-        epochs.push_back(m.epoch), train_loss.push_back(m.train_loss), reg_loss.push_back(m.reg_loss);
-        train_acc.push_back(m.train_acc), val_acc.push_back(m.val_acc);
-    }
-    std::vector<analysis::Series> acc_series{{"train", "#1f77b4", epochs, train_acc}};
-    if (has_val) acc_series.push_back({"validation", "#d62728", epochs, val_acc});
-    std::vector<analysis::Series> loss_series{{"train loss", "#1f77b4", epochs, train_loss}};
-    if (has_reg) loss_series.push_back({"regularizer", "#2ca02c", epochs, reg_loss});
-    return analysis::charts_svg({{"Loss", "epoch", loss_series, "loss"}, {"Accuracy", "epoch", acc_series, "accuracy"}});
 }
 
 // The signal (SIGINT or SIGTERM) that asked the run to stop: it stops after the step in progress,
@@ -370,17 +307,17 @@ training::EpochStats epoch_with_progress(nn::Module& net, data::DataLoader& load
     }
 }
 
-void print_epoch(const EpochMetrics& m, int epochs, bool has_val) {
+void print_epoch(const EpochMetrics& m, int epochs) {
     std::printf("epoch %3d/%d  loss %.4f  reg %.4f  train_acc %.4f", m.epoch, epochs, m.train_loss, m.reg_loss, m.train_acc);
-    if (has_val) std::printf("  val_acc %.4f", m.val_acc);
+    if (m.val_acc) std::printf("  val_loss %.4f  val_acc %.4f", *m.val_loss, *m.val_acc);
     std::printf("  lr %.3g  %.1f s  %.0f samples/s\n", m.lr, m.seconds, m.samples_per_s);
     std::fflush(stdout);
 }
 
-// The test split, once: with the best-validation model when there is a validation split; then the
-// curves, the report and the summary.
-void finish(const Config& c, const training::RunFolder& folder, nn::Module& net, long params, const RunData& d,
-            const std::vector<EpochMetrics>& history, bool has_reg, std::chrono::steady_clock::time_point start) {
+// The test split, once: with the best-validation model when there is a validation split; then
+// test.json, the report made from the run folder's files, and the summary.
+void finish(const training::RunFolder& folder, nn::Module& net, long params, const RunData& d,
+            std::chrono::steady_clock::time_point start) {
     const bool has_val = d.val.size() > 0;
     std::string tested = "last";
     if (has_val && fs::exists(folder.best())) {
@@ -389,14 +326,13 @@ void finish(const Config& c, const training::RunFolder& folder, nn::Module& net,
     }
     const training::Evaluation test = training::evaluate(net, d.test);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    write_file_atomic(folder.curves().string(), curves(history, has_val, has_reg));
-    write_file_atomic(folder.report().string(),
-                      report_markdown(c, net, params, test, d.test.class_names, history, total, tested));
+    write_test(folder.path(), {test, d.test.class_names, tested, params, (std::ostringstream() << net).str(), total});
+    write_report(folder.path());
 
     std::printf("\ntest accuracy %.4f  loss %.4f  (%ld samples, %s model)\n", test.accuracy, test.loss, test.n, tested.c_str());
     std::printf("%s", training::evaluation_markdown(test, d.test.class_names).c_str());
-    std::printf("\nwrote %s/{config.json, metrics.jsonl, last.safetensors%s, curves.svg, report.md} in %.1f s\n",
-                folder.path().string().c_str(), has_val ? ", best.safetensors" : "", total);
+    std::printf("\nwrote %s/{config.json, metrics.jsonl, last.safetensors%s, test.json, curves.svg, report.md, "
+                "report.html} in %.1f s\n", folder.path().string().c_str(), has_val ? ", best.safetensors" : "", total);
 }
 
 int run(const Cli& cli, const std::vector<std::string>& given) {
@@ -436,9 +372,8 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     // What eval, prune and assemblies need to test the model on the data it was trained on.
     const Metadata notes{{"data", c.data}, {"inputs", d.train.scaling()}};
     training::RunState state;
-    std::vector<EpochMetrics> history;
     if (mode == Mode::resume) {
-        state = resume(folder, *net, *opt, gen, loader, schedule.get(), history);
+        state = resume(folder, *net, *opt, gen, loader, schedule.get());
         check_usage(state.epoch <= c.epochs, "--epochs ", c.epochs, ": ", folder.path().string(), " has done ", state.epoch,
                     " epochs already; give at least that many");
     } else {
@@ -472,26 +407,28 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
             return 128 + stop_signal;
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-        EpochMetrics m{epoch, stats.loss, stats.reg_loss, stats.accuracy,
-                       has_val ? training::evaluate(*net, d.val).accuracy : 0.0, lr, seconds,
+        EpochMetrics m{epoch, stats.loss, stats.reg_loss, stats.accuracy, {}, {}, lr, seconds,
                        static_cast<double>(stats.samples) / seconds};
+        if (has_val) {
+            const training::Evaluation val = training::evaluate(*net, d.val);
+            m.val_loss = val.loss, m.val_acc = val.accuracy;
+        }
         if (schedule) schedule->step();
 
         // The metrics line first, then the checkpoints: a crash in between leaves a line beyond the
         // last checkpoint, which --resume cuts before it trains that epoch again; the other order
         // would lose the epoch's line for good.
-        metrics << to_json(m, has_val).dump() << "\n" << std::flush;
-        const bool best = has_val && m.val_acc > state.best_val_acc;
-        state = {epoch, has_val ? std::max(state.best_val_acc, m.val_acc) : -1.0, gen.state(), std::nullopt};
+        metrics << Json(m).dump() << "\n" << std::flush;
+        const bool best = m.val_acc && *m.val_acc > state.best_val_acc;
+        state = {epoch, best ? *m.val_acc : state.best_val_acc, gen.state(), std::nullopt};
         if (best) training::save_checkpoint(folder.best().string(), spec, *net, state, notes);
         state.optimizer = opt->state_dict();
         training::save_checkpoint(folder.last().string(), spec, *net, state, notes);
-        history.push_back(m);
 
-        print_epoch(m, c.epochs, has_val);
+        print_epoch(m, c.epochs);
     }
 
-    finish(c, folder, *net, params, d, history, reg != nullptr, start);
+    finish(folder, *net, params, d, start);
     return 0;
 }
 

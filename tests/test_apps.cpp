@@ -34,11 +34,13 @@ TEST_CASE("hebb train writes its configuration, metrics, checkpoints, curves and
     const cli::Result r = cli::hebb("train " + spirals + " --epochs 3 --val 100 --dropout 0.1 --out " + out.string());
     INFO(r.output);
     REQUIRE(r.status == 0);
-    for (const char* f : {"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "curves.svg", "report.md"})
+    for (const char* f : {"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "test.json", "curves.svg",
+                          "report.md", "report.html"})
         CHECK(fs::exists(out / f));
     const auto metrics = read_jsonl(out / "metrics.jsonl");
     REQUIRE(metrics.size() == 3);
-    for (const char* key : {"epoch", "train_loss", "reg_loss", "train_acc", "val_acc", "lr", "seconds", "samples_per_s"})
+    for (const char* key : {"epoch", "train_loss", "reg_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds",
+                            "samples_per_s"})
         CHECK(metrics[2].contains(key));
     CHECK(metrics[2]["epoch"] == 3);
     CHECK(metrics[2]["val_acc"].get<double>() >= 0.0);
@@ -53,6 +55,94 @@ TEST_CASE("hebb train writes its configuration, metrics, checkpoints, curves and
     REQUIRE(loaded.run);
     CHECK(loaded.run->epoch == 3);
     CHECK(loaded.run->optimizer);
+}
+
+TEST_CASE("test.json, report.md and report.html agree with metrics.jsonl, after --resume and hebb assemblies too", "[apps]") {
+    const fs::path run = cli::scratch("report");
+    REQUIRE(cli::hebb("train " + spirals + " --epochs 2 --val 100 --out " + run.string()).status == 0);
+    // As a run written before val_loss was recorded: --resume and the report read it as none.
+    std::string old;
+    for (Json line : read_jsonl(run / "metrics.jsonl")) old += (line.erase("val_loss"), line.dump()) + "\n";
+    std::ofstream(run / "metrics.jsonl") << old;
+    const cli::Result resumed = cli::hebb("train --resume " + run.string() + " --epochs 4");
+    INFO(resumed.output);
+    REQUIRE(resumed.status == 0);
+    const auto metrics = read_jsonl(run / "metrics.jsonl");
+    REQUIRE(metrics.size() == 4);
+    CHECK_FALSE(metrics[1].contains("val_loss"));
+    CHECK(metrics[3]["val_loss"].get<double>() > 0.0);
+
+    const Json test = Json::parse(cli::read_text(run / "test.json"));
+    CHECK(test["tested"] == "best-validation");
+    CHECK(test["n"] == 1000);
+    CHECK(test["parameters"] == 1218);
+    CHECK_THAT(test["model"].get<std::string>(), Catch::Contains("(0): Linear(in_features=2, out_features=32, bias=True)"));
+    long total = 0;
+    for (const Json& row : test["confusion"]) total += row[0].get<long>() + row[1].get<long>();
+    CHECK(total == 1000);
+    CHECK(test["per_class"].size() == 2);
+    CHECK(test["seconds"].get<double>() > 0.0);
+
+    const auto fixed = [](const Json& v) {
+        if (v.is_null()) return std::string("-");
+        char text[32];
+        std::snprintf(text, sizeof text, "%.4f", v.get<double>());
+        return std::string(text);
+    };
+    const std::string md = cli::read_text(run / "report.md"), html = cli::read_text(run / "report.html");
+    const std::string accuracy = fixed(100 * test["accuracy"].get<double>()) + " %";
+    CHECK_THAT(md, Catch::StartsWith("# hebb training report: report (spirals, 2-32-32-2)\n") &&
+                       Catch::Contains("Test accuracy: **" + accuracy + "** (1000 samples, loss " + fixed(test["loss"])));
+    CHECK_THAT(html, Catch::Contains("<title>hebb run report (spirals, 2-32-32-2)</title>") &&
+                         Catch::Contains("Test accuracy: <b>" + accuracy + "</b> (1000 samples"));
+    // Every epoch, in both reports, with metrics.jsonl's values (val loss "-" where it was not recorded).
+    for (const Json& m : metrics) {
+        const std::vector<std::string> cells{std::to_string(m["epoch"].get<int>()), fixed(m["train_loss"]),
+                                             fixed(m["reg_loss"]), fixed(m["train_acc"]),
+                                             fixed(m.value("val_loss", Json())), fixed(m["val_acc"])};
+        std::string md_row = "\n|", html_row = "<tr>";
+        for (const std::string& c : cells) md_row += " " + c + " |", html_row += "<td>" + c + "</td>";
+        INFO(md_row);
+        CHECK_THAT(md, Catch::Contains(md_row));
+        CHECK_THAT(html, Catch::Contains(html_row));
+    }
+    CHECK_THAT(md, !Catch::Contains("\n| 5 |"));
+    const auto count = [](const std::string& text, const std::string& part) {
+        size_t n = 0;
+        for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+        return n;
+    };
+    const size_t settings = Json::parse(cli::read_text(run / "config.json")).size();
+    CHECK(count(html, "<tr><td>") == settings + 4 + 2);  // the settings', epochs' and classes' rows
+    const long correct = test["confusion"][0][0].get<long>();
+    CHECK_THAT(html, Catch::Contains("<table id='confusion'>") && Catch::Contains("'>" + std::to_string(correct) + "</td>"));
+    // The curves are inline, and only there does the report hold an <svg>.
+    const std::string curves = cli::read_text(run / "curves.svg");
+    CHECK_THAT(curves, Catch::Contains("class='title'") && Catch::Contains(">report (spirals, 2-32-32-2)<"));
+    CHECK_THAT(html, Catch::Contains(curves.substr(0, curves.size() - 1)));
+    CHECK(count(html, "<svg") == 1);
+    CHECK(count(html, "http") == count(html, "http://www.w3.org/2000/svg"));  // no other address
+
+    // hebb assemblies, by default into the run's assemblies/, brings its pictures into the report.
+    const cli::Result assemblies = cli::hebb("assemblies --data spirals --model " + (run / "best.safetensors").string());
+    INFO(assemblies.output);
+    REQUIRE(assemblies.status == 0);
+    CHECK_THAT(assemblies.output, Catch::Contains("wrote " + (run / "assemblies").string() + ": ") &&
+                                      Catch::Contains("; rewrote " + (run / "report.md").string() + " and report.html"));
+    CHECK_THAT(cli::read_text(run / "report.md"),
+               Catch::Contains("## Assemblies") && Catch::Contains("](assemblies/layer2_structural.svg)") &&
+                   Catch::Contains("Test accuracy: **" + accuracy + "**"));
+    const std::string with = cli::read_text(run / "report.html");
+    CHECK(count(with, "<img alt='layer") == 4);  // structural and functional, layers 1 and 2
+    CHECK(count(with, "src='data:image/svg+xml;base64,") == 4);
+    CHECK_THAT(with, Catch::Contains("<summary>assemblies.md</summary>"));
+    // Elsewhere the run's report is left alone.
+    const fs::path elsewhere = cli::scratch("assemblies_elsewhere");
+    const cli::Result other = cli::hebb("assemblies --data spirals --model " + (run / "best.safetensors").string() +
+                                        " --out " + elsewhere.string());
+    CHECK(other.status == 0);
+    CHECK_THAT(other.output, !Catch::Contains("rewrote"));
+    CHECK(cli::read_text(run / "report.html") == with);
 }
 
 TEST_CASE("a resumed run ends with exactly the weights of an uninterrupted one", "[apps]") {

@@ -718,12 +718,43 @@ TEST_CASE("charts_svg ticks axes at readable values, 1-2-5 x 10^k", "[charts]") 
     CHECK(x_ticks({3000, 4000}, true) == V{"3.0k", "3.5k", "4.0k"});
     CHECK(x_ticks({-1, 0, 10, 1000}, true) == V{"10", "100", "1k"});  // x <= 0 is not drawn
     CHECK(x_ticks({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, false) == V{"2", "4", "6", "8", "10"});  // epochs
-    CHECK(x_ticks({1, 3}, false) == V{"1.0", "1.5", "2.0", "2.5", "3.0"});
+    CHECK(x_ticks({1, 3}, false) == V{"1", "2", "3"});  // whole numbers: whole ticks
+    CHECK(x_ticks({1, 2.5}, false) == V{"1.0", "1.5", "2.0", "2.5"});
     CHECK(x_ticks({-0.3, 0.3}, false) == V{"-0.2", "0.0", "0.2"});
     CHECK(x_ticks({1000, 2600}, false) == V{"1.0k", "1.5k", "2.0k", "2.5k"});
     CHECK(x_ticks({1e17, 1e17 + 16}, false).size() <= 6);  // ends where ++k no longer changes a double
     const analysis::Series y{"s", "red", {1, 2, 3}, {0.1, 0.55, 0.9}};
     CHECK(captures(analysis::charts_svg({{"t", "x", {y}}}), "class='tick-y'[^>]*>([^<]*)<") == V{"0.2", "0.4", "0.6", "0.8"});
+}
+
+TEST_CASE("charts_svg: whole-number axes ticked at whole numbers, non-negative ones from 0, and a title", "[charts]") {
+    using V = std::vector<std::string>;
+    std::vector<double> epochs(33);
+    std::iota(epochs.begin(), epochs.end(), 1.0);
+    CHECK(x_ticks(epochs, false) == V{"0", "10", "20", "30"});
+    for (int n = 1; n <= 12; ++n) {
+        INFO(n << " epochs");
+        for (const std::string& tick : x_ticks(std::vector<double>(epochs.begin(), epochs.begin() + n), false))
+            CHECK(tick.find('.') == std::string::npos);
+    }
+    CHECK(x_ticks({2}, false) == V{"2"});
+    // The plot box spans y 36 to 254: a value of 0 sits on its bottom edge, not above it.
+    const auto bottom_point = [](double lowest) {
+        const std::string svg = analysis::charts_svg({{"t", "x", {{"s", "red", {1, 2, 3}, {lowest, 0.5, 0.9}}}}});
+        return std::stod(captures(svg, "<circle cx='[0-9.]+' cy='([0-9.]+)'")[0]);
+    };
+    CHECK(bottom_point(0.0) == 254.0);
+    CHECK(bottom_point(-0.1) < 254.0);  // a negative value keeps its margin below
+    CHECK(captures(analysis::charts_svg({{"t", "x", {{"s", "red", {1, 2}, {0.0, 0.8}}}}}), "class='tick-y'[^>]*>([^<]*)<")
+              .front() == "0.0");
+
+    const analysis::Chart chart{"t", "x", {{"s", "red", {1, 2}, {1, 2}}}};
+    const std::string titled = analysis::charts_svg({chart, chart}, 2, "run <1> & more");
+    CHECK_THAT(titled, Catch::StartsWith("<svg xmlns='http://www.w3.org/2000/svg' width='840.0' height='332.0'"));
+    CHECK(captures(titled, "class='title'[^>]*>([^<]*)<") == V{"run &lt;1&gt; &amp; more"});
+    CHECK(captures(analysis::charts_svg({chart}, 2, std::string(200, 'r')), "class='title'[^>]*>([^<]*)<")[0] ==
+          std::string(41, 'r') + "\u2026");  // cut to the 420 pixels of one chart
+    CHECK(captures(analysis::charts_svg({chart}), "(class='title')").empty());
 }
 
 TEST_CASE("charts_svg: a y label, markers, spread bars, and a legend inside its chart whatever the names", "[charts]") {
@@ -756,7 +787,7 @@ TEST_CASE("charts_svg: a y label, markers, spread bars, and a legend inside its 
         CHECK(y + h <= oy + 300 - 46);
     }
     // Lines along the top and the bottom of the plot box: the legend goes between them.
-    const std::string two = analysis::charts_svg({{"t", "x", {{"high", "red", {0, 10}, {1, 1}}, {"low", "blue", {0, 10}, {0, 0}}}}});
+    const std::string two = analysis::charts_svg({{"t", "x", {{"high", "red", {0, 10}, {1, 1}}, {"low", "blue", {0, 10}, {0.1, 0.1}}}}});
     const std::vector<std::string> legend_y = captures(two, "class='legend' x='[0-9.]+' y='([0-9.]+)'");
     REQUIRE(legend_y.size() == 1);
     CHECK(std::stod(legend_y[0]) > 36 + 20);

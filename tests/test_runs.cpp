@@ -37,9 +37,11 @@ std::string metrics_values(const fs::path& p) {
     return out;
 }
 
-// report.md without its timings (seconds and samples/s columns, total time).
+// report.md without its title (it names the run's folder) and timings (seconds and samples/s
+// columns, total time).
 std::string report_values(const fs::path& p) {
     std::string r = cli::read_text(p);
+    r = r.substr(r.find('\n'));
     r = std::regex_replace(r, std::regex(R"(\| [0-9.]+ \| [0-9]+ \|\n)"), "| t |\n");
     return std::regex_replace(r, std::regex(R"(Total time [0-9.]+ s)"), "Total time t");
 }

@@ -19,8 +19,9 @@ namespace {
 
 constexpr const char* lock_name = ".hebb-lock";
 
-constexpr std::array<std::string_view, 6> run_files{"config.json", "metrics.jsonl", "last.safetensors",
-                                                    "best.safetensors", "curves.svg", "report.md"};
+constexpr std::array<std::string_view, 8> run_files{"config.json", "metrics.jsonl", "last.safetensors",
+                                                    "best.safetensors", "test.json", "curves.svg",
+                                                    "report.md", "report.html"};
 
 // A run's file, or the temporary file of one that a crash left behind (see write_file_atomic).
 bool run_file(const fs::path& path) {

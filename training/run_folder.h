@@ -30,8 +30,6 @@ public:
     std::filesystem::path metrics() const { return path_ / "metrics.jsonl"; }
     std::filesystem::path last() const { return path_ / "last.safetensors"; }
     std::filesystem::path best() const { return path_ / "best.safetensors"; }
-    std::filesystem::path curves() const { return path_ / "curves.svg"; }
-    std::filesystem::path report() const { return path_ / "report.md"; }
 
 private:
     std::filesystem::path path_;
