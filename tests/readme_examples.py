@@ -75,7 +75,9 @@ def main():
             start = time.monotonic()
             done = subprocess.run(run, cwd=scratch, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             lines = done.stdout.rstrip("\n").split("\n")
-            print("\n".join("    " + l for l in lines[-8:]))
+            # The result lines, wherever they are, then the end.
+            shown = [l for l in lines[:-6] if re.match(r"(test )?accuracy \d|\| (parameters|test accuracy) ", l)]
+            print("\n".join("    " + l for l in shown + lines[-6:]))
             print(f"    exit {done.returncode} in {time.monotonic() - start:.1f} s", flush=True)
             if done.returncode != 0:
                 print(f"README example {n} failed: {shlex.join(run)}")
