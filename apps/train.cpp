@@ -189,7 +189,7 @@ Config settings(const Cli& cli, const std::vector<std::string>& given) {
     if (cli.resume.empty()) {
         Config c = cli.config;
         const bool alpha = cli.alpha_flag->count() > 0;
-        check_usage(c.reg != "none" || !alpha, "--alpha ", c.alpha, ": there is no --reg for it to weigh");
+        check_usage(c.reg != "none" || c.alpha == 0.0f, "--alpha ", c.alpha, ": there is no --reg for it to weigh");
         check_usage(alpha || (c.reg != "l1" && c.reg != "l2"), "--reg ", c.reg, " needs --alpha, its strength "
                     "(docs/bean.md's grids use 1e-5 to 1e-2)");
         if (!alpha && c.reg.starts_with("bean")) c.alpha = reg::reference_alpha;

@@ -329,6 +329,8 @@ TEST_CASE("BEAN without --alpha trains at the reference strength, 3; L1 and L2 n
     const cli::Result l2 = cli::hebb("train " + spirals + " --epochs 1 --reg l2 --out " + cli::scratch("l2").string());
     CHECK(l2.status == 2);
     CHECK_THAT(l2.output, Catch::Contains("--reg l2 needs --alpha"));
+    // alpha 0 is no regularizer, as --reg none is: scripts give both for their baseline.
+    CHECK(cli::hebb("train " + spirals + " --epochs 1 --reg none --alpha 0 --out " + cli::scratch("none0").string()).status == 0);
 }
 
 TEST_CASE("a checkpoint records its dataset; eval, prune and assemblies default to it and refuse one it does not fit",
