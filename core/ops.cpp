@@ -14,18 +14,6 @@ namespace {
 
 constexpr float inv_sqrt2 = 1.0f / std::numbers::sqrt2_v<float>;
 
-// Adds the gradient g of an op's output into parent p, summing over the dimensions p was
-// broadcast along (g has the output's shape, p may be a row, a column or a scalar).
-template <class Expr>
-void send(Node& p, const Expr& g) {
-    if (!p.requires_grad) return;
-    auto acc = p.grad_buffer().array();
-    if (acc.rows() == g.rows() && acc.cols() == g.cols()) acc += g.array();
-    else if (acc.size() == 1) acc(0, 0) += g.sum();
-    else if (acc.rows() == 1) acc += g.array().colwise().sum();
-    else acc += g.array().rowwise().sum();
-}
-
 Node& parent(Node& y, size_t i) { return *y.parents[i]; }
 
 // Adds op(a) op(b) into p's gradient; one not yet allocated is written directly rather than
@@ -111,14 +99,14 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
         Node& w = parent(y, 1);
         send_product(x, y.grad, false, w.value, false);
         send_product(w, y.grad, true, x.value, false);
-        if (y.parents.size() == 3) send(parent(y, 2), y.grad.colwise().sum());
+        if (y.parents.size() == 3) accumulate_grad(parent(y, 2), y.grad.colwise().sum());
     });
 }
 
 // y = x^T; dx = g^T
 Tensor transpose(const Tensor& x) {
     return make_result(pooled(x.value().transpose()), "transpose", {x},
-                       [](Node& y) { send(parent(y, 0), y.grad.transpose()); });
+                       [](Node& y) { accumulate_grad(parent(y, 0), y.grad.transpose()); });
 }
 
 // y = a + b; da = g, db = g (each summed back to its own shape)
@@ -126,8 +114,8 @@ Tensor add(const Tensor& a, const Tensor& b) {
     auto [r, c] = broadcast_shape("add", a.value(), b.value());
     Matrix y = pooled(expand(a.value(), r, c) + expand(b.value(), r, c));
     return make_result(std::move(y), "add", {a, b}, [](Node& y) {
-        send(parent(y, 0), y.grad);
-        send(parent(y, 1), y.grad);
+        accumulate_grad(parent(y, 0), y.grad);
+        accumulate_grad(parent(y, 1), y.grad);
     });
 }
 
@@ -136,8 +124,8 @@ Tensor sub(const Tensor& a, const Tensor& b) {
     auto [r, c] = broadcast_shape("sub", a.value(), b.value());
     Matrix y = pooled(expand(a.value(), r, c) - expand(b.value(), r, c));
     return make_result(std::move(y), "sub", {a, b}, [](Node& y) {
-        send(parent(y, 0), y.grad);
-        send(parent(y, 1), -y.grad);
+        accumulate_grad(parent(y, 0), y.grad);
+        accumulate_grad(parent(y, 1), -y.grad);
     });
 }
 
@@ -149,8 +137,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
         Node& a = parent(y, 0);
         Node& b = parent(y, 1);
         const Index r = y.value.rows(), c = y.value.cols();
-        if (a.requires_grad) send(a, y.grad.array() * expand(b.value, r, c));
-        if (b.requires_grad) send(b, y.grad.array() * expand(a.value, r, c));
+        if (a.requires_grad) accumulate_grad(a, y.grad.array() * expand(b.value, r, c));
+        if (b.requires_grad) accumulate_grad(b, y.grad.array() * expand(a.value, r, c));
     });
 }
 
@@ -162,62 +150,62 @@ Tensor div(const Tensor& a, const Tensor& b) {
         Node& a = parent(y, 0);
         Node& b = parent(y, 1);
         const auto bx = expand(b.value, y.value.rows(), y.value.cols());
-        if (a.requires_grad) send(a, y.grad.array() / bx);
-        if (b.requires_grad) send(b, -y.grad.array() * y.value.array() / bx);
+        if (a.requires_grad) accumulate_grad(a, y.grad.array() / bx);
+        if (b.requires_grad) accumulate_grad(b, -y.grad.array() * y.value.array() / bx);
     });
 }
 
 // y = -x; dx = -g
 Tensor neg(const Tensor& x) {
-    return make_result(pooled(-x.value()), "neg", {x}, [](Node& y) { send(parent(y, 0), -y.grad); });
+    return make_result(pooled(-x.value()), "neg", {x}, [](Node& y) { accumulate_grad(parent(y, 0), -y.grad); });
 }
 
 // y = e^x; dx = g y
 Tensor exp(const Tensor& x) {
     return make_result(pooled(x.value().array().exp()), "exp", {x}, [](Node& y) {
-        send(parent(y, 0), y.grad.array() * y.value.array());
+        accumulate_grad(parent(y, 0), y.grad.array() * y.value.array());
     });
 }
 
 // y = ln x; dx = g / x
 Tensor log(const Tensor& x) {
     return make_result(pooled(x.value().array().log()), "log", {x}, [](Node& y) {
-        send(parent(y, 0), y.grad.array() / parent(y, 0).value.array());
+        accumulate_grad(parent(y, 0), y.grad.array() / parent(y, 0).value.array());
     });
 }
 
 // y = sqrt(x); dx = g / (2 y)
 Tensor sqrt(const Tensor& x) {
     return make_result(pooled(x.value().array().sqrt()), "sqrt", {x}, [](Node& y) {
-        send(parent(y, 0), y.grad.array() / (2.0f * y.value.array()));
+        accumulate_grad(parent(y, 0), y.grad.array() / (2.0f * y.value.array()));
     });
 }
 
 // y = x^p; dx = g p x^(p-1)
 Tensor pow(const Tensor& x, float p) {
     return make_result(pooled(x.value().array().pow(p)), "pow", {x}, [p](Node& y) {
-        send(parent(y, 0), y.grad.array() * p * parent(y, 0).value.array().pow(p - 1.0f));
+        accumulate_grad(parent(y, 0), y.grad.array() * p * parent(y, 0).value.array().pow(p - 1.0f));
     });
 }
 
 // y = |x|; dx = g sign(x), with sign(0) = 0
 Tensor abs(const Tensor& x) {
     return make_result(pooled(x.value().array().abs()), "abs", {x}, [](Node& y) {
-        send(parent(y, 0), y.grad.array() * parent(y, 0).value.array().sign());
+        accumulate_grad(parent(y, 0), y.grad.array() * parent(y, 0).value.array().sign());
     });
 }
 
 // y = x^2; dx = 2 g x
 Tensor square(const Tensor& x) {
     return make_result(pooled(x.value().array().square()), "square", {x}, [](Node& y) {
-        send(parent(y, 0), 2.0f * y.grad.array() * parent(y, 0).value.array());
+        accumulate_grad(parent(y, 0), 2.0f * y.grad.array() * parent(y, 0).value.array());
     });
 }
 
 // y = max(x, 0); dx = g [x > 0]
 Tensor relu(const Tensor& x) {
     return make_result(pooled(x.value().cwiseMax(0.0f)), "relu", {x}, [](Node& y) {
-        send(parent(y, 0), (y.value.array() > 0.0f).select(y.grad, 0.0f));
+        accumulate_grad(parent(y, 0), (y.value.array() > 0.0f).select(y.grad, 0.0f));
     });
 }
 
@@ -225,7 +213,7 @@ Tensor relu(const Tensor& x) {
 Tensor leaky_relu(const Tensor& x, float s) {
     const auto& v = x.value().array();
     return make_result(pooled((v > 0.0f).select(v, s * v)), "leaky_relu", {x}, [s](Node& y) {
-        send(parent(y, 0), (parent(y, 0).value.array() > 0.0f).select(y.grad, s * y.grad.array()));
+        accumulate_grad(parent(y, 0), (parent(y, 0).value.array() > 0.0f).select(y.grad, s * y.grad.array()));
     });
 }
 
@@ -233,7 +221,7 @@ Tensor leaky_relu(const Tensor& x, float s) {
 Tensor sigmoid(const Tensor& x) {
     return make_result(pooled(1.0f / (1.0f + (-x.value().array()).exp())), "sigmoid", {x}, [](Node& y) {
         const auto& v = y.value.array();
-        send(parent(y, 0), y.grad.array() * v * (1.0f - v));
+        accumulate_grad(parent(y, 0), y.grad.array() * v * (1.0f - v));
     });
 }
 
@@ -241,7 +229,7 @@ Tensor sigmoid(const Tensor& x) {
 Tensor tanh(const Tensor& x) {
     // std::tanh rather than Eigen's fast approximation, which rounds to 1 from x = 7.95 on.
     return make_result(pooled(x.value().unaryExpr([](float v) { return std::tanh(v); })), "tanh", {x}, [](Node& y) {
-        send(parent(y, 0), y.grad.array() * (1.0f - y.value.array().square()));
+        accumulate_grad(parent(y, 0), y.grad.array() * (1.0f - y.value.array().square()));
     });
 }
 
@@ -255,7 +243,7 @@ Tensor gelu(const Tensor& x) {
                            const auto& v = parent(y, 0).value.array();
                            const auto density = std::numbers::inv_sqrtpi_v<float> * inv_sqrt2 *
                                                 (-0.5f * v.square()).exp();
-                           send(parent(y, 0), y.grad.array() * (phi_cdf(v) + v * density));
+                           accumulate_grad(parent(y, 0), y.grad.array() * (phi_cdf(v) + v * density));
                        });
 }
 
@@ -263,7 +251,7 @@ Tensor gelu(const Tensor& x) {
 Tensor sum(const Tensor& x) {
     return make_result(filled(1, 1, x.value().sum()), "sum", {x}, [](Node& y) {
         Node& x = parent(y, 0);
-        send(x, Matrix::Constant(x.value.rows(), x.value.cols(), y.grad(0, 0)));
+        accumulate_grad(x, Matrix::Constant(x.value.rows(), x.value.cols(), y.grad(0, 0)));
     });
 }
 
@@ -273,7 +261,7 @@ Tensor sum(const Tensor& x, int dim) {
     Matrix y = dim == 0 ? pooled(x.value().colwise().sum()) : pooled(x.value().rowwise().sum());
     return make_result(std::move(y), "sum", {x}, [](Node& y) {
         Node& x = parent(y, 0);
-        send(x, expand(y.grad, x.value.rows(), x.value.cols()));
+        accumulate_grad(x, expand(y.grad, x.value.rows(), x.value.cols()));
     });
 }
 
@@ -289,7 +277,7 @@ Tensor softmax(const Tensor& x) {
     Matrix y = log_softmax_rows(x.value()).array().exp();
     return make_result(std::move(y), "softmax", {x}, [](Node& y) {
         const Eigen::VectorXf gy = (y.grad.array() * y.value.array()).rowwise().sum();
-        send(parent(y, 0), y.value.array() * (y.grad.colwise() - gy).array());
+        accumulate_grad(parent(y, 0), y.value.array() * (y.grad.colwise() - gy).array());
     });
 }
 
@@ -298,7 +286,7 @@ Tensor log_softmax(const Tensor& x) {
     Matrix y = log_softmax_rows(x.value());
     return make_result(std::move(y), "log_softmax", {x}, [](Node& y) {
         const Eigen::VectorXf g = y.grad.rowwise().sum();
-        send(parent(y, 0), y.grad.array() - y.value.array().exp().colwise() * g.array());
+        accumulate_grad(parent(y, 0), y.grad.array() - y.value.array().exp().colwise() * g.array());
     });
 }
 
@@ -324,7 +312,7 @@ Tensor cross_entropy(const Tensor& logits, std::span<const int> labels, float sm
         d(b, labels[b]) -= scale * (1.0f - smoothing);
     }
     Tensor out = make_result(filled(1, 1, static_cast<float>(loss / batch)), "cross_entropy",
-                             {logits}, [](Node& y) { send(parent(y, 0), y.grad(0, 0) * saved<LossGradient>(y).d.array()); });
+                             {logits}, [](Node& y) { accumulate_grad(parent(y, 0), y.grad(0, 0) * saved<LossGradient>(y).d.array()); });
     save(out, LossGradient{std::move(d)});
     return out;
 }
@@ -341,7 +329,7 @@ Tensor nll_loss(const Tensor& log_probs, std::span<const int> labels) {
         d(b, labels[b]) = -1.0f / static_cast<float>(batch);
     }
     Tensor out = make_result(filled(1, 1, static_cast<float>(loss / batch)), "nll_loss",
-                             {log_probs}, [](Node& y) { send(parent(y, 0), y.grad(0, 0) * saved<LossGradient>(y).d.array()); });
+                             {log_probs}, [](Node& y) { accumulate_grad(parent(y, 0), y.grad(0, 0) * saved<LossGradient>(y).d.array()); });
     save(out, LossGradient{std::move(d)});
     return out;
 }
@@ -354,8 +342,8 @@ Tensor mse_loss(const Tensor& a, const Tensor& b) {
     const float loss = (a.value() - b.value()).squaredNorm() / n;
     return make_result(filled(1, 1, loss), "mse_loss", {a, b}, [n](Node& y) {
         const Matrix d = (2.0f * y.grad(0, 0) / n) * (parent(y, 0).value - parent(y, 1).value);
-        send(parent(y, 0), d);
-        send(parent(y, 1), -d);
+        accumulate_grad(parent(y, 0), d);
+        accumulate_grad(parent(y, 1), -d);
     });
 }
 

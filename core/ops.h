@@ -64,4 +64,22 @@ inline Tensor operator-(float s, const Tensor& b) { return sub(Tensor::scalar(s)
 inline Tensor operator*(float s, const Tensor& b) { return mul(Tensor::scalar(s), b); }
 inline Tensor operator/(float s, const Tensor& b) { return div(Tensor::scalar(s), b); }
 
+// For writing an op's backward (with make_result, save and saved): adds g (r x c), the gradient of
+// the op's output, into the grad of parent p summed over the dimensions p was broadcast along: p
+// (r x c) takes g, a (1 x c) row its sums over rows, an (r x 1) column its sums over columns, a 1x1
+// scalar its total. Does nothing when p needs no gradient; any other shape of p throws. g may be an
+// Eigen expression.
+template <class Expr>
+void accumulate_grad(Node& p, const Expr& g) {
+    if (!p.requires_grad) return;
+    const Eigen::Index rows = p.value.rows(), cols = p.value.cols();
+    HEBB_CHECK((rows == g.rows() || rows == 1) && (cols == g.cols() || cols == 1), "accumulate_grad: a (",
+               g.rows(), "x", g.cols(), ") gradient does not sum into the ", p.op, " ", shape_str(p.value));
+    auto acc = p.grad_buffer().array();
+    if (rows == g.rows() && cols == g.cols()) acc += g.array();
+    else if (acc.size() == 1) acc(0, 0) += g.sum();
+    else if (rows == 1) acc += g.array().colwise().sum();
+    else acc += g.array().rowwise().sum();
+}
+
 }  // namespace hebb

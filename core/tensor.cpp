@@ -3,8 +3,6 @@
 #include "core/state_dict.h"
 
 #include <atomic>
-#include <iomanip>
-#include <ostream>
 #include <unordered_map>
 
 namespace hebb {
@@ -231,24 +229,6 @@ Tensor Tensor::detach() const { return Tensor(node_->value); }
 float Tensor::item() const {
     HEBB_CHECK(node_->value.size() == 1, "item: needs a 1x1 tensor, got ", shape());
     return node_->value(0, 0);
-}
-
-std::ostream& operator<<(std::ostream& out, const Tensor& t) {
-    if (!t.defined()) return out << "tensor(undefined)";
-    const Matrix& m = t.value();
-    const auto flags = out.flags();
-    out << "tensor([";
-    for (Eigen::Index r = 0; r < m.rows(); ++r) {
-        out << (r ? ",\n        [" : "[");
-        for (Eigen::Index c = 0; c < m.cols(); ++c)
-            out << (c ? ", " : "") << std::fixed << std::setprecision(4) << m(r, c);
-        out << "]";
-    }
-    out << "]";
-    if (t.node()->backward) out << ", grad_fn=<" << t.op() << ">";
-    else if (t.requires_grad()) out << ", requires_grad=True";
-    out.flags(flags);
-    return out << ")";
 }
 
 void set_detect_anomaly(bool on) { anomaly_mode = on; }

@@ -5,7 +5,6 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
-#include <iosfwd>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -138,8 +137,6 @@ public:
 private:
     std::shared_ptr<Node> node_;
 };
-
-std::ostream& operator<<(std::ostream& out, const Tensor& t);
 
 // While one is alive (on this thread), ops record no graph: evaluation costs only the forward pass.
 class NoGradGuard {

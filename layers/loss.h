@@ -23,4 +23,12 @@ struct MSELoss {
     Tensor operator()(const Tensor& prediction, const Tensor& target) const;
 };
 
+// input logits and target probabilities in [0, 1] of one shape (B x C, or B x 1) -> 1x1 mean over
+// every entry of -[p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], p the weight of positive
+// targets: pos_weight's entry for the column, 1 when pos_weight is empty.
+struct BCEWithLogitsLoss {
+    Matrix pos_weight;  // (1 x C), or empty
+    Tensor operator()(const Tensor& input, const Tensor& target) const;
+};
+
 }  // namespace hebb::nn

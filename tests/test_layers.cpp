@@ -254,3 +254,43 @@ TEST_CASE("one grammar selects Linear layers: hidden, all or a comma list", "[la
     CHECK_THROWS_WITH(nn::check_linear_layer_spec("1,x"), "layers '1,x': 'x" + use);
     CHECK_THROWS_WITH(nn::check_linear_layer_spec("3,3"), "layers '3,3': Linear 3 is named twice");
 }
+
+TEST_CASE("BCEWithLogitsLoss passes gradcheck in both inputs, with and without pos_weight", "[layers][gradcheck]") {
+    Generator gen(9);
+    const Tensor x(randn(4, 3, gen).value() * 2.0f);
+    const Tensor y = Tensor::from({{0, 1, 0.5f}, {0.2f, 0.9f, 1}, {1, 0, 0}, {0.7f, 0.3f, 0.1f}});
+    for (const Matrix& pos_weight : {Matrix(), Tensor::from({{2, 0.5f, 1}}).value()}) {
+        const nn::BCEWithLogitsLoss bce{pos_weight};
+        const GradcheckResult r = gradcheck([&](const std::vector<Tensor>& v) { return bce(v[0], v[1]); }, {x, y});
+        INFO("pos_weight " << shape_str(pos_weight) << ": " << r.worst);
+        CHECK(r.ok);
+    }
+}
+
+TEST_CASE("BCEWithLogitsLoss gives hand-computed values and stays finite at large logits", "[layers]") {
+    // Per entry max(x, 0) - x y + log(1 + e^-|x|), d/dx = (sigmoid(x) - y) / N; x = +-100 would give
+    // log(0) in the textbook form y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)).
+    Tensor x = Tensor::from({{0, 100, -100, 2}}, true);
+    const Tensor y = Tensor::from({{0.3f, 0, 1, 1}});
+    const Tensor loss = nn::BCEWithLogitsLoss{}(x, y);
+    const double softplus_minus2 = std::log1p(std::exp(-2.0)), sigmoid2 = 1.0 / (1.0 + std::exp(-2.0));
+    CHECK(loss.item() == Approx((std::log(2.0) + 100 + 100 + softplus_minus2) / 4));
+    loss.backward();
+    CHECK(x.grad()(0, 0) == Approx((0.5 - 0.3) / 4));
+    CHECK(x.grad()(0, 1) == Approx(0.25));
+    CHECK(x.grad()(0, 2) == Approx(-0.25));
+    CHECK(x.grad()(0, 3) == Approx((sigmoid2 - 1) / 4));
+
+    // pos_weight p scales the loss of positive targets: p log 2 at x = 0, y = 1; d/dx = -p / 2 / N
+    Tensor z = Tensor::from({{0, 0}}, true);
+    const Tensor weighted = nn::BCEWithLogitsLoss{Tensor::from({{3, 1}}).value()}(z, Tensor::from({{1, 1}}));
+    CHECK(weighted.item() == Approx(2 * std::log(2.0)));
+    weighted.backward();
+    CHECK(z.grad()(0, 0) == Approx(-0.75));
+    CHECK(z.grad()(0, 1) == Approx(-0.25));
+
+    CHECK_THROWS_WITH(nn::BCEWithLogitsLoss{}(Tensor::zeros(4, 2), Tensor::zeros(4, 1)),
+                      "BCEWithLogitsLoss: input (4x2) and target (4x1) differ");
+    CHECK_THROWS_WITH(nn::BCEWithLogitsLoss{Matrix::Ones(1, 3)}(Tensor::zeros(4, 2), Tensor::zeros(4, 2)),
+                      "BCEWithLogitsLoss: pos_weight (1x3) does not fit input (4x2)");
+}

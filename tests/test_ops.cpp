@@ -176,3 +176,35 @@ TEST_CASE("BEAN's reference definition is expressible with these ops", "[ops]") 
     CHECK(bean({w, h}).item() == Approx(expected).epsilon(1e-5));
     require_gradcheck(bean, {w, h});
 }
+
+TEST_CASE("accumulate_grad sums a gradient over the dimensions its parent was broadcast along", "[ops]") {
+    const Matrix g = Tensor::from({{1, 2, 3}, {4, 5, 6}}).value();  // (2x3)
+    Tensor full = Tensor::zeros(2, 3).requires_grad_(), row = Tensor::zeros(1, 3).requires_grad_(),
+           column = Tensor::zeros(2, 1).requires_grad_(), scalar = Tensor::scalar(0).requires_grad_(),
+           constant = Tensor::zeros(2, 3);
+    for (Tensor* t : {&full, &row, &column, &scalar, &constant}) accumulate_grad(*t->node(), g);
+    accumulate_grad(*full.node(), 2.0f * g.array());  // adds to what is there; an expression is fine
+    CHECK(full.grad() == 3.0f * g);
+    CHECK(row.grad() == Tensor::from({{5, 7, 9}}).value());
+    CHECK(column.grad() == Tensor::from({{6}, {15}}).value());
+    CHECK(scalar.grad()(0, 0) == 21);
+    CHECK(constant.grad().size() == 0);  // needs no gradient: none is allocated
+    Tensor other = Tensor::zeros(3, 3).requires_grad_();
+    CHECK_THROWS_WITH(accumulate_grad(*other.node(), g),
+                      "accumulate_grad: a (2x3) gradient does not sum into the leaf (3x3)");
+}
+
+TEST_CASE("an op written outside the engine broadcasts with accumulate_grad", "[ops][gradcheck]") {
+    // y = x * w * w with w (1 x c) stretched over the rows; dx = g w^2, dw = sum over rows of 2 g x w.
+    const auto scale_twice = [](In v) {
+        const Matrix& x = v[0].value();
+        const Matrix w2 = v[1].value().array().square();
+        return make_result(x.array().rowwise() * w2.row(0).array(), "scale_twice", {v[0], v[1]}, [](Node& y) {
+            const Matrix& x = y.parents[0]->value;
+            const Matrix& w = y.parents[1]->value;
+            accumulate_grad(*y.parents[0], y.grad.array().rowwise() * w.row(0).array().square());
+            accumulate_grad(*y.parents[1], (2.0f * y.grad.array() * x.array()).rowwise() * w.row(0).array());
+        });
+    };
+    require_gradcheck(scale_twice, {away_from_zero(4, 3), away_from_zero(1, 3)});
+}

@@ -84,6 +84,21 @@ TEST_CASE("losses match PyTorch in value and gradient", "[torch]") {
     }
 }
 
+TEST_CASE("BCEWithLogitsLoss matches PyTorch in value and both gradients", "[torch]") {
+    const json& L = reference().at("losses");
+    REQUIRE(L.at("bce_cases").size() == 2);
+    for (const json& c : L.at("bce_cases")) {
+        const std::string what = "loss " + c.at("name").get<std::string>();
+        Tensor x(to_matrix(L.at("logits")), true), y(to_matrix(L.at("bce_target")), true);
+        const nn::BCEWithLogitsLoss bce{c.contains("pos_weight") ? to_matrix(c.at("pos_weight")) : Matrix()};
+        const Tensor loss = bce(x, y);
+        check_close(loss.item(), c.at("value").get<double>(), what + ": value");
+        loss.backward();
+        check_close(x.grad(), to_matrix(c.at("grad")), what + ": d loss / d input");
+        check_close(y.grad(), to_matrix(c.at("target_grad")), what + ": d loss / d target");
+    }
+}
+
 TEST_CASE("ops match PyTorch in value and gradient of sum(out * R)", "[torch]") {
     const json& O = reference().at("ops");
     const Matrix x0 = to_matrix(O.at("x"));

@@ -19,14 +19,7 @@ std::shared_ptr<nn::Sequential> train_spirals(std::uint64_t seed, int epochs) {
 
 double accuracy(nn::Module& net, const data::TensorDataset& d) {
     NoGradGuard no_grad;
-    const Matrix logits = net(Tensor(d.features())).value();
-    int correct = 0;
-    for (Eigen::Index i = 0; i < d.size(); ++i) {
-        Eigen::Index best;
-        logits.row(i).maxCoeff(&best);
-        correct += best == d.labels[static_cast<size_t>(i)];
-    }
-    return static_cast<double>(correct) / static_cast<double>(d.size());
+    return training::accuracy(net(Tensor(d.features())), d.labels);
 }
 
 }  // namespace
@@ -97,4 +90,20 @@ TEST_CASE("an epoch's means weigh each batch by its size, and an error names the
     optim::SGD huge(net->parameters(), {.lr = 1e30});
     CHECK_THROWS_WITH(training::train_epoch(*net, loader, huge, nullptr, 7),
                       Catch::Matches("epoch 7 step [0-9]+: (the loss is|the gradient of parameter).*"));
+}
+
+TEST_CASE("accuracy is the fraction of rows whose largest logit is at the label", "[train]") {
+    const Tensor logits = Tensor::from({{0.1f, 2.0f, -1.0f},   // argmax 1
+                                        {3.0f, 0.0f, 0.5f},    // 0
+                                        {0.2f, 0.2f, 0.1f},    // 0: the first of a tie, as torch.argmax
+                                        {-5.0f, -4.0f, -3.0f},  // 2
+                                        {1.0f, 1.0f, 1.0f}});  // 0
+    CHECK(training::accuracy(logits, std::vector<int>{1, 0, 0, 2, 0}) == 1.0);
+    CHECK(training::accuracy(logits, std::vector<int>{1, 2, 1, 2, 0}) == 0.6);  // rows 0, 3, 4
+    CHECK(training::accuracy(logits, std::vector<int>{0, 1, 1, 0, 2}) == 0.0);
+    CHECK(training::accuracy(Tensor::from({{0.0f, 1.0f}}), std::vector<int>{1}) == 1.0);
+    CHECK_THROWS_WITH(training::accuracy(logits, std::vector<int>{1, 0}),
+                      "count_correct: 2 labels for (5x3) logits");
+    CHECK_THROWS_WITH(training::accuracy(Tensor::zeros(0, 3), std::vector<int>{}),
+                      "accuracy: no rows in (0x3) logits");
 }

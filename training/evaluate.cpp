@@ -9,6 +9,8 @@
 namespace hebb::training {
 
 long count_correct(const Matrix& logits, std::span<const int> labels) {
+    HEBB_CHECK(static_cast<Eigen::Index>(labels.size()) == logits.rows(), "count_correct: ", labels.size(),
+               " labels for ", shape_str(logits), " logits");
     long correct = 0;
     for (Eigen::Index i = 0; i < logits.rows(); ++i) {
         Eigen::Index best;
@@ -16,6 +18,11 @@ long count_correct(const Matrix& logits, std::span<const int> labels) {
         correct += best == labels[static_cast<size_t>(i)];
     }
     return correct;
+}
+
+double accuracy(const Tensor& logits, std::span<const int> labels) {
+    HEBB_CHECK(logits.rows() > 0, "accuracy: no rows in ", logits.shape(), " logits");
+    return static_cast<double>(count_correct(logits.value(), labels)) / static_cast<double>(logits.rows());
 }
 
 Evaluation evaluate(nn::Module& model, const data::TensorDataset& d, Eigen::Index batch_size) {

@@ -20,8 +20,12 @@ struct Evaluation {
 // In eval mode, without a graph, in batches of `batch_size`.
 Evaluation evaluate(nn::Module& model, const data::TensorDataset& d, Eigen::Index batch_size = 1000);
 
-// Number of rows whose largest logit is at the label.
+// Number of rows whose largest logit is at the label (the first largest on a tie, as argmax). logits
+// (B x C), B labels.
 long count_correct(const Matrix& logits, std::span<const int> labels);
+// The fraction of a batch's rows whose largest logit is at the label, in [0, 1]: PyTorch's
+// (logits.argmax(1) == labels).float().mean(). logits (B x C), B > 0 labels.
+double accuracy(const Tensor& logits, std::span<const int> labels);
 
 // Markdown: per-class accuracy and the confusion matrix, classes named when names are known.
 std::string evaluation_markdown(const Evaluation& e, const std::vector<std::string>& class_names);
