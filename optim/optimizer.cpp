@@ -74,7 +74,7 @@ void Optimizer::set_lr(double lr) {
 void Optimizer::step() {
     ++steps_;
     for (size_t i = 0; i < params_.size(); ++i)
-        if (params_[i].grad().size())
+        if (params_[i].has_grad())
             HEBB_CHECK(update(i, params_[i].value(), params_[i].grad(), steps_), "the gradient of parameter ", i,
                        " ", params_[i].shape(), " is not finite");
 }

@@ -200,9 +200,9 @@ TEST_CASE("Dropout drops in training and passes through in eval", "[layers]") {
 TEST_CASE("zero_grad clears every parameter's gradient", "[layers]") {
     auto net = nn::mlp({{3, 4, 2}, "relu"});
     sum((*net)(Tensor(Matrix::Ones(2, 3)))).backward();
-    for (const Tensor& p : net->parameters()) CHECK(p.grad().size() > 0);
+    for (const Tensor& p : net->parameters()) CHECK(p.has_grad());
     net->zero_grad();
-    for (const Tensor& p : net->parameters()) CHECK(p.grad().size() == 0);
+    for (const Tensor& p : net->parameters()) CHECK_FALSE(p.has_grad());
 }
 
 TEST_CASE("arch strings and activation names are checked", "[layers]") {
