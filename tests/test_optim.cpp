@@ -8,6 +8,13 @@ using namespace hebb;
 namespace {
 Tensor param(float v) { return Tensor(Matrix::Constant(1, 1, v), true); }
 void set_grad(Tensor& p, float g) { p.mutable_grad() = Matrix::Constant(1, 1, g); }
+// Parameter i's step count in the optimizer's state (PyTorch's state['step']); 0 when it has none.
+float step_of(const optim::Optimizer& opt, size_t i) {
+    const optim::OptimizerState state = opt.state_dict();
+    for (const NamedArray& a : state.params.at(i))
+        if (a.name == "step") return a.value(0, 0);
+    return 0.0f;
+}
 }  // namespace
 
 TEST_CASE("SGD with momentum follows the hand-computed path", "[optim]") {
@@ -18,7 +25,7 @@ TEST_CASE("SGD with momentum follows the hand-computed path", "[optim]") {
     CHECK(p.item() == Approx(0.95));
     sgd.step();  // b = 0.9 * 0.5 + 0.5 = 0.95, p = 0.95 - 0.095
     CHECK(p.item() == Approx(0.855));
-    CHECK(sgd.steps() == 2);
+    CHECK(step_of(sgd, 0) == 2);
 }
 
 TEST_CASE("Adam's first step moves each weight by lr against its gradient's sign", "[optim]") {
@@ -30,6 +37,27 @@ TEST_CASE("Adam's first step moves each weight by lr against its gradient's sign
     // m / (1 - b1) = g and sqrt(v / (1 - b2)) = |g|: the step is lr * g / (|g| + eps).
     CHECK(p.item() == Approx(0.9).epsilon(1e-6));
     CHECK(q.item() == Approx(-1.9).epsilon(1e-4));
+}
+
+TEST_CASE("a step without a gradient does not count for that parameter", "[optim]") {
+    // PyTorch counts steps per parameter: q's first real update is Adam's first step, lr against the
+    // gradient's sign, whatever steps() found it without a gradient before.
+    for (int kind = 0; kind < 2; ++kind) {
+        Tensor p = param(1.0f), q = param(-2.0f);
+        std::unique_ptr<optim::Optimizer> opt;
+        if (kind == 0) opt = std::make_unique<optim::Adam>(std::vector{p, q}, optim::AdamOptions{.lr = 0.1});
+        else opt = std::make_unique<optim::AdamW>(std::vector{p, q}, optim::AdamOptions{.lr = 0.1, .weight_decay = 0.0});
+        set_grad(p, 1.0f);
+        opt->step();
+        CHECK(q.item() == -2.0f);
+        CHECK(step_of(*opt, 0) == 1);
+        CHECK(step_of(*opt, 1) == 0);
+        set_grad(q, 0.5f);
+        opt->step();
+        CHECK(q.item() == Approx(-2.1).epsilon(1e-6));  // not -2.0744, as with one count for all
+        CHECK(step_of(*opt, 0) == 2);
+        CHECK(step_of(*opt, 1) == 1);
+    }
 }
 
 TEST_CASE("a parameter without a gradient is left alone", "[optim]") {
@@ -76,7 +104,7 @@ TEST_CASE("an optimizer resumed from its state_dict continues bit for bit", "[op
         Tensor c(b.value(), true);
         auto resumed = make({c});
         resumed->load_state_dict(saved);
-        CHECK(resumed->steps() == 3);
+        CHECK(step_of(*resumed, 0) == 3);
         for (int i = 3; i < 6; ++i) {
             c.mutable_grad() = grads[i];
             resumed->step();
@@ -125,8 +153,12 @@ TEST_CASE("optimizer settings and state are checked", "[optim]") {
     adam.step();
     optim::OptimizerState sd = adam.state_dict();
     REQUIRE(sd.params.size() == 1);
-    CHECK(sd.step == 1);
-    CHECK(sd.params[0].size() == 2);  // exp_avg and exp_avg_sq; no max_exp_avg_sq without amsgrad
+    REQUIRE(sd.params[0].size() == 3);  // step, exp_avg and exp_avg_sq; no max_exp_avg_sq without amsgrad
+    CHECK(sd.params[0][0].name == "step");
+    CHECK(sd.params[0][0].value(0, 0) == 1.0f);
+    optim::OptimizerState half = sd;
+    half.params[0][0].value(0, 0) = 1.5f;
+    CHECK_THROWS_WITH(adam.load_state_dict(half), Catch::Contains("'step' of parameter 0 is not a whole number of steps"));
     Tensor other(Matrix::Ones(2, 2), true);
     optim::Adam wrong({other});
     CHECK_THROWS_WITH(wrong.load_state_dict(sd), Catch::Contains("'exp_avg' of parameter 0 is (1x1) but the parameter is (2x2)"));
