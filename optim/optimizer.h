@@ -25,9 +25,10 @@ public:
     virtual ~Optimizer() = default;
 
     void zero_grad();
-    // Updates every parameter that has a gradient, and counts a step for it. A gradient that is not finite throws an Error
-    // naming the parameter; it is found in the update's own pass over the gradient (so costs no
-    // extra trip through memory), and leaves the parameters updated before it changed.
+    // Updates every parameter that has a gradient, and counts a step for it. A gradient that is not
+    // finite throws an Error naming the parameter; it is found in the update's own pass over the
+    // gradient (so costs no extra trip through memory), and leaves the parameters updated before it
+    // changed.
     void step();
     double lr() const { return lr_; }
     void set_lr(double lr);
