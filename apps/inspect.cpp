@@ -1,4 +1,5 @@
 // hebb inspect: what a checkpoint holds: architecture, parameters, weight statistics, metadata.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -43,9 +44,13 @@ Command add_inspect(CLI::App& app) {
             std::printf("\ntraining run: epoch %d", run->epoch);
             if (run->best_val_acc >= 0.0) std::printf(", best validation accuracy %.4f", run->best_val_acc);
             if (const auto& opt = run->optimizer) {
+                long long steps = 0;  // of the parameter updated most often
                 size_t buffers = 0;
-                for (const StateDict& p : opt->params) buffers += p.size();
-                std::printf(", optimizer state (step %lld, %zu buffers)", static_cast<long long>(opt->step), buffers);
+                for (const StateDict& p : opt->params)
+                    for (const NamedArray& a : p)
+                        if (a.name == "step") steps = std::max(steps, static_cast<long long>(a.value(0, 0)));
+                        else ++buffers;
+                std::printf(", optimizer state (step %lld, %zu buffers)", steps, buffers);
             }
             std::printf("\n");
         }

@@ -30,7 +30,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     for (size_t i = 0; i < leaves.size(); ++i) {
         Matrix& x = leaves[i].value();
         const Matrix analytical =
-            leaves[i].grad().size() ? leaves[i].grad() : Matrix::Zero(x.rows(), x.cols());
+            leaves[i].has_grad() ? leaves[i].grad() : Matrix::Zero(x.rows(), x.cols());
         for (Eigen::Index r = 0; r < x.rows(); ++r) {
             for (Eigen::Index c = 0; c < x.cols(); ++c) {
                 const float saved = x(r, c);

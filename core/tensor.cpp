@@ -46,6 +46,12 @@ std::string shape_str(const Matrix& m) {
     return "(" + std::to_string(m.rows()) + "x" + std::to_string(m.cols()) + ")";
 }
 
+void check_eigen_max_align_bytes(int program) {
+    HEBB_CHECK(program == EIGEN_MAX_ALIGN_BYTES, "hebb was built with EIGEN_MAX_ALIGN_BYTES=", EIGEN_MAX_ALIGN_BYTES,
+               ", this program with ", program, ": compile it with -DEIGEN_MAX_ALIGN_BYTES=", EIGEN_MAX_ALIGN_BYTES,
+               " (pkg-config --cflags hebb gives it)");
+}
+
 std::string ImageShape::str() const {
     return std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
 }
@@ -173,14 +179,20 @@ Tensor Tensor::from(std::initializer_list<std::initializer_list<float>> rows, bo
 }
 
 Tensor& Tensor::requires_grad_(bool on) {
-    HEBB_CHECK(node_->parents.empty(), "requires_grad_: only a leaf tensor can change it (this is ",
+    HEBB_CHECK(checked_node().parents.empty(), "requires_grad_: only a leaf tensor can change it (this is ",
                node_->op, ")");
     node_->requires_grad = on;
     return *this;
 }
 
-void Tensor::backward() const {
-    HEBB_CHECK(node_->value.size() == 1, "backward: needs a 1x1 tensor, got ", shape());
+const Matrix& Tensor::grad() const {
+    HEBB_CHECK(has_grad(), "grad: this ", shape(), " tensor has no gradient yet: call backward() on a loss that "
+               "depends on it first (has_grad() tells)");
+    return node_->grad;
+}
+
+void Tensor::backward(bool retain_graph) const {
+    HEBB_CHECK(value().size() == 1, "backward: needs a 1x1 tensor, got ", shape());
     HEBB_CHECK(node_->requires_grad, "backward: this tensor does not require grad");
 
     // Iterative depth-first search: `order` ends with every node after all of its parents. The
@@ -207,13 +219,20 @@ void Tensor::backward() const {
     }
     // Gradients of leaves accumulate across calls; those of intermediate nodes start from zero
     // (empty: the first contribution allocates it).
-    for (Node* node : order)
+    for (Node* node : order) {
+        HEBB_CHECK(!node->spent, "backward through a graph that was already backpropagated (at its ", node->op,
+                   "): call backward(true) the first time (PyTorch's retain_graph), or recompute the forward pass");
         if (node->backward) recycle(node->grad);
+    }
     node_->grad_buffer().array() += 1.0f;
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         Node& node = **it;
         if (!node.backward || node.grad.size() == 0) continue;  // a node that received nothing sends nothing
         node.backward(node);
+        if (!retain_graph) {  // as PyTorch frees its saved tensors
+            node.saved.reset();
+            node.spent = true;
+        }
         if (!anomaly_mode) continue;
         for (const auto& p : node.parents)
             HEBB_CHECK(p->grad.size() == 0 || p->grad.allFinite(), "anomaly: the backward of ", node.op,
@@ -222,12 +241,12 @@ void Tensor::backward() const {
     }
 }
 
-void Tensor::zero_grad() { recycle(node_->grad); }
+void Tensor::zero_grad() { recycle(checked_node().grad); }
 
-Tensor Tensor::detach() const { return Tensor(node_->value); }
+Tensor Tensor::detach() const { return Tensor(value()); }
 
 float Tensor::item() const {
-    HEBB_CHECK(node_->value.size() == 1, "item: needs a 1x1 tensor, got ", shape());
+    HEBB_CHECK(value().size() == 1, "item: needs a 1x1 tensor, got ", shape());
     return node_->value(0, 0);
 }
 

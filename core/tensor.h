@@ -35,6 +35,14 @@ template <class... Parts>
 
 std::string shape_str(const Matrix& m);  // "(64x784)"
 
+// A program compiled with another EIGEN_MAX_ALIGN_BYTES than hebb frees hebb's matrices with the
+// wrong alignment, which aborts much later ("double free or corruption"). So every program that
+// includes hebb compares its own value with hebb's before main, and a mismatch ends it with an Error
+// saying how to compile it.
+void check_eigen_max_align_bytes(int program);
+// One per translation unit: the compiler leaves out an inline variable that nothing reads.
+static const bool eigen_max_align_bytes_checked = (check_eigen_max_align_bytes(EIGEN_MAX_ALIGN_BYTES), true);
+
 // The shape of one sample seen as images, C x H x W: a row of a batch holds its values channel by
 // channel, each row by row (PyTorch's NCHW flatten order). N features are N x 1 x 1.
 struct ImageShape {
@@ -94,6 +102,7 @@ struct Node {
     std::function<void(Node& self)> backward;
     const char* op = "leaf";
     bool requires_grad = false;
+    bool spent = false;  // its backward ran without retain_graph, which freed `saved`
     std::uint64_t visited = 0;  // the last backward pass that reached this node
 
     Matrix& grad_buffer();  // grad, allocated as zeros on first use
@@ -112,22 +121,25 @@ public:
     static Tensor from(std::initializer_list<std::initializer_list<float>> rows, bool requires_grad = false);
 
     bool defined() const { return node_ != nullptr; }
-    const Matrix& value() const { return node_->value; }
-    Matrix& value() { return node_->value; }
-    // The accumulated gradient; empty (0x0) when none has arrived.
-    const Matrix& grad() const { return node_->grad; }
-    Matrix& grad() { return node_->grad; }
-    Eigen::Index rows() const { return node_->value.rows(); }
-    Eigen::Index cols() const { return node_->value.cols(); }
-    std::string shape() const { return shape_str(node_->value); }
-    const char* op() const { return node_->op; }
+    const Matrix& value() const { return checked_node().value; }
+    Matrix& value() { return checked_node().value; }
+    // The accumulated gradient; throws while none has arrived (before backward(), after zero_grad()).
+    const Matrix& grad() const;
+    bool has_grad() const { return checked_node().grad.size() != 0; }
+    Matrix& mutable_grad() { return checked_node().grad; }  // empty (0x0) until a gradient arrives
+    Eigen::Index rows() const { return value().rows(); }
+    Eigen::Index cols() const { return value().cols(); }
+    std::string shape() const { return shape_str(value()); }
+    const char* op() const { return checked_node().op; }
 
-    bool requires_grad() const { return node_->requires_grad; }
+    bool requires_grad() const { return checked_node().requires_grad; }
     Tensor& requires_grad_(bool on = true);
     void zero_grad();  // drops the gradient (PyTorch's set_to_none)
 
-    // d(this)/d(every tensor it depends on), accumulated into their grad(); this must be 1x1.
-    void backward() const;
+    // d(this)/d(every tensor it depends on), accumulated into their grad(); this must be 1x1. As in
+    // PyTorch, it frees what the graph saved for it, so a second backward() through the graph throws
+    // unless the first had retain_graph.
+    void backward(bool retain_graph = false) const;
     Tensor detach() const;  // same value, cut from the graph
     float item() const;     // the value of a 1x1 tensor
 
@@ -135,6 +147,10 @@ public:
     const std::shared_ptr<Node>& node_ptr() const { return node_; }
 
 private:
+    Node& checked_node() const {
+        HEBB_CHECK(node_, "an undefined Tensor (default-constructed, or a Linear without bias): assign it before use");
+        return *node_;
+    }
     std::shared_ptr<Node> node_;
 };
 

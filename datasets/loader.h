@@ -19,6 +19,9 @@ public:
     // dataset's order. The last batch is smaller unless drop_last.
     DataLoader(const TensorDataset& dataset, Eigen::Index batch_size, bool shuffle = false,
                std::uint64_t seed = 0, bool drop_last = false);
+    // The loader keeps a reference to the dataset, which a temporary would leave dangling: keep the
+    // dataset in a variable that outlives the loader.
+    DataLoader(TensorDataset&&, Eigen::Index, bool = false, std::uint64_t = 0, bool = false) = delete;
 
     Eigen::Index num_batches() const;
     std::int64_t epoch() const { return epoch_; }

@@ -6,7 +6,7 @@
 
 namespace hebb::nn {
 
-Tensor& Module::register_parameter(std::string name, Tensor value, Shape shape) {
+Tensor Module::register_parameter(std::string name, Tensor value, Shape shape) {
     if (shape.empty()) shape = matrix_shape(value.value());
     HEBB_CHECK(holds(value.value(), shape), "register_parameter: ", name, " ", value.shape(), " cannot be held as ",
                shape_str(shape));

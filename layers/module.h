@@ -41,8 +41,9 @@ public:
 
 protected:
     // `shape` is the parameter's shape on disk, PyTorch's (core/state_dict.h), when it is not the
-    // matrix's own (rows, cols): (n) for a 1 x n bias, (out, C, k, k) for a conv weight.
-    Tensor& register_parameter(std::string name, Tensor value, Shape shape = {});
+    // matrix's own (rows, cols): (n) for a 1 x n bias, (out, C, k, k) for a conv weight. The handle
+    // returned shares the parameter's node: keep it as a member (weight = register_parameter(...)).
+    [[nodiscard]] Tensor register_parameter(std::string name, Tensor value, Shape shape = {});
     template <class M>
     std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
         children_.emplace_back(std::move(name), module);

@@ -55,7 +55,8 @@ Matrix& zeros_like(Matrix& buffer, const Matrix& param) {
 
 }  // namespace
 
-Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
+Optimizer::Optimizer(std::vector<Tensor> params, double lr)
+    : params_(std::move(params)), lr_(lr), steps_(params_.size(), 0) {
     HEBB_CHECK(lr > 0.0 && std::isfinite(lr), "optimizer: lr must be positive, got ", lr);
     for (size_t i = 0; i < params_.size(); ++i)
         HEBB_CHECK(params_[i].defined() && params_[i].requires_grad(), "optimizer: parameter ", i,
@@ -72,19 +73,21 @@ void Optimizer::set_lr(double lr) {
 }
 
 void Optimizer::step() {
-    ++steps_;
     for (size_t i = 0; i < params_.size(); ++i)
-        if (params_[i].grad().size())
-            HEBB_CHECK(update(i, params_[i].value(), params_[i].grad(), steps_), "the gradient of parameter ", i,
-                       " ", params_[i].shape(), " is not finite");
+        if (params_[i].has_grad())
+            HEBB_CHECK(update(i, params_[i].value(), params_[i].grad(), ++steps_[i]), "the gradient of parameter ",
+                       i, " ", params_[i].shape(), " is not finite");
 }
 
 OptimizerState Optimizer::state_dict() const {
-    OptimizerState out{steps_, std::vector<StateDict>(params_.size())};
+    OptimizerState out{std::vector<StateDict>(params_.size())};
     auto& self = const_cast<Optimizer&>(*this);  // buffers() gives writable access; here it is only read
-    for (size_t i = 0; i < params_.size(); ++i)
+    for (size_t i = 0; i < params_.size(); ++i) {
+        // A float holds every whole number below 2^24 exactly: enough steps for any run here.
+        if (steps_[i]) out.params[i].push_back({"step", Matrix::Constant(1, 1, static_cast<float>(steps_[i])), {}});
         for (const auto& [name, m] : self.buffers(i))
             if (m->size()) out.params[i].push_back({name, *m, matrix_shape(*m)});
+    }
     return out;
 }
 
@@ -93,9 +96,17 @@ void Optimizer::load_state_dict(const OptimizerState& state) {
                state.params.size(), " parameters, the optimizer has ", params_.size());
     // Everything is checked before anything changes.
     std::vector<std::vector<std::pair<Matrix*, const Matrix*>>> copies(params_.size());
+    std::vector<std::int64_t> steps(params_.size(), 0);
     for (size_t i = 0; i < params_.size(); ++i) {
         const auto buffers = this->buffers(i);
         for (const NamedArray& a : state.params[i]) {
+            if (a.name == "step") {
+                const float t = a.value.size() == 1 ? a.value(0, 0) : -1.0f;
+                HEBB_CHECK(t >= 0.0f && t == std::floor(t), "optimizer load_state_dict: 'step' of parameter ", i,
+                           " is not a whole number of steps");
+                steps[i] = static_cast<std::int64_t>(t);
+                continue;
+            }
             const auto it = std::find_if(buffers.begin(), buffers.end(), [&](const auto& b) { return a.name == b.first; });
             HEBB_CHECK(it != buffers.end(), "optimizer load_state_dict: parameter ", i, " has no buffer '", a.name, "'");
             const Matrix& p = params_[i].value();
@@ -108,7 +119,7 @@ void Optimizer::load_state_dict(const OptimizerState& state) {
         for (const auto& [name, m] : buffers(i)) m->resize(0, 0);
         for (const auto& [to, from] : copies[i]) *to = *from;
     }
-    steps_ = state.step;
+    steps_ = std::move(steps);
 }
 
 SGD::SGD(std::vector<Tensor> params, SGDOptions o)

@@ -1,6 +1,6 @@
 // Optimizers with PyTorch's defaults and update formulas. State is typed per parameter (like
-// PyTorch's AdamParamState) and kept by parameter position; the step counter advances once per
-// step() for all parameters together.
+// PyTorch's AdamParamState) and kept by parameter position; each parameter counts its own steps, as
+// PyTorch's state['step'] does, so a step() that finds it without a gradient leaves its count alone.
 #pragma once
 
 #include <optional>
@@ -12,10 +12,10 @@
 
 namespace hebb::optim {
 
-// What an optimizer keeps to resume exactly: its step count and, per parameter (by position), the
-// buffers it has created so far by their PyTorch names ("exp_avg", "momentum_buffer", ...).
+// What an optimizer keeps to resume exactly: per parameter (by position), once it has been updated,
+// its "step" (the updates it has had, 1x1 of disk shape ()) and the buffers it has created so far by
+// their PyTorch names ("exp_avg", "momentum_buffer", ...).
 struct OptimizerState {
-    std::int64_t step = 0;
     std::vector<StateDict> params;
 };
 
@@ -25,13 +25,13 @@ public:
     virtual ~Optimizer() = default;
 
     void zero_grad();
-    // Updates every parameter that has a gradient. A gradient that is not finite throws an Error
-    // naming the parameter; it is found in the update's own pass over the gradient (so costs no
-    // extra trip through memory), and leaves the parameters updated before it changed.
+    // Updates every parameter that has a gradient, and counts a step for it. A gradient that is not
+    // finite throws an Error naming the parameter; it is found in the update's own pass over the
+    // gradient (so costs no extra trip through memory), and leaves the parameters updated before it
+    // changed.
     void step();
     double lr() const { return lr_; }
     void set_lr(double lr);
-    std::int64_t steps() const { return steps_; }
 
     // The lr is not state: it comes from the run's settings and its schedule.
     OptimizerState state_dict() const;
@@ -40,7 +40,7 @@ public:
 
 protected:
     const std::vector<Tensor>& params() const { return params_; }
-    // One parameter's update. t is the step number, starting at 1. Returns false, and leaves the
+    // One parameter's update. t is its step number, starting at 1. Returns false, and leaves the
     // rest of the parameter as it was, on reaching an entry of grad that is not finite.
     virtual bool update(size_t index, Matrix& param, const Matrix& grad, std::int64_t t) = 0;
     // Parameter `index`'s buffers by name, for saving and loading; an empty one is not created yet.
@@ -49,7 +49,7 @@ protected:
 private:
     std::vector<Tensor> params_;
     double lr_;
-    std::int64_t steps_ = 0;
+    std::vector<std::int64_t> steps_;  // per parameter
 };
 
 struct SGDOptions {

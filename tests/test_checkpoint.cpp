@@ -116,11 +116,11 @@ TEST_CASE("a model and a run's state round-trip through one checkpoint", "[check
     CHECK(loaded.run->generator == gen.state());
     REQUIRE(loaded.run->optimizer);
     const optim::OptimizerState& o = *loaded.run->optimizer;
-    CHECK(o.step == 1);
     REQUIRE(o.params.size() == 4);
     for (size_t i = 0; i < 4; ++i) {
-        REQUIRE(o.params[i].size() == 3);  // exp_avg, exp_avg_sq, max_exp_avg_sq
-        for (size_t b = 0; b < 3; ++b) {
+        REQUIRE(o.params[i].size() == 4);  // step, exp_avg, exp_avg_sq, max_exp_avg_sq
+        CHECK(o.params[i][0].value(0, 0) == 1.0f);
+        for (size_t b = 0; b < 4; ++b) {
             CHECK(o.params[i][b].name == run.optimizer->params[i][b].name);
             CHECK(o.params[i][b].value == run.optimizer->params[i][b].value);
         }
@@ -128,7 +128,8 @@ TEST_CASE("a model and a run's state round-trip through one checkpoint", "[check
     // The layout on disk: PyTorch's keys for the model, the optimizer under optim.
     const SafetensorsFile file = load_safetensors(path);
     CHECK(file.arrays[0].name == "0.weight");
-    CHECK(file.arrays[4].name == "optim.step");
+    CHECK(file.arrays[4].name == "optim.state.0.step");
+    CHECK(file.arrays[4].shape.empty());  // a scalar, as PyTorch's state['step']
     CHECK(file.arrays[5].name == "optim.state.0.exp_avg");
     CHECK(file.metadata.at("format") == "hebb");
     CHECK(file.metadata.at("epoch") == "3");
@@ -180,6 +181,8 @@ TEST_CASE("a checkpoint's run state is checked", "[checkpoint]") {
                       Catch::Contains(path.string() + ": metadata rng: Generator::set_state: not a generator state"));
     CHECK_THROWS_WITH(training::load_checkpoint(with({{"epoch", "1"}, {"best_val_acc", "0.5"}, {"rng", Generator(1).state()}}, {{"optim.step", Matrix::Constant(1, 1, -2.0f), {}}})),
                       Catch::Contains("optim.step -2 is not a whole number of steps"));
+    CHECK_THROWS_WITH(training::load_checkpoint(with(run, {{"optim.state.0.step", Matrix::Constant(1, 1, 1.5f), {}}})),
+                      Catch::Contains("optim.state.0.step 1.5 is not a whole number of steps"));
 }
 
 TEST_CASE("a checkpoint's metadata names a known activation and a sane arch", "[checkpoint]") {
@@ -210,15 +213,32 @@ TEST_CASE("non-finite weights and optimizer state are refused at load", "[checkp
                       Catch::Contains("array '0.bias' holds 4 non-finite values, the first an infinity at index 0"));
     net->parameters()[1].value().setZero();
     optim::OptimizerState state;
-    state.step = 3;
     state.params.resize(4);
     state.params[0].push_back({"exp_avg", Matrix::Constant(4, 3, inf), {4, 3}});
     training::save_checkpoint(path, {"3-4-2"}, *net, training::RunState{1, 0.5, Generator(1).state(), state});
     CHECK_THROWS_WITH(training::load_checkpoint(path),
                       Catch::Contains("array 'optim.state.0.exp_avg' holds 12 non-finite values, the first an infinity at (0, 0)"));
-    state.params[0].clear();
+    state.params[0] = {{"step", Matrix::Constant(1, 1, 3.0f), {}}};
     training::save_checkpoint(path, {"3-4-2"}, *net, training::RunState{1, 0.5, Generator(1).state(), state});
-    CHECK(training::load_checkpoint(path).run->optimizer->step == 3);
+    CHECK(training::load_checkpoint(path).run->optimizer->params[0][0].value(0, 0) == 3.0f);
+}
+
+TEST_CASE("a checkpoint from before per-parameter steps gives its one step to every parameter with state", "[checkpoint]") {
+    const fs::path path = temp_dir() / "shared_step.safetensors";
+    auto net = nn::mlp({{3, 2}});
+    StateDict arrays = net->state_dict();
+    arrays.push_back({"optim.step", Matrix::Constant(1, 1, 7.0f), {}});
+    arrays.push_back({"optim.state.0.exp_avg", Matrix::Ones(2, 3), {2, 3}});
+    arrays.push_back({"optim.state.0.exp_avg_sq", Matrix::Ones(2, 3), {2, 3}});
+    save_safetensors(path, arrays, {{"arch", "3-2"}, {"activation", "relu"}, {"epoch", "1"}, {"best_val_acc", "-1"},
+                                    {"rng", Generator(1).state()}});
+    optim::Adam adam(net->parameters());
+    adam.load_state_dict(*training::load_checkpoint(path).run->optimizer);
+    const optim::OptimizerState state = adam.state_dict();
+    REQUIRE(state.params[0].size() == 3);
+    CHECK(state.params[0][0].name == "step");
+    CHECK(state.params[0][0].value(0, 0) == 7.0f);
+    CHECK(state.params[1].empty());  // 0.bias had no state, so no step either
 }
 
 TEST_CASE("a header of 100,000 entries is parsed, in the order of the data", "[checkpoint]") {

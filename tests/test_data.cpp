@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "hebb.h"
 
@@ -44,6 +45,15 @@ TEST_CASE("without shuffle, batches are consecutive and the last one is partial"
     data::DataLoader dropping(d, 4, false, 0, true);
     CHECK(dropping.num_batches() == 2);
     CHECK(epoch_order(dropping).size() == 8);
+}
+
+TEST_CASE("a loader cannot be built over a temporary dataset", "[data]") {
+    // The loader keeps a reference: DataLoader(load_dataset("spirals").train, 64) would read freed memory.
+    static_assert(!std::is_constructible_v<data::DataLoader, data::TensorDataset&&, Eigen::Index>);
+    static_assert(!std::is_constructible_v<data::DataLoader, data::TensorDataset&&, Eigen::Index, bool, std::uint64_t>);
+    static_assert(std::is_constructible_v<data::DataLoader, data::TensorDataset&, Eigen::Index, bool, std::uint64_t>);
+    auto d = numbered(3);
+    CHECK(data::DataLoader(d, 2, true, 0).num_batches() == 2);
 }
 
 TEST_CASE("shuffling visits every sample once, differently each epoch, reproducibly", "[data]") {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 
 #include "hebb.h"
 #include "module_names.h"
@@ -197,12 +198,37 @@ TEST_CASE("Dropout drops in training and passes through in eval", "[layers]") {
     CHECK_THROWS_WITH(nn::Dropout(1.0f), Catch::Contains("p must be in [0, 1)"));
 }
 
+namespace {
+// A module of one's own keeping the handles register_parameter returns.
+struct Affine : nn::Module {
+    Tensor scale, shift;
+    Affine() {
+        // By value: a reference into the module's list of parameters would dangle once it grows.
+        static_assert(std::is_same_v<decltype(register_parameter("scale", Tensor())), Tensor>);
+        scale = register_parameter("scale", Tensor(Matrix::Constant(1, 2, 2.0f)));
+        shift = register_parameter("shift", Tensor(Matrix::Constant(1, 2, 1.0f)), {2});
+    }
+    Tensor forward(const Tensor& x) override { return x * scale + shift; }
+    std::string name() const override { return "Affine"; }
+};
+}  // namespace
+
+TEST_CASE("the handle register_parameter returns is the parameter itself", "[layers]") {
+    Affine m;
+    const auto named = m.named_parameters();
+    REQUIRE(named.size() == 2);
+    CHECK(named[0].second.node() == m.scale.node());
+    CHECK(named[1].second.node() == m.shift.node());
+    sum(m(Tensor::from({{1, 1}}))).backward();
+    CHECK(named[0].second.grad() == Matrix::Ones(1, 2));
+}
+
 TEST_CASE("zero_grad clears every parameter's gradient", "[layers]") {
     auto net = nn::mlp({{3, 4, 2}, "relu"});
     sum((*net)(Tensor(Matrix::Ones(2, 3)))).backward();
-    for (const Tensor& p : net->parameters()) CHECK(p.grad().size() > 0);
+    for (const Tensor& p : net->parameters()) CHECK(p.has_grad());
     net->zero_grad();
-    for (const Tensor& p : net->parameters()) CHECK(p.grad().size() == 0);
+    for (const Tensor& p : net->parameters()) CHECK_FALSE(p.has_grad());
 }
 
 TEST_CASE("arch strings and activation names are checked", "[layers]") {

@@ -15,14 +15,14 @@ TEST_CASE("L1 and L2 cover every Linear weight and no bias", "[reg]") {
     l1.backward();
     CHECK(params[0].second.grad() == Matrix(0.5f * w0.array().sign()));
     CHECK(params[2].second.grad() == Matrix(0.5f * w2.array().sign()));
-    CHECK(params[1].second.grad().size() == 0);  // 0.bias untouched
+    CHECK_FALSE(params[1].second.has_grad());  // 0.bias untouched
     net->zero_grad();
 
     const Tensor l2 = reg::L2(0.25f)(*net);
     CHECK(l2.item() == Approx(0.25 * (w0.squaredNorm() + w2.squaredNorm())));
     l2.backward();
     CHECK(params[2].second.grad().isApprox(Matrix(0.5f * w2.array())));
-    CHECK(params[3].second.grad().size() == 0);
+    CHECK_FALSE(params[3].second.has_grad());
 }
 
 TEST_CASE("regularizers are made by name", "[reg]") {

@@ -36,13 +36,34 @@ TEST_CASE("a node used twice receives both contributions", "[tensor]") {
 TEST_CASE("gradients of leaves accumulate across backward calls", "[tensor]") {
     Tensor x = Tensor::from({{2}}, true);
     Tensor f = x * 3.0f;
-    f.backward();
+    f.backward(true);
     f.backward();  // the same graph again: intermediate grads restart, the leaf's adds up
     CHECK(x.grad()(0, 0) == 6);
     x.zero_grad();
-    CHECK(x.grad().size() == 0);
+    CHECK_FALSE(x.has_grad());
     (x * 4.0f).backward();
     CHECK(x.grad()(0, 0) == 4);
+}
+
+TEST_CASE("a second backward through a graph throws unless the first retained it", "[tensor]") {
+    const Tensor x = Tensor::from({{1, 2}}, true);
+    const std::vector<int> label{1};
+    const Tensor h = x * 2.0f;
+    const Tensor loss = cross_entropy(h, label);
+    loss.backward();
+    CHECK(loss.node()->saved == nullptr);  // what the backward needed is freed, as in PyTorch
+    const Matrix once = x.grad();
+    const auto again = Catch::Contains("backward through a graph that was already backpropagated (at its mul): call "
+                                       "backward(true) the first time (PyTorch's retain_graph), or recompute the forward pass");
+    CHECK_THROWS_WITH(loss.backward(), again);
+    CHECK_THROWS_WITH(sum(h).backward(), again);  // a new loss on a spent part of the graph
+    CHECK(x.grad() == once);                      // nothing was sent
+
+    const Tensor kept = cross_entropy(x * 2.0f, label);  // a new forward pass works, and retains
+    kept.backward(true);
+    CHECK(kept.node()->saved != nullptr);
+    kept.backward();
+    CHECK(x.grad() == 3.0f * once);
 }
 
 TEST_CASE("backward is iterative and survives a very deep graph", "[tensor]") {
@@ -78,6 +99,40 @@ TEST_CASE("misuse throws errors that say what is wrong", "[tensor]") {
     CHECK_THROWS_WITH(Tensor::from({{1, 2}, {3}}), Catch::Contains("row 1"));
     Tensor y = g * 2.0f;
     CHECK_THROWS_WITH(y.requires_grad_(false), Catch::Contains("leaf"));
+}
+
+TEST_CASE("an undefined tensor throws saying so rather than crashing", "[tensor]") {
+    Tensor t;
+    const auto undefined = Catch::Contains("an undefined Tensor (default-constructed, or a Linear without bias): assign it before use");
+    CHECK_THROWS_WITH(t.value(), undefined);
+    CHECK_THROWS_WITH(t.rows(), undefined);
+    CHECK_THROWS_WITH(t.shape(), undefined);
+    CHECK_THROWS_WITH(t.item(), undefined);
+    CHECK_THROWS_WITH(t.grad(), undefined);
+    CHECK_THROWS_WITH(t.has_grad(), undefined);
+    CHECK_THROWS_WITH(t.requires_grad_(), undefined);
+    CHECK_THROWS_WITH(t.backward(), undefined);
+    CHECK_THROWS_WITH(t.zero_grad(), undefined);
+    CHECK_THROWS_WITH(t.detach(), undefined);
+    CHECK_THROWS_WITH(t * 2.0f, undefined);
+}
+
+TEST_CASE("reading a gradient before backward throws saying what to call", "[tensor]") {
+    Tensor x = Tensor::from({{1, 2}}, true);
+    CHECK_FALSE(x.has_grad());
+    const auto none = Catch::Contains("grad: this (1x2) tensor has no gradient yet: call backward() on a loss that depends on it first");
+    CHECK_THROWS_WITH(x.grad()(0, 0), none);
+    sum(x).backward();
+    CHECK(x.grad()(0, 1) == 1.0f);
+    x.zero_grad();
+    CHECK_THROWS_WITH(x.grad(), none);
+}
+
+TEST_CASE("a program compiled with another EIGEN_MAX_ALIGN_BYTES is told how to compile it", "[tensor]") {
+    CHECK_NOTHROW(check_eigen_max_align_bytes(EIGEN_MAX_ALIGN_BYTES));  // this program, built as hebb is
+    CHECK_THROWS_WITH(check_eigen_max_align_bytes(16),
+                      "hebb was built with EIGEN_MAX_ALIGN_BYTES=64, this program with 16: compile it with "
+                      "-DEIGEN_MAX_ALIGN_BYTES=64 (pkg-config --cflags hebb gives it)");
 }
 
 TEST_CASE("the generator is deterministic and well distributed", "[tensor]") {

@@ -142,8 +142,8 @@ TEST_CASE("optimizers follow PyTorch's parameters step by step", "[torch]") {
         const json& steps = c.at("steps");
         REQUIRE(steps.size() == grads.size());
         for (size_t s = 0; s < steps.size(); ++s) {
-            w.grad() = to_matrix(grads[s].at("weight"));
-            b.grad() = to_matrix(grads[s].at("bias"));
+            w.mutable_grad() = to_matrix(grads[s].at("weight"));
+            b.mutable_grad() = to_matrix(grads[s].at("bias"));
             opt->step();
             const std::string at = what + ", after step " + std::to_string(s + 1);
             const Matrix want_w = to_matrix(steps[s].at("weight"));

@@ -117,8 +117,6 @@ void save_checkpoint(const std::string& path, const nn::ModelSpec& spec, const n
         metadata["best_val_acc"] = best;
         metadata["rng"] = run->generator;
         if (const auto& o = run->optimizer) {
-            // A float holds every whole number below 2^24 exactly: enough steps for any run here.
-            arrays.push_back({std::string(optim_prefix) + "step", Matrix::Constant(1, 1, static_cast<float>(o->step)), {}});
             for (size_t i = 0; i < o->params.size(); ++i)
                 for (const NamedArray& a : o->params[i])
                     arrays.push_back({std::string(state_prefix) + std::to_string(i) + "." + a.name, a.value, a.shape});
@@ -136,27 +134,34 @@ Checkpoint load_checkpoint(const std::string& path) {
 
     StateDict weights;
     std::optional<optim::OptimizerState> optimizer;
+    std::optional<Matrix> shared_step;  // a file from before per-parameter steps: one for all
     for (NamedArray& a : file.arrays) {
         if (!a.name.starts_with(optim_prefix)) {
             weights.push_back(std::move(a));
             continue;
         }
         if (!optimizer) optimizer.emplace();
-        if (a.name == std::string(optim_prefix) + "step") {
-            HEBB_CHECK(a.value.size() == 1, path, ": optim.step is ", shape_str(a.value), ", not one number");
+        const bool shared = a.name == std::string(optim_prefix) + "step";
+        auto [index, buffer] = shared ? std::pair<size_t, std::string>{0, "step"} : state_key(path, a.name);
+        if (buffer == "step") {
+            HEBB_CHECK(a.value.size() == 1, path, ": ", a.name, " is ", shape_str(a.value), ", not one number");
             const float step = a.value(0, 0);
-            HEBB_CHECK(step >= 0.0f && step == std::floor(step) && step <= 1e15f, path, ": optim.step ", step,
+            HEBB_CHECK(step >= 0.0f && step == std::floor(step) && step <= 1e15f, path, ": ", a.name, " ", step,
                        " is not a whole number of steps");
-            optimizer->step = static_cast<std::int64_t>(step);
+        }
+        if (shared) {
+            shared_step = a.value;
             continue;
         }
-        auto [index, buffer] = state_key(path, a.name);
         // Parameters come in order, a few dozen at most: an index beyond the arrays is a lie.
         HEBB_CHECK(index < file.arrays.size(), path, ": array '", a.name, "' names parameter ", index, " of at most ",
                    file.arrays.size());
         if (optimizer->params.size() <= index) optimizer->params.resize(index + 1);
         optimizer->params[index].push_back({std::move(buffer), std::move(a.value), std::move(a.shape)});
     }
+    if (shared_step)  // it was the step of every parameter with state
+        for (StateDict& state : optimizer->params)
+            if (!state.empty()) state.push_back({"step", *shared_step, {}});
 
     double stored = 0.0;
     for (const NamedArray& a : weights) stored += static_cast<double>(a.value.size());

@@ -2,8 +2,10 @@
 // rebuild it, and, for a training run, where the run stands. This module alone knows the file's layout:
 //   arrays    the model's state_dict under PyTorch's keys and shapes (0.weight, 0.bias, 2.weight,
 //             ...; a conv weight 4-D), so a file written from the same PyTorch Sequential with these
-//             metadata keys loads as it is, and the other way round; with a run, "optim.step" and
-//             "optim.state.<parameter>.<buffer>" (the optimizer's state)
+//             metadata keys loads as it is, and the other way round; with a run,
+//             "optim.state.<parameter>.<buffer>" (the optimizer's state: "step", the parameter's
+//             own step count, and its buffers); a file from before per-parameter counts holds one
+//             "optim.step" instead, read as the step of every parameter with state
 //   metadata  "format": "hebb", "format_version": "1", "arch" (the model spec as given:
 //             "784-256-128-10", "lenet5", "1x28x28:conv6k5-..."), "activation", "dropout" (when
 //             used); with a run, "epoch", "best_val_acc" and "rng" (the generator) in the file;
