@@ -1,4 +1,4 @@
-// A program outside the tree that embeds hebb through its installed headers and pkg-config file.
+// A program outside the tree that embeds hebb through its installed headers and package files.
 #include <hebb/hebb.h>
 #include <iostream>
 
