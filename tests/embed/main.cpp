@@ -1,6 +1,14 @@
-// A program outside the tree that embeds hebb through its installed headers and pkg-config file.
+// A program outside the tree that embeds hebb through its installed headers and package files.
 #include <hebb/hebb.h>
 #include <iostream>
+
+// What the package files must give every program besides the headers, checked here as this program
+// is compiled without -march (where Eigen's own alignment would be 16 bytes): libhebb's Eigen
+// alignment, and OpenMP.
+static_assert(EIGEN_MAX_ALIGN_BYTES == 64, "the package's flags lack -DEIGEN_MAX_ALIGN_BYTES=64");
+#ifndef _OPENMP
+#error "the package's flags lack OpenMP"
+#endif
 
 int main() {
     using namespace hebb;
