@@ -188,7 +188,7 @@ TEST_CASE("accumulate_grad sums a gradient over the dimensions its parent was br
     CHECK(row.grad() == Tensor::from({{5, 7, 9}}).value());
     CHECK(column.grad() == Tensor::from({{6}, {15}}).value());
     CHECK(scalar.grad()(0, 0) == 21);
-    CHECK(constant.grad().size() == 0);  // needs no gradient: none is allocated
+    CHECK_FALSE(constant.has_grad());  // needs no gradient: none is allocated
     Tensor other = Tensor::zeros(3, 3).requires_grad_();
     CHECK_THROWS_WITH(accumulate_grad(*other.node(), g),
                       "accumulate_grad: a (2x3) gradient does not sum into the leaf (3x3)");
