@@ -95,7 +95,9 @@ double modularity(const Graph& graph, std::span<const int> labels) {
     }
     double q = 0.0;
     for (size_t c = 0; c < inside.size(); ++c) q += inside[c] / two_w - (total[c] / two_w) * (total[c] / two_w);
-    return q;
+    // One group of every neuron has Q = 1 - 1 = 0 exactly; summed in two orders it leaves a residue
+    // of about 1e-16, which would print as -0.000.
+    return std::abs(q) < 1e-12 ? 0.0 : q;
 }
 
 KMeans kmeans(const Eigen::MatrixXd& points, int k, Generator& gen, int restarts, int max_iter) {

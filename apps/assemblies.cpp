@@ -15,6 +15,7 @@
 #include "analysis/assemblies.h"
 #include "analysis/pictures.h"
 #include "apps/commands.h"
+#include "apps/progress.h"
 #include "apps/report.h"
 #include "hebb.h"
 
@@ -117,7 +118,7 @@ std::vector<std::pair<std::string, std::string>> heatmaps(const LayerResult& r, 
 // Analyses every covered layer of one model and writes its pictures (file names start with prefix).
 ModelResult analyse_model(const std::string& path, const training::Checkpoint& loaded, const data::TensorDataset& test,
                           const std::vector<size_t>& which, const Options& o, const fs::path& out,
-                          const std::string& prefix) {
+                          const std::string& prefix, Progress& progress, long& done) {
     ModelResult m{path, loaded.spec.arch, training::evaluate(*loaded.model, test).accuracy, {}};
     const std::vector<const nn::Linear*> linears = nn::linear_layers(*loaded.model);
     const std::vector<Matrix> inputs = analysis::layer_inputs(*loaded.model, test.features(), which);
@@ -141,6 +142,7 @@ ModelResult analyse_model(const std::string& path, const training::Checkpoint& l
             r.pictures.push_back(file);
         }
         m.layers.push_back(std::move(r));
+        progress.update(++done, path + " " + layer_name(which[i]), true);
     }
     return m;
 }
@@ -321,9 +323,12 @@ int run(Options o) {
     check_fits(model, o.model, test, o.data);
     if (baseline) check_fits(*baseline, o.baseline, test, o.data);
 
-    const ModelResult m = analyse_model(o.model, model, test, which, o, out, "");
+    Progress progress(static_cast<long>(which.size()) * (baseline ? 2 : 1));  // a line per layer analysed
+    long done = 0;
+    const ModelResult m = analyse_model(o.model, model, test, which, o, out, "", progress, done);
     std::optional<ModelResult> b;
-    if (baseline) b = analyse_model(o.baseline, *baseline, test, which, o, out, "baseline_");
+    if (baseline) b = analyse_model(o.baseline, *baseline, test, which, o, out, "baseline_", progress, done);
+    progress.clear();
 
     Json j = {{"data", o.data}, {"split", "test"}, {"samples", test.size()}, {"order", o.order}, {"gamma", o.gamma},
               {"class_names", test.class_names}};

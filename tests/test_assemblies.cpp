@@ -191,7 +191,7 @@ TEST_CASE("modularity of two triangles joined by one edge, by hand", "[assemblie
     const analysis::Graph g = two_triangles();
     CHECK(analysis::modularity(g, std::vector<int>{0, 0, 0, 1, 1, 1}) == Approx(5.0 / 14.0));
     CHECK(analysis::modularity(g, std::vector<int>{1, 1, 1, 0, 0, 0}) == Approx(5.0 / 14.0));
-    CHECK(analysis::modularity(g, std::vector<int>(6, 0)) == Approx(0.0).margin(1e-12));
+    CHECK(analysis::modularity(g, std::vector<int>(6, 0)) == 0.0);  // one group: exactly 0, not -0.000
     CHECK(analysis::modularity(g, std::vector<int>{0, 1, 2, 3, 4, 5}) == Approx(-34.0 / 196.0));
     CHECK(analysis::modularity(analysis::Graph::Zero(3, 3), std::vector<int>{0, 0, 1}) == 0.0);
     CHECK_THROWS_WITH(analysis::modularity(g, std::vector<int>{0, 1}), Catch::Contains("2 labels for 6 neurons"));
@@ -554,6 +554,9 @@ TEST_CASE("hebb assemblies writes its JSON, report and pictures, with a baseline
     REQUIRE(r.status == 0);
     CHECK_THAT(r.output, Catch::Contains("layer1") && Catch::Contains("layer2") && Catch::Contains("baseline") &&
                              Catch::Contains("wrote"));
+    // Off a terminal, a line per layer analysed: the model's two, then the baseline's.
+    CHECK_THAT(r.output, Catch::Contains("[1/4] " + model + " layer1: ") && Catch::Contains("[2/4] " + model + " layer2: ") &&
+                             Catch::Contains("[4/4] " + base + " layer2: "));
     for (const char* f : {"assemblies.json", "assemblies.md", "layer1_structural.svg", "layer1_functional.svg",
                           "layer2_structural.svg", "layer2_functional.svg", "baseline_layer1_structural.svg",
                           "baseline_layer2_functional.svg"})
