@@ -317,7 +317,7 @@ int run(Options o) {
     }
     o.data = data_for(model, o.model, o.data);
     reading_flag("--data", [&] { data::check_dataset_name(o.data); });
-    const fs::path out = o.out.empty() ? fs::path(o.model).parent_path() / "assemblies" : fs::path(o.out);
+    const fs::path out = o.out.empty() ? training::RunFiles(fs::path(o.model).parent_path()).assemblies() : fs::path(o.out);
     prepare_output_folder(out.string(), "--out");
     const data::TensorDataset test = data::load_dataset(o.data).test;
     check_fits(model, o.model, test, o.data);
@@ -346,11 +346,11 @@ int run(Options o) {
     // In a finished training run's assemblies/ folder, the run's report shows the pictures.
     fs::path folder = out.lexically_normal();
     if (!folder.has_filename()) folder = folder.parent_path();  // "runs/fm/assemblies/"
-    const fs::path run = folder.has_parent_path() ? folder.parent_path() : ".";
+    const training::RunFiles run{folder.has_parent_path() ? folder.parent_path() : "."};
     std::string report;
-    if (folder.filename() == "assemblies" && is_finished_run(run)) {
-        write_report(run);
-        report = "; rewrote " + (run / "report.md").string() + " and report.html with them";
+    if (folder.filename() == run.assemblies().filename() && is_finished_run(run.path())) {
+        write_report(run.path());
+        report = "; rewrote " + run.report_md().string() + " and " + run.report_html().filename().string() + " with them";
     }
     std::printf("wrote %s: assemblies.json, assemblies.md and %zu pictures%s\n", out.string().c_str(), pictures,
                 report.c_str());

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "core/tensor.h"
@@ -15,6 +16,12 @@ std::optional<double> finite_number(const std::string& text) {
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
     return v;
+}
+
+std::string fixed(double x, int digits) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+    return buf;
 }
 
 std::vector<std::string> split_list(const std::string& text) {

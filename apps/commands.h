@@ -85,6 +85,9 @@ inline CLI::Validator in_range(double low, double high) {
 // The most threads any subcommand takes (more than any machine hebb runs on has cores).
 inline constexpr int max_threads = 1024;
 
+// x with `digits` decimals: fixed(0.91234, 2) -> "0.91", for tables and reports.
+std::string fixed(double x, int digits);
+
 // "a,b,c" -> {"a", "b", "c"}, for flags that take lists.
 std::vector<std::string> split_list(const std::string& text);
 // "1,5,10" -> {1, 5, 10}; an item that is not a positive whole number is an error naming `flag`.

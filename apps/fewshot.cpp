@@ -138,12 +138,6 @@ private:
     std::string text_;
 };
 
-std::string fixed(double x, int digits) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.*f", digits, x);
-    return buf;
-}
-
 std::string value_str(const std::string& method, double v) {
     if (method == "none") return "-";
     std::ostringstream s;

@@ -69,12 +69,6 @@ std::string shortest(float x) {  // the fewest digits that read back as the same
     return buf;
 }
 
-std::string fixed4(double x) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4f", x);
-    return buf;
-}
-
 void row(const std::string& name, const std::string& before, const std::string& after) {
     std::printf("| %-17s | %20s | %20s |\n", name.c_str(), before.c_str(), after.c_str());
 }
@@ -125,7 +119,7 @@ int prune_one(const Options& o) {
     row("FLOPs per sample", thousands(flops_before), thousands(flops_after) + percent_of(flops_after, flops_before));
     row("nonzero weights", thousands(s.nonzero_before) + " of " + thousands(s.weights_total),
         thousands(s.nonzero_after) + " of " + thousands(dense_after));
-    row("test accuracy", fixed4(acc_before), fixed4(acc_after));
+    row("test accuracy", fixed(acc_before, 4), fixed(acc_after, 4));
     std::printf("\n%s weights have |w| >= %s; %s of them belonged to removed neurons (constant ones are folded "
                 "into the next layer's bias).\nwrote %s (arch %s)\n",
                 thousands(s.kept).c_str(), shortest(cut).c_str(), thousands(s.kept - s.nonzero_after).c_str(), o.out.c_str(),

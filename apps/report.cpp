@@ -4,8 +4,10 @@
 #include <sstream>
 
 #include "analysis/pictures.h"
+#include "apps/commands.h"
 #include "core/tensor.h"
 #include "io/file.h"
+#include "training/run_folder.h"
 
 namespace hebb::app {
 
@@ -16,15 +18,7 @@ namespace {
 
 Json maybe(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 
-std::string fixed(double v, int decimals) {
-    std::ostringstream s;
-    s.setf(std::ios::fixed);
-    s.precision(decimals);
-    s << v;
-    return s.str();
-}
-
-std::string fixed(const std::optional<double>& v, int decimals) { return v ? fixed(*v, decimals) : "-"; }
+std::string fixed_or_dash(const std::optional<double>& v, int decimals) { return v ? fixed(*v, decimals) : "-"; }
 
 // With 4 significant digits at most: 0.001, 3, 1e-05.
 std::string general(double v) {
@@ -76,19 +70,20 @@ auto reading(const fs::path& path, F&& f) -> decltype(f()) {
 }
 
 Run read_run(const fs::path& folder) {
-    Run r{fs::canonical(folder).filename().string(), read_json(folder / "config.json"), {}, {}, std::nullopt, {}};
-    const fs::path metrics = folder / "metrics.jsonl";
+    const training::RunFiles files{folder};
+    Run r{fs::canonical(folder).filename().string(), read_json(files.config()), {}, {}, std::nullopt, {}};
+    const fs::path metrics = files.metrics();
     std::istringstream lines(read_file(metrics.string()));
     for (std::string line; std::getline(lines, line);) {
         const Json j = Json::parse(line, nullptr, false);
         HEBB_CHECK(j.is_object(), metrics.string(), ": line ", r.epochs.size() + 1, " is not a JSON object");
         r.epochs.push_back(reading(metrics, [&] { return j.get<EpochMetrics>(); }));
     }
-    r.test = reading(folder / "test.json", [&] { return read_test(folder / "test.json"); });
-    if (fs::is_regular_file(folder / "assemblies" / "assemblies.json")) {
-        r.assemblies = read_json(folder / "assemblies" / "assemblies.json");
-        if (fs::is_regular_file(folder / "assemblies" / "assemblies.md"))
-            r.assemblies_md = read_file((folder / "assemblies" / "assemblies.md").string());
+    r.test = reading(files.test(), [&] { return read_test(files.test()); });
+    if (fs::is_regular_file(files.assemblies() / "assemblies.json")) {
+        r.assemblies = read_json(files.assemblies() / "assemblies.json");
+        if (fs::is_regular_file(files.assemblies() / "assemblies.md"))
+            r.assemblies_md = read_file((files.assemblies() / "assemblies.md").string());
     }
     return r;
 }
@@ -164,7 +159,7 @@ Table epochs_table(const Run& r) {
     Table t{{"epoch", "train loss", "reg loss", "train acc", "val loss", "val acc", "lr", "seconds", "samples/s"}, {}};
     for (const EpochMetrics& m : r.epochs) {
         t.rows.push_back({std::to_string(m.epoch), fixed(m.train_loss, 4), fixed(m.reg_loss, 4), fixed(m.train_acc, 4),
-                          fixed(m.val_loss, 4), fixed(m.val_acc, 4), general(m.lr), fixed(m.seconds, 2),
+                          fixed_or_dash(m.val_loss, 4), fixed_or_dash(m.val_acc, 4), general(m.lr), fixed(m.seconds, 2),
                           std::to_string(static_cast<long>(m.samples_per_s))});
     }
     return t;
@@ -279,7 +274,7 @@ std::string report_html(const Run& r, const std::string& curves, const fs::path&
         for (const auto& [heading, files] : assembly_pictures(*r.assemblies)) {
             out << "<h3>" << esc(heading) << "</h3>\n";
             for (const std::string& f : files) {
-                const fs::path path = folder / "assemblies" / fs::path(f).filename();
+                const fs::path path = training::RunFiles(folder).assemblies() / fs::path(f).filename();
                 if (!fs::is_regular_file(path)) continue;
                 const std::string type = path.extension() == ".svg" ? "image/svg+xml" : "image/png";
                 out << "<figure><img alt='" << esc(f) << "' src='data:" << type << ";base64,"
@@ -315,21 +310,21 @@ void write_test(const fs::path& run, const TestResult& t) {
     const Json j = {{"accuracy", e.accuracy}, {"loss", e.loss}, {"n", e.n}, {"per_class", e.per_class},
                     {"confusion", e.confusion}, {"class_names", t.class_names}, {"tested", t.tested},
                     {"parameters", t.parameters}, {"model", t.model}, {"seconds", t.seconds}};
-    write_file_atomic((run / "test.json").string(), j.dump(1) + "\n");
+    write_file_atomic(training::RunFiles(run).test().string(), j.dump(1) + "\n");
 }
 
 bool is_finished_run(const fs::path& folder) {
-    for (const char* file : {"config.json", "metrics.jsonl", "test.json"})
-        if (!fs::is_regular_file(folder / file)) return false;
-    return true;
+    const training::RunFiles run{folder};
+    return fs::is_regular_file(run.config()) && fs::is_regular_file(run.metrics()) && fs::is_regular_file(run.test());
 }
 
 void write_report(const fs::path& folder) {
     const Run r = read_run(folder);
     const std::string curves = curves_svg(r);
-    write_file_atomic((folder / "curves.svg").string(), curves);
-    write_file_atomic((folder / "report.md").string(), report_markdown(r));
-    write_file_atomic((folder / "report.html").string(), report_html(r, curves, folder));
+    const training::RunFiles files{folder};
+    write_file_atomic(files.curves().string(), curves);
+    write_file_atomic(files.report_md().string(), report_markdown(r));
+    write_file_atomic(files.report_html().string(), report_html(r, curves, folder));
 }
 
 }  // namespace hebb::app

@@ -200,7 +200,7 @@ Config settings(const Cli& cli, const std::vector<std::string>& given) {
                     "--resume ", cli.resume, " takes its settings from config.json there; ", flag,
                     " cannot change them (only --epochs, --threads and --detect-anomaly)");
     reading_flag("--resume", [&] { training::RunFolder::check(cli.resume, training::RunFolder::Mode::resume); });
-    Config c = read_config(fs::path(cli.resume) / "config.json");
+    Config c = read_config(training::RunFiles(cli.resume).config());
     if (cli.epochs_flag->count() && cli.config.epochs != c.epochs) {
         // Their learning rates depend on the run's length: another length would change the epochs done.
         check_usage(c.schedule != "step" && c.schedule != "cosine", "--epochs ", cli.config.epochs, ": the run's --schedule ",

@@ -18,7 +18,9 @@ analysis::LayerAnalysis train_and_analyse(const data::Splits& digits, float alph
     const std::vector<size_t> layer{2};
     const Matrix inputs = analysis::layer_inputs(*net, digits.test.features(), layer).front();  // (360 x 32)
     const Matrix& weight = nn::linear_layers(*net)[2]->weight.value();                          // (10 x 32)
-    return analysis::analyze_layer(weight, inputs, digits.test.labels, 10, {.feeds_output = true});
+    analysis::LayerOptions options;
+    options.feeds_output = true;  // Linear 2 gives the logits: its readout is measured too
+    return analysis::analyze_layer(weight, inputs, digits.test.labels, 10, options);
 }
 
 int main() {

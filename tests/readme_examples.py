@@ -18,28 +18,23 @@ import sys
 import tempfile
 import time
 
+from markdown_blocks import fenced_blocks
+
 MARK = re.compile(r"\(test: ([^)]*)\)")
 
 
 def commands(readme):
     """(command words, test flags) for each build/apps/hebb line of README's sh blocks, in order."""
-    out, block, pending = [], False, ""
-    for line in open(readme, encoding="utf-8"):
-        if line.startswith("```"):
-            block = line.strip() == "```sh"
+    out = []
+    for lang, text in fenced_blocks(readme):
+        if lang != "sh":
             continue
-        if not block:
-            continue
-        line = pending + line.rstrip("\n")
-        if line.endswith("\\"):
-            pending = line[:-1] + " "
-            continue
-        pending = ""
-        if not line.startswith("build/apps/hebb"):
-            continue
-        code, _, comment = line.partition("#")
-        mark = MARK.search(comment)
-        out.append((shlex.split(code), shlex.split(mark.group(1)) if mark else []))
+        for line in text.replace("\\\n", " ").split("\n"):  # a trailing backslash continues a line
+            if not line.startswith("build/apps/hebb"):
+                continue
+            code, _, comment = line.partition("#")
+            mark = MARK.search(comment)
+            out.append((shlex.split(code), shlex.split(mark.group(1)) if mark else []))
     return out
 
 

@@ -16,23 +16,9 @@ import subprocess
 import sys
 import tempfile
 
+from markdown_blocks import fenced_blocks
+
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
-
-
-def blocks(path):
-    """(language, text) of every fenced block in the markdown file, in order."""
-    out, lang, lines = [], None, []
-    for line in open(path, encoding="utf-8"):
-        if line.startswith("```"):
-            if lang is None:
-                lang, lines = line[3:].strip(), []
-            else:
-                out.append((lang, "".join(lines)))
-                lang = None
-            continue
-        if lang is not None:
-            lines.append(line)
-    return out
 
 
 def same_output(expected, actual):
@@ -55,7 +41,7 @@ def main():
     torch_python = next((p for p in (sys.executable, "/usr/bin/python3")
                          if os.path.exists(p) and subprocess.run([p, "-c", "import torch"], capture_output=True).returncode == 0),
                         None)
-    tutorial = blocks(os.path.join(source, "docs", "tutorial.md"))
+    tutorial = fenced_blocks(os.path.join(source, "docs", "tutorial.md"))
     programs = []  # (file, expected output)
     for i, (lang, text) in enumerate(tutorial):
         first, _, body = text.partition("\n")
@@ -71,7 +57,7 @@ def main():
             print(f"docs/tutorial.md: {named.group(1)} has no ```text block of its output after it")
             return 1
         programs.append((named.group(1), expected))
-    readme = [text for lang, text in blocks(os.path.join(source, "README.md")) if lang == "cpp"]
+    readme = [text for lang, text in fenced_blocks(os.path.join(source, "README.md")) if lang == "cpp"]
     if len(readme) != 1 or readme[0] != open(os.path.join(source, "examples", "readme.cpp"), encoding="utf-8").read():
         print("README.md's C++ block is not examples/readme.cpp as it is")
         return 1

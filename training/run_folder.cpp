@@ -1,7 +1,5 @@
 #include "training/run_folder.h"
 
-#include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -19,23 +17,22 @@ namespace {
 
 constexpr const char* lock_name = ".hebb-lock";
 
-constexpr std::array<std::string_view, 8> run_files{"config.json", "metrics.jsonl", "last.safetensors",
-                                                    "best.safetensors", "test.json", "curves.svg",
-                                                    "report.md", "report.html"};
-
 // A run's file, or the temporary file of one that a crash left behind (see write_file_atomic).
 bool run_file(const fs::path& path) {
+    const RunFiles run{""};
     const std::string name = path.filename().string();
-    return std::any_of(run_files.begin(), run_files.end(), [&](std::string_view file) {
-        return name == file || name.starts_with(std::string(file) + ".tmp.");
-    });
+    for (const fs::path& file : {run.config(), run.metrics(), run.last(), run.best(), run.test(), run.curves(),
+                                 run.report_md(), run.report_html()})
+        if (name == file.string() || name.starts_with(file.string() + ".tmp.")) return true;
+    return false;
 }
 
 }  // namespace
 
 void RunFolder::check(const fs::path& path, Mode mode) {
     if (mode == Mode::resume) {
-        HEBB_CHECK(fs::is_regular_file(path / "config.json") && fs::is_regular_file(path / "last.safetensors"),
+        const RunFiles run{path};
+        HEBB_CHECK(fs::is_regular_file(run.config()) && fs::is_regular_file(run.last()),
                    path.string(), ": not a training run to resume (it needs config.json and last.safetensors); give "
                    "the --out folder of an earlier hebb train");
         return;
@@ -54,10 +51,10 @@ void RunFolder::check(const fs::path& path, Mode mode) {
                path.string(), ", or start again with --overwrite");
 }
 
-RunFolder::RunFolder(const fs::path& path, Mode mode) : path_(path) {
-    check(path_, mode);  // before writing anything there
+RunFolder::RunFolder(const fs::path& path, Mode mode) : RunFiles(path) {
+    check(path, mode);  // before writing anything there
     if (mode != Mode::resume) prepare_output_folder(path.string(), "--out");
-    const std::string lock_path = (path_ / lock_name).string();
+    const std::string lock_path = (path / lock_name).string();
     lock_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     HEBB_CHECK(lock_ >= 0, lock_path, ": cannot create the lock file: ", std::strerror(errno));
     try {
@@ -68,13 +65,13 @@ RunFolder::RunFolder(const fs::path& path, Mode mode) : path_(path) {
         }
         // Again under the lock: of two processes started together on a new folder, the second finds
         // the first one's run here.
-        check(path_, mode);
+        check(path, mode);
     } catch (...) {
         ::close(lock_);
         throw;
     }
     if (mode == Mode::overwrite)  // the old run's files, nothing else
-        for (const fs::directory_entry& e : fs::directory_iterator(path_))
+        for (const fs::directory_entry& e : fs::directory_iterator(path))
             if (run_file(e.path())) fs::remove(e.path());
 }
 

@@ -4,10 +4,31 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
 namespace hebb::training {
 
-class RunFolder {
+// Where a run's files lie in its folder: hebb train writes them; its report and hebb assemblies read
+// them. RunFolder's own files are the first eight.
+class RunFiles {
+public:
+    explicit RunFiles(std::filesystem::path path) : path_(std::move(path)) {}
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path config() const { return path_ / "config.json"; }
+    std::filesystem::path metrics() const { return path_ / "metrics.jsonl"; }
+    std::filesystem::path last() const { return path_ / "last.safetensors"; }
+    std::filesystem::path best() const { return path_ / "best.safetensors"; }
+    std::filesystem::path test() const { return path_ / "test.json"; }
+    std::filesystem::path curves() const { return path_ / "curves.svg"; }
+    std::filesystem::path report_md() const { return path_ / "report.md"; }
+    std::filesystem::path report_html() const { return path_ / "report.html"; }
+    std::filesystem::path assemblies() const { return path_ / "assemblies"; }  // hebb assemblies' default --out
+
+private:
+    std::filesystem::path path_;
+};
+
+class RunFolder : public RunFiles {
 public:
     enum class Mode {
         create,     // a new run: the folder must be new or empty
@@ -25,14 +46,7 @@ public:
     RunFolder(const RunFolder&) = delete;
     RunFolder& operator=(const RunFolder&) = delete;
 
-    const std::filesystem::path& path() const { return path_; }
-    std::filesystem::path config() const { return path_ / "config.json"; }
-    std::filesystem::path metrics() const { return path_ / "metrics.jsonl"; }
-    std::filesystem::path last() const { return path_ / "last.safetensors"; }
-    std::filesystem::path best() const { return path_ / "best.safetensors"; }
-
 private:
-    std::filesystem::path path_;
     int lock_ = -1;  // the lock file's descriptor, holding an exclusive flock
 };
 
