@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "core/tensor.h"
 #include "datasets/dataset.h"
 #include "training/checkpoint.h"
@@ -42,6 +44,18 @@ std::vector<int> positive_ints(const std::string& text, const std::string& flag)
     }
     check_usage(!out.empty(), flag, ": needs at least one number");
     return out;
+}
+
+void check_same_settings(const std::string& settings) {
+    const std::vector<std::string> all = parallel::all_gather(settings);
+    const nlohmann::json mine = nlohmann::json::parse(all[0]);
+    for (size_t r = 1; r < all.size(); ++r) {
+        const nlohmann::json theirs = nlohmann::json::parse(all[r]);
+        for (const auto& [key, value] : mine.items())
+            check_on_all_ranks(theirs.value(key, nlohmann::json()) == value, "the ranks of this job differ in their ", key,
+                               ": rank 0 has ", value.dump(), ", rank ", r, " ", theirs.value(key, nlohmann::json()).dump(),
+                               "; every rank must run the same command");
+    }
 }
 
 bool fits(ImageShape model, ImageShape data) {

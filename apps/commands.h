@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "parallel/communicator.h"
 
 namespace hebb::training {
 struct Checkpoint;
@@ -27,6 +28,7 @@ using Command = std::function<int()>;
 // prints it as "error: <message>; see hebb <command> --help" and exits 2; any other error exits 1.
 struct UsageError : Error {
     using Error::Error;
+    bool reported_by_rank_0 = false;  // see check_on_all_ranks
 };
 
 template <class... Parts>
@@ -42,6 +44,18 @@ void check_usage(bool ok, const Parts&... parts) {
     if (!ok) usage_error(parts...);
 }
 
+// Under MPI, a check that every rank makes on the same facts (settings the ranks agree on): rank 0
+// says what is wrong, the others end silently with it, so the message is printed once.
+template <class... Parts>
+void check_on_all_ranks(bool ok, const Parts&... parts) {
+    if (ok) return;
+    std::ostringstream out;
+    (out << ... << parts);
+    UsageError e(out.str());
+    e.reported_by_rank_0 = parallel::rank() > 0;
+    throw e;
+}
+
 // f(), a library call that reads `flag`'s value: the hebb::Error it throws is a bad command line.
 template <class F>
 auto reading_flag(const std::string& flag, F&& f) -> decltype(f()) {
@@ -53,6 +67,10 @@ auto reading_flag(const std::string& flag, F&& f) -> decltype(f()) {
         usage_error(flag, ": ", e.what());
     }
 }
+
+// Refuses settings that differ between the ranks of an MPI job (a command line given per rank with
+// mpirun's ':'), naming the first that differs; `settings` is a flat JSON object of them.
+void check_same_settings(const std::string& settings);
 
 // The number `text` holds in full and finite, or nothing ("nan", "inf", "1e999", "3x" are not).
 std::optional<double> finite_number(const std::string& text);

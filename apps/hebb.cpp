@@ -6,7 +6,23 @@
 #include <string>
 
 #include "apps/commands.h"
+#include "parallel/communicator.h"
 #include "version.h"
+
+namespace {
+
+// Ends the command with `code`. In an MPI job a failure on any rank ends every rank (MPI_Abort), so
+// none waits for it in a collective; rank 0's messages are the job's, another rank's name it.
+int finish(int code, const std::string& message = {}) {
+    const int rank = hebb::parallel::rank();
+    if (!message.empty())
+        std::fprintf(stderr, "error: %s%s\n", rank > 0 ? ("rank " + std::to_string(rank) + ": ").c_str() : "",
+                     message.c_str());
+    if (code != 0 && hebb::parallel::size() > 1) hebb::parallel::abort(code);
+    return code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     // Freed blocks stay in the process rather than going back to the kernel: fresh pages are
@@ -14,6 +30,8 @@ int main(int argc, char** argv) {
     // on every call. Blocks up to 32 MiB come from the heap, and up to 2 GiB of its free top stays.
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, INT_MAX);
+    // In an MPI job rank 0 alone prints results; errors and warnings still come from every rank.
+    if (hebb::parallel::rank() > 0 && !std::freopen("/dev/null", "w", stdout)) return finish(1, "cannot silence stdout");
     CLI::App app{"hebb: train, evaluate and inspect MLPs and conv nets, with BEAN assembly regularization"};
     app.require_subcommand(1);
     // "hebb 0.1.0 (6cdacfe), products on oneDNN sgemm, -march=native"
@@ -41,16 +59,13 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         // --help, --help-all and --version are not errors: CLI11 prints them and they exit 0.
         if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
-        std::fprintf(stderr, "error: %s%s\n", e.what(), see_help().c_str());
-        return 2;
+        return finish(2, e.what() + see_help());
     }
     try {
-        return commands.at(app.get_subcommands().front()->get_name())();
+        return finish(commands.at(app.get_subcommands().front()->get_name())());
     } catch (const hebb::app::UsageError& e) {
-        std::fprintf(stderr, "error: %s%s\n", e.what(), see_help().c_str());
-        return 2;
+        return finish(2, e.reported_by_rank_0 ? "" : e.what() + see_help());
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "error: %s\n", e.what());
-        return 1;
+        return finish(1, e.what());
     }
 }

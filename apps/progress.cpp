@@ -3,12 +3,15 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include "parallel/communicator.h"
+
 namespace hebb::app {
 
 Progress::Progress(long total)
     : total_(total), terminal_(::isatty(STDERR_FILENO)), start_(std::chrono::steady_clock::now()) {}
 
 void Progress::update(long done, const std::string& info, bool unit_done) {
+    if (parallel::rank() > 0) return;  // in an MPI job rank 0 speaks for all
     const auto now = std::chrono::steady_clock::now();
     if (!terminal_) {
         if (!unit_done) return;
@@ -31,7 +34,7 @@ void Progress::update(long done, const std::string& info, bool unit_done) {
 }
 
 void Progress::clear() {
-    if (terminal_) std::fprintf(stderr, "\r\033[K");
+    if (terminal_ && parallel::rank() == 0) std::fprintf(stderr, "\r\033[K");
 }
 
 }  // namespace hebb::app

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -243,9 +244,8 @@ RunData load_data(const Config& c, const nn::Model& model) {
 }
 
 // Puts a run back where its last checkpoint left it: weights, optimizer, generator, the loader's
-// and the schedule's epoch; metrics.jsonl keeps the epochs done (any line beyond them is cut, so a
-// resumed run repeats none).
-training::RunState resume(const training::RunFolder& folder, nn::Module& net, optim::Optimizer& opt, Generator& gen,
+// and the schedule's epoch (on every rank of an MPI job).
+training::RunState resume(const training::RunFiles& folder, nn::Module& net, optim::Optimizer& opt, Generator& gen,
                           data::DataLoader& loader, optim::LRScheduler* schedule) {
     training::Checkpoint last = training::load_checkpoint(folder.last().string());
     HEBB_CHECK(last.run && last.run->optimizer, folder.last().string(), " holds no training run state");
@@ -255,7 +255,6 @@ training::RunState resume(const training::RunFolder& folder, nn::Module& net, op
     const int done = last.run->epoch;
     loader.set_epoch(done);
     if (schedule) schedule->set_epoch(done);
-    write_file_atomic(folder.metrics().string(), metrics_until(folder.metrics(), done));
     return *last.run;
 }
 
@@ -286,7 +285,8 @@ void stop_on_signals() {
 // One epoch of training with a progress bar. A failure says what to try, and after the first epoch
 // that the last checkpoint is intact.
 training::EpochStats epoch_with_progress(nn::Module& net, data::DataLoader& loader, optim::Optimizer& opt,
-                                         const reg::Regularizer* reg, int epoch, const fs::path& last) {
+                                         const reg::Regularizer* reg, training::DataParallel* ranks, int epoch,
+                                         const fs::path& last) {
     const auto start = std::chrono::steady_clock::now();
     Progress bar(loader.num_batches());
     try {
@@ -297,7 +297,7 @@ training::EpochStats epoch_with_progress(nn::Module& net, data::DataLoader& load
                           now.loss, now.reg_loss, now.accuracy, static_cast<double>(now.samples) / secs);
             bar.update(now.steps, info);
             if (stop_signal) throw Stopped{};
-        });
+        }, ranks);
         bar.clear();
         return stats;
     } catch (const Error& e) {
@@ -316,7 +316,7 @@ void print_epoch(const EpochMetrics& m, int epochs) {
 
 // The test split, once: with the best-validation model when there is a validation split; then
 // test.json, the report made from the run folder's files, and the summary.
-void finish(const training::RunFolder& folder, nn::Module& net, long params, const RunData& d,
+void finish(const training::RunFiles& folder, nn::Module& net, long params, const RunData& d,
             std::chrono::steady_clock::time_point start) {
     const bool has_val = d.val.size() > 0;
     std::string tested = "last";
@@ -338,6 +338,15 @@ void finish(const training::RunFolder& folder, nn::Module& net, long params, con
 int run(const Cli& cli, const std::vector<std::string>& given) {
     stop_on_signals();
     const Config c = settings(cli, given);
+    // An MPI job: every rank trains on its part of each batch; rank 0 alone writes the run's files.
+    const int rank = parallel::rank(), ranks = parallel::size();
+    Json job = c;
+    job.update({{"out", cli.out}, {"resume", cli.resume}, {"overwrite", cli.overwrite}});
+    check_same_settings(job.dump());
+    check_on_all_ranks(c.batch_size >= ranks, "--batch-size ", c.batch_size, ": ", ranks, " ranks need at least one sample "
+                       "each of every batch; give at least ", ranks, " (the global batch, split across the ranks)");
+    check_on_all_ranks(ranks == 1 || c.dropout == 0.0f, "--dropout ", c.dropout, ": not under MPI yet (every rank would "
+                       "draw the same masks for its own samples); train in one process");
     set_num_threads(cli.threads);
     set_detect_anomaly(cli.detect_anomaly);
 
@@ -354,7 +363,9 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     const Mode mode = !cli.resume.empty() ? Mode::resume : cli.overwrite ? Mode::overwrite : Mode::create;
     const fs::path path = mode == Mode::resume ? cli.resume : cli.out;
     reading_flag(mode == Mode::resume ? "--resume" : "--out", [&] { training::RunFolder::check(path, mode); });
-    const training::RunFolder folder(path, mode);
+    std::optional<training::RunFolder> writer;  // rank 0's
+    if (rank == 0) writer.emplace(path, mode);
+    const training::RunFiles folder(path);
 
     const auto start = std::chrono::steady_clock::now();
     const RunData d = load_data(c, model);
@@ -368,19 +379,25 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     auto opt = make_optimizer(c, net->parameters());
     auto schedule = make_schedule(c, *opt);
     data::DataLoader loader(d.train, c.batch_size, c.shuffle, c.seed);
+    if (ranks > 1) loader.set_shard(rank, ranks);
 
     // What eval, prune and assemblies need to test the model on the data it was trained on.
     const Metadata notes{{"data", c.data}, {"inputs", d.train.scaling()}};
     training::RunState state;
     if (mode == Mode::resume) {
         state = resume(folder, *net, *opt, gen, loader, schedule.get());
-        check_usage(state.epoch <= c.epochs, "--epochs ", c.epochs, ": ", folder.path().string(), " has done ", state.epoch,
-                    " epochs already; give at least that many");
-    } else {
-        write_file_atomic(folder.metrics().string(), "");
+        check_on_all_ranks(state.epoch <= c.epochs, "--epochs ", c.epochs, ": ", folder.path().string(), " has done ",
+                           state.epoch, " epochs already; give at least that many");
     }
-    write_file_atomic(folder.config().string(), Json(c).dump(2) + "\n");  // on --resume, with its --epochs
-    std::ofstream metrics(folder.metrics(), std::ios::app);
+    std::optional<training::DataParallel> replicas;  // checks that every rank starts from the same weights
+    if (ranks > 1) replicas.emplace(net->parameters());
+    std::ofstream metrics;
+    if (writer) {
+        // metrics.jsonl keeps the epochs done: any line beyond them is cut, so a resumed run repeats none.
+        write_file_atomic(folder.metrics().string(), mode == Mode::resume ? metrics_until(folder.metrics(), state.epoch) : "");
+        write_file_atomic(folder.config().string(), Json(c).dump(2) + "\n");  // on --resume, with its --epochs
+        metrics.open(folder.metrics(), std::ios::app);
+    }
 
     long params = 0;
     for (const Tensor& p : net->parameters()) params += static_cast<long>(p.value().size());
@@ -388,6 +405,9 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
                 (std::ostringstream() << *net).str().c_str(), params, static_cast<long long>(d.train.size()),
                 static_cast<long long>(d.val.size()), static_cast<long long>(d.test.size()),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (ranks > 1)
+        std::printf("%d ranks, each on about %d samples of every batch of %d; gradients summed in %zu bucket%s\n", ranks,
+                    c.batch_size / ranks, c.batch_size, replicas->buckets(), replicas->buckets() == 1 ? "" : "s");
 
     for (int epoch = state.epoch + 1; epoch <= c.epochs; ++epoch) {
         const auto epoch_start = std::chrono::steady_clock::now();
@@ -395,8 +415,9 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
         training::EpochStats stats;
         try {
             if (stop_signal) throw Stopped{};
-            stats = epoch_with_progress(*net, loader, *opt, reg.get(), epoch, folder.last());
+            stats = epoch_with_progress(*net, loader, *opt, reg.get(), replicas ? &*replicas : nullptr, epoch, folder.last());
         } catch (const Stopped&) {
+            if (rank > 0) return 128 + stop_signal;  // rank 0 says where the run stands
             const char* name = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
             if (fs::exists(folder.last()))
                 std::fprintf(stderr, "\nstopped by %s in epoch %d; %s holds epoch %d: continue with hebb train --resume %s\n",
@@ -409,11 +430,12 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
         EpochMetrics m{epoch, stats.loss, stats.reg_loss, stats.accuracy, {}, {}, lr, seconds,
                        static_cast<double>(stats.samples) / seconds};
+        if (schedule) schedule->step();
+        if (!writer) continue;  // the other ranks' epoch ends here
         if (has_val) {
             const training::Evaluation val = training::evaluate(*net, d.val);
             m.val_loss = val.loss, m.val_acc = val.accuracy;
         }
-        if (schedule) schedule->step();
 
         // The metrics line first, then the checkpoints: a crash in between leaves a line beyond the
         // last checkpoint, which --resume cuts before it trains that epoch again; the other order
@@ -428,7 +450,7 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
         print_epoch(m, c.epochs);
     }
 
-    finish(folder, *net, params, d, start);
+    if (writer) finish(folder, *net, params, d, start);
     return 0;
 }
 

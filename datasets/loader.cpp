@@ -18,6 +18,11 @@ Eigen::Index DataLoader::num_batches() const {
     return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
 }
 
+void DataLoader::set_shard(int rank, int ranks) {
+    HEBB_CHECK(ranks > 0 && rank >= 0 && rank < ranks, "DataLoader: rank ", rank, " of ", ranks, " does not exist");
+    rank_ = rank, ranks_ = ranks;
+}
+
 DataLoader::Iterator DataLoader::begin() {
     order_.resize(static_cast<size_t>(dataset_.size()));
     std::iota(order_.begin(), order_.end(), 0);
@@ -43,12 +48,14 @@ void DataLoader::Iterator::gather() {
     const DataLoader& l = *loader_;
     const Eigen::Index start = index_ * l.batch_size_;
     const Eigen::Index rows = std::min(l.batch_size_, l.dataset_.size() - start);
-    const std::span<const Eigen::Index> samples(l.order_.data() + start, static_cast<size_t>(rows));
-    Pooled x(rows, l.dataset_.dim());
+    const Eigen::Index first = rows * l.rank_ / l.ranks_, last = rows * (l.rank_ + 1) / l.ranks_;
+    const std::span<const Eigen::Index> samples(l.order_.data() + start + first, static_cast<size_t>(last - first));
+    Pooled x(last - first, l.dataset_.dim());
     l.dataset_.rows(samples, x);
     batch_.y.resize(samples.size());
     for (size_t r = 0; r < samples.size(); ++r) batch_.y[r] = l.dataset_.labels[static_cast<size_t>(samples[r])];
     batch_.x = Tensor(std::move(x));
+    batch_.global_rows = rows;
 }
 
 }  // namespace hebb::data

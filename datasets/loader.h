@@ -11,6 +11,10 @@ namespace hebb::data {
 struct Batch {
     Tensor x;             // (B x D)
     std::vector<int> y;   // B labels
+    // With DataLoader::set_shard, x and y are this rank's part (possibly none) of a batch of
+    // global_rows rows over all ranks; 0: they are the whole batch.
+    Eigen::Index global_rows = 0;
+    Eigen::Index size() const { return global_rows ? global_rows : x.rows(); }  // the whole batch's rows
 };
 
 class DataLoader {
@@ -26,6 +30,9 @@ public:
     Eigen::Index num_batches() const;
     std::int64_t epoch() const { return epoch_; }
     void set_epoch(std::int64_t epoch) { epoch_ = epoch; }  // the next pass is this epoch
+    // Data parallelism: every rank draws the same batches, and of a batch of B rows keeps its own,
+    // rows [B rank / ranks, B (rank + 1) / ranks), in the batch's order.
+    void set_shard(int rank, int ranks);
 
     class Iterator {
     public:
@@ -51,6 +58,7 @@ private:
     std::uint64_t seed_;
     bool drop_last_;
     std::int64_t epoch_ = 0;
+    int rank_ = 0, ranks_ = 1;
     std::vector<Eigen::Index> order_;
 };
 
