@@ -10,7 +10,8 @@
 // every method, so each method is compared with "none" draw by draw (a paired t test).
 //
 // Every finished run is kept in <out>/runs.jsonl: a stopped command started again with the same
-// settings skips the runs it already has.
+// settings skips the runs it already has. Under mpirun the ranks share the runs out, each training
+// one at a time, and rank 0 keeps the results in the order one process would.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -92,7 +93,8 @@ Result train_one(const Options& o, const data::TensorDataset& train, const data:
 }
 
 // The runs of one command: the ones already in <out>/runs.jsonl and the ones it trains, saved after
-// each so that a stop loses at most the run under way.
+// each so that a stop loses at most the runs under way. In an MPI job every rank knows them all and
+// rank 0 alone writes.
 class Runs {
 public:
     using Key = std::tuple<int, std::string, double, int>;  // k, method, value, seed
@@ -100,7 +102,7 @@ public:
     Runs(const Options& o, const Json& config) : path_(fs::path(o.out) / "runs.jsonl") {
         const fs::path config_path = fs::path(o.out) / "config.json";
         if (o.overwrite) {
-            fs::remove(path_);
+            if (parallel::rank() == 0) fs::remove(path_);
         } else if (fs::exists(config_path)) {
             const Json old = Json::parse(read_file(config_path.string()), nullptr, false);
             check_usage(old == config, "--out ", o.out, " holds few-shot runs made with other settings (",
@@ -116,7 +118,7 @@ public:
                 text_ += line + "\n";
             }
         }
-        write_file_atomic(config_path.string(), config.dump(2) + "\n");
+        if (parallel::rank() == 0) write_file_atomic(config_path.string(), config.dump(2) + "\n");
     }
 
     const Result* find(const Key& key) const {
@@ -124,12 +126,16 @@ public:
         return it == done_.end() ? nullptr : &it->second;
     }
 
+    static std::string line(const Key& key, const Result& r) {
+        const auto& [k, method, value, seed] = key;
+        return Json{{"shots", k}, {"method", method}, {"value", value}, {"seed", seed}, {"val_acc", r.val_acc},
+                    {"test_acc", r.test_acc}}.dump();
+    }
+
     void add(const Key& key, const Result& r) {
         done_[key] = r;
-        const auto& [k, method, value, seed] = key;
-        text_ += Json{{"shots", k}, {"method", method}, {"value", value}, {"seed", seed}, {"val_acc", r.val_acc},
-                      {"test_acc", r.test_acc}}.dump() + "\n";
-        write_file_atomic(path_.string(), text_);
+        text_ += line(key, r) + "\n";
+        if (parallel::rank() == 0) write_file_atomic(path_.string(), text_);
     }
 
 private:
@@ -164,8 +170,12 @@ int run(const Options& o) {
     // The largest k drawn once now: a class with fewer samples fails here, not after the smaller k's runs.
     reading_flag("--shots", [&] { data::few_shot(splits.train, *std::max_element(shots.begin(), shots.end()), 0, 0, 50000); });
     const data::TensorDataset val = data::slice(splits.train, 50000, val_end);
-    prepare_output_folder(o.out, "--out");
     const Json config = settings(o, val_end);
+    Json job = config;
+    job.update({{"shots", o.shots}, {"methods", o.methods}, {"seeds", o.seeds}, {"selection_seeds", o.selection_seeds},
+                {"out", o.out}, {"overwrite", o.overwrite}});
+    check_same_settings(job.dump());
+    if (parallel::rank() == 0) prepare_output_folder(o.out, "--out");
     Runs runs(o, config);
 
     std::vector<int> selection_seeds, eval_seeds;
@@ -179,21 +189,69 @@ int run(const Options& o) {
         total += static_cast<long>(shots.size()) *
                  ((grids.at(m).size() > 1 ? static_cast<long>(grids.at(m).size()) * o.selection_seeds : 0) + o.seeds);
     const auto start = std::chrono::steady_clock::now();
-    const auto result = [&](int k, const std::string& method, double value, int seed, const char* role) {
-        ++count;
-        const Runs::Key key{k, method, value, seed};
-        if (const Result* r = runs.find(key)) return *r;
-        const Result r = train_one(o, data::few_shot(splits.train, k, static_cast<std::uint64_t>(seed), 0, 50000), val,
-                                   splits.test, method, value, static_cast<std::uint64_t>(seed));
-        runs.add(key, r);
-        ++trained;
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::fprintf(log, "[%ld/%ld] k=%d %s %s, %s seed %d: val %.4f test %.4f; about %.0f min left\n", count, total, k,
-                     method.c_str(), value_str(method, value).c_str(), role, seed, r.val_acc, r.test_acc,
-                     seconds / static_cast<double>(trained) * static_cast<double>(total - count) / 60.0);
-        std::fflush(log);
-        return r;
+    // Trains the runs `keys` that are not done yet. The ranks of an MPI job take them in turns of
+    // one each, pending[turn * ranks + rank], and every rank then learns the turn's results in order.
+    const int rank = parallel::rank(), ranks = parallel::size();
+    const auto train_all = [&](const std::vector<Runs::Key>& keys, const char* role) {
+        std::vector<Runs::Key> pending;
+        for (const Runs::Key& key : keys) runs.find(key) ? static_cast<void>(++count) : pending.push_back(key);
+        for (size_t turn = 0; turn < pending.size(); turn += static_cast<size_t>(ranks)) {
+            std::string mine;
+            if (turn + static_cast<size_t>(rank) < pending.size()) {
+                const Runs::Key& key = pending[turn + static_cast<size_t>(rank)];
+                const auto& [k, method, value, seed] = key;
+                const auto s = static_cast<std::uint64_t>(seed);
+                mine = Runs::line(key, train_one(o, data::few_shot(splits.train, k, s, 0, 50000), val, splits.test,
+                                                 method, value, s));
+            }
+            for (const std::string& text : parallel::all_gather(mine)) {
+                if (text.empty()) continue;
+                const Json j = Json::parse(text);
+                const Runs::Key key{j["shots"], j["method"], j["value"], j["seed"]};
+                const Result r{j["val_acc"], j["test_acc"]};
+                runs.add(key, r);
+                ++count, ++trained;
+                const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                if (rank == 0)
+                    std::fprintf(log, "[%ld/%ld] k=%d %s %s, %s seed %d: val %.4f test %.4f; about %.0f min left\n",
+                                 count, total, std::get<0>(key), std::get<1>(key).c_str(),
+                                 value_str(std::get<1>(key), std::get<2>(key)).c_str(), role, std::get<3>(key), r.val_acc,
+                                 r.test_acc, seconds / static_cast<double>(trained) * static_cast<double>(total - count) / 60.0);
+                std::fflush(log);
+            }
+        }
     };
+    const auto result = [&](int k, const std::string& method, double value, int seed) {
+        return *runs.find({k, method, value, seed});
+    };
+
+    // The selection runs first; the evaluation runs then use the values they choose.
+    std::vector<Runs::Key> selection_runs;
+    for (int k : shots)
+        for (const std::string& method : methods)
+            if (grids.at(method).size() > 1)
+                for (double value : grids.at(method))
+                    for (int s : selection_seeds) selection_runs.emplace_back(k, method, value, s);
+    train_all(selection_runs, "selection");
+    const auto choose = [&](int k, const std::string& method, Json* selection) {
+        const std::vector<double>& grid = grids.at(method);
+        double chosen = grid.front(), best = -1.0;
+        if (grid.size() > 1)
+            for (double value : grid) {
+                std::vector<double> accs;
+                for (int s : selection_seeds) accs.push_back(result(k, method, value, s).val_acc);
+                double mean = 0.0;
+                for (double a : accs) mean += a / static_cast<double>(accs.size());
+                if (selection) selection->push_back({{"value", value}, {"val_acc", accs}, {"mean_val_acc", mean}});
+                if (mean > best) best = mean, chosen = value;  // ties: the first in the grid
+            }
+        return chosen;
+    };
+    std::vector<Runs::Key> evaluation_runs;
+    for (int k : shots)
+        for (const std::string& method : methods)
+            for (int s : eval_seeds) evaluation_runs.emplace_back(k, method, choose(k, method, nullptr), s);
+    train_all(evaluation_runs, "evaluation");
 
     Json results = Json::array();
     std::ostringstream table, paired;
@@ -205,19 +263,10 @@ int run(const Options& o) {
         for (const std::string& method : methods) {
             const std::vector<double>& grid = grids.at(method);
             Json selection = Json::array();
-            double chosen = grid.front(), best = -1.0;
-            if (grid.size() > 1)
-                for (double value : grid) {
-                    std::vector<double> accs;
-                    for (int s : selection_seeds) accs.push_back(result(k, method, value, s, "selection").val_acc);
-                    double mean = 0.0;
-                    for (double a : accs) mean += a / static_cast<double>(accs.size());
-                    selection.push_back({{"value", value}, {"val_acc", accs}, {"mean_val_acc", mean}});
-                    if (mean > best) best = mean, chosen = value;  // ties: the first in the grid
-                }
+            const double chosen = choose(k, method, &selection);
             std::vector<double> val_accs;
             for (int s : eval_seeds) {
-                const Result r = result(k, method, chosen, s, "evaluation");
+                const Result r = result(k, method, chosen, s);
                 tests[method].push_back(r.test_acc), val_accs.push_back(r.val_acc);
             }
             const std::vector<double>& t = tests[method];
@@ -258,6 +307,7 @@ int run(const Options& o) {
        << table.str() << "\nEach method minus none, seed by seed (same samples, same initial weights), in points: mean, "
        << "95 % t interval, two-sided paired t test p-value, and on how many draws the method is ahead.\n\n"
        << paired.str();
+    if (rank > 0) return 0;
     write_file_atomic((fs::path(o.out) / "fewshot.md").string(), md.str());
     write_file_atomic((fs::path(o.out) / "fewshot.json").string(), out.dump(2) + "\n");
     if (o.json) {

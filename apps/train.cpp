@@ -362,9 +362,11 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     using Mode = training::RunFolder::Mode;
     const Mode mode = !cli.resume.empty() ? Mode::resume : cli.overwrite ? Mode::overwrite : Mode::create;
     const fs::path path = mode == Mode::resume ? cli.resume : cli.out;
-    reading_flag(mode == Mode::resume ? "--resume" : "--out", [&] { training::RunFolder::check(path, mode); });
-    std::optional<training::RunFolder> writer;  // rank 0's
-    if (rank == 0) writer.emplace(path, mode);
+    std::optional<training::RunFolder> writer;  // rank 0's: the other ranks read the folder at most
+    if (rank == 0) {
+        reading_flag(mode == Mode::resume ? "--resume" : "--out", [&] { training::RunFolder::check(path, mode); });
+        writer.emplace(path, mode);
+    }
     const training::RunFiles folder(path);
 
     const auto start = std::chrono::steady_clock::now();
