@@ -1,8 +1,10 @@
 // hebb bench: full training steps (forward, loss, regularizer, backward, optimizer step),
 // inference, or a step's matrix products alone, on synthetic MNIST-shaped data, one JSON line per
 // case. The cases run in turn, round after round, so that their ratios come from the same stretch
-// of time on a shared machine.
+// of time on a shared machine. Under mpirun, training steps are data-parallel: --batch-size is the
+// global batch, split across the ranks, and each case also times the gradients' all-reduce alone.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -24,11 +26,13 @@ struct Case {
     std::shared_ptr<nn::Sequential> net;
     std::unique_ptr<optim::Optimizer> opt;
     std::unique_ptr<reg::Regularizer> regularizer;
-    data::Batch input;  // synthetic: uniform inputs, random labels
+    data::Batch input;  // synthetic: uniform inputs, random labels; in an MPI job this rank's part
+    std::unique_ptr<training::DataParallel> ranks;  // in an MPI job
     // --products: per layer, its input X (B x in), weight W (out x in), output Y and its gradient G
     // (B x out), and the gradients dW and dX.
     std::vector<Matrix> X{}, W{}, Y{}, G{}, dW{}, dX{};
     std::vector<double> step_seconds{};  // one figure per round: the mean step time of that round
+    std::vector<double> all_reduce_seconds{};  // the same for the all-reduce alone
     long long allocations = 0;         // over all timed steps
 };
 
@@ -88,6 +92,9 @@ Command add_bench(CLI::App& app) {
     cmd->add_option("--matmul", o->matmul, "Instead, time the product of two N x N matrices (GFLOP/s)")->check(positive);
     return [o] {
         set_num_threads(o->threads);
+        const int rank = parallel::rank(), ranks = parallel::size();
+        check_on_all_ranks(ranks == 1 || (!o->inference && !o->products && o->matmul == 0), "--inference, --products "
+                           "and --matmul time one process; run them without mpirun");
         Generator gen(0);
         if (o->matmul > 0) {
             reading_flag("--matmul", [&] { check_memory("three " + std::to_string(o->matmul) + " x " + std::to_string(o->matmul) + " matrices", 12.0 * o->matmul * o->matmul); });
@@ -113,9 +120,15 @@ Command add_bench(CLI::App& app) {
                         check_usage(optimizer == "sgd" || optimizer == "adam", "--optimizer: '", optimizer, "' is not sgd or adam");
                         if (optimizer == "sgd") c.opt = std::make_unique<optim::SGD>(c.net->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
                         else c.opt = std::make_unique<optim::Adam>(c.net->parameters(), optim::AdamOptions{.lr = 1e-4});
-                        c.input.x = rand(b, inputs, gen);
+                        check_on_all_ranks(b >= ranks, "--batch-size ", b, ": ", ranks, " ranks need at least one sample each");
+                        // Every rank draws the whole batch and keeps its rows, as DataLoader::set_shard.
+                        const Matrix x = rand(b, inputs, gen).value();
+                        std::vector<int> y;
                         const auto classes = static_cast<std::uint64_t>(model.output.size());
-                        for (int i = 0; i < b; ++i) c.input.y.push_back(static_cast<int>(gen.below(classes)));
+                        for (int i = 0; i < b; ++i) y.push_back(static_cast<int>(gen.below(classes)));
+                        const int first = b * rank / ranks, last = b * (rank + 1) / ranks;
+                        c.input = {Tensor(x.middleRows(first, last - first)), {y.begin() + first, y.begin() + last}, b};
+                        if (ranks > 1) c.ranks = std::make_unique<training::DataParallel>(c.net->parameters());
                         cases.push_back(std::move(c));
                     }
         if (o->products)
@@ -146,7 +159,7 @@ Command add_bench(CLI::App& app) {
                 (*c.net)(c.input.x);
                 return;
             }
-            training::train_step(*c.net, c.input, *c.opt, c.regularizer.get());
+            training::train_step(*c.net, c.input, *c.opt, c.regularizer.get(), c.ranks.get());
         };
         for (Case& c : cases)  // warm up: buffers allocated and recycled, caches filled
             for (int s = 0; s < 3; ++s) step(c);
@@ -157,6 +170,12 @@ Command add_bench(CLI::App& app) {
                 for (int s = 0; s < o->steps; ++s) step(c);
                 c.step_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / o->steps);
                 c.allocations += heap_allocations() - allocations;
+                if (!c.ranks) continue;
+                const auto reduce_start = std::chrono::steady_clock::now();
+                std::array<float, 3> figures{};
+                for (int s = 0; s < o->steps; ++s) c.ranks->all_reduce(figures);
+                c.all_reduce_seconds.push_back(
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - reduce_start).count() / o->steps);
             }
         rusage usage{};
         ::getrusage(RUSAGE_SELF, &usage);
@@ -166,12 +185,19 @@ Command add_bench(CLI::App& app) {
             const nlohmann::json allocations_per_step =
                 heap_allocations() < 0 ? nlohmann::json() : nlohmann::json(static_cast<double>(c.allocations) / timed_steps);
             const auto [lo, hi] = std::minmax_element(c.step_seconds.begin(), c.step_seconds.end());
-            std::printf("%s\n", nlohmann::json{{"arch", c.arch}, {"batch", c.batch}, {"optimizer", c.optimizer},
-                                               {"reg", c.reg}, {"threads", o->threads}, {"mode", o->products ? "products" : o->inference ? "inference" : "train"},
-                                               {"samples_per_s", c.batch / med}, {"step_ms_median", 1e3 * med},
-                                               {"step_ms_min", 1e3 * *lo}, {"step_ms_max", 1e3 * *hi},
-                                               {"peak_rss_kb_process", usage.ru_maxrss},
-                                               {"allocs_per_step", allocations_per_step}, {"backend", gemm_backend()}}.dump().c_str());
+            nlohmann::json line{{"arch", c.arch}, {"batch", c.batch}, {"optimizer", c.optimizer},
+                                {"reg", c.reg}, {"threads", o->threads}, {"mode", o->products ? "products" : o->inference ? "inference" : "train"},
+                                {"samples_per_s", c.batch / med}, {"step_ms_median", 1e3 * med},
+                                {"step_ms_min", 1e3 * *lo}, {"step_ms_max", 1e3 * *hi},
+                                {"peak_rss_kb_process", usage.ru_maxrss},
+                                {"allocs_per_step", allocations_per_step}, {"backend", gemm_backend()}};
+            if (c.ranks) {
+                long params = 0;
+                for (const Tensor& p : c.net->parameters()) params += static_cast<long>(p.value().size());
+                line.update({{"ranks", ranks}, {"parameters", params}, {"buckets", c.ranks->buckets()},
+                             {"all_reduce_ms_median", 1e3 * median(c.all_reduce_seconds)}});
+            }
+            std::printf("%s\n", line.dump().c_str());
         }
         return 0;
     };
