@@ -326,7 +326,8 @@ Command add_fewshot(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "fewshot", "Few-shot learning: k samples per class, methods compared over seeds (hyper-parameters chosen on "
                    "other seeds). Runs: per shot count and method, 3 x selection seeds + seeds (none: seeds); at the "
-                   "defaults 180, each printed as it ends and kept in --out, so a stopped run continues");
+                   "defaults 180, each printed as it ends and kept in --out, so a stopped run continues; under mpirun "
+                   "the ranks share them out");
     cmd->add_option("--data", o->data, "mnist or fashion-mnist")->capture_default_str();
     cmd->add_option("--arch", o->arch, "The model: an MLP's sizes, lenet5, or a conv spec (docs/models.md)")->capture_default_str();
     cmd->add_option("--act", o->act, "An MLP's hidden activation")->check(CLI::IsMember({"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}))->capture_default_str();

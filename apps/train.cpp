@@ -102,7 +102,8 @@ struct Cli {
 // The train subcommand's options, bound to `cli`.
 CLI::App* add_options(CLI::App& app, Cli& cli) {
     Config& c = cli.config;
-    CLI::App* cmd = app.add_subcommand("train", "Train a model; write metrics, checkpoints, curves and a report");
+    CLI::App* cmd = app.add_subcommand("train", "Train a model; write metrics, checkpoints, curves and a report "
+                                       "(data-parallel under mpirun)");
     cmd->add_option("--data", c.data, "fashion-mnist, mnist, csv:PATH, images:DIR or spirals")->capture_default_str();
     cmd->add_option("--arch", c.arch, "The model: an MLP's sizes (784-256-10), lenet5, or a conv net "
                     "CxHxW:layers (1x28x28:conv6k5-relu-maxpool2-flatten-linear10; docs/models.md)")->capture_default_str();
@@ -122,7 +123,8 @@ CLI::App* add_options(CLI::App& app, Cli& cli) {
     cli.epochs_flag = cmd->add_option("--epochs", c.epochs, "Passes over the training samples (with --resume: the "
                                       "run's new length; not with --schedule step or cosine)")
                           ->check(positive)->check(at_most(training::max_epochs))->capture_default_str();
-    cmd->add_option("--batch-size", c.batch_size, "Samples per step (the last batch of an epoch may be smaller)")
+    cmd->add_option("--batch-size", c.batch_size, "Samples per step (the last batch of an epoch may be smaller); under "
+                    "mpirun the global batch, split across the ranks")
         ->check(positive)->capture_default_str();
     cmd->add_option("--val", c.val, "Hold out the last N training samples for validation and keep best.safetensors "
                     "(0: none, test the last model)")->check(non_negative)->capture_default_str();
@@ -345,8 +347,6 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
     check_same_settings(job.dump());
     check_on_all_ranks(c.batch_size >= ranks, "--batch-size ", c.batch_size, ": ", ranks, " ranks need at least one sample "
                        "each of every batch; give at least ", ranks, " (the global batch, split across the ranks)");
-    check_on_all_ranks(ranks == 1 || c.dropout == 0.0f, "--dropout ", c.dropout, ": not under MPI yet (every rank would "
-                       "draw the same masks for its own samples); train in one process");
     set_num_threads(cli.threads);
     set_detect_anomaly(cli.detect_anomaly);
 

@@ -40,17 +40,17 @@ struct LossGradient {
 
 // Output shape of a broadcasting binary op, or an error naming the op and both shapes.
 std::pair<Index, Index> broadcast_shape(const char* op, const Matrix& a, const Matrix& b) {
-    auto dim = [&](Index x, Index y) {
+    auto dim = [&](Index x, Index y) {  // as NumPy: a size 1 takes the other's, 0 too
         HEBB_CHECK(x == y || x == 1 || y == 1, op, ": cannot broadcast ", shape_str(a), " with ",
                    shape_str(b));
-        return std::max(x, y);
+        return x == 1 ? y : x;
     };
     return {dim(a.rows(), b.rows()), dim(a.cols(), b.cols())};
 }
 
 // m stretched to (rows x cols) along its size-1 dimensions, as an array expression.
 auto expand(const Matrix& m, Index rows, Index cols) {
-    return m.array().replicate(rows / m.rows(), cols / m.cols());
+    return m.array().replicate(m.rows() == rows ? 1 : rows, m.cols() == cols ? 1 : cols);
 }
 
 void check_labels(const char* op, const Matrix& scores, std::span<const int> labels) {

@@ -14,6 +14,7 @@ public:
     explicit Generator(std::uint64_t seed = 0) : engine_(seed) {}
     void seed(std::uint64_t seed) { engine_.seed(seed); }
     std::uint64_t next() { return engine_(); }
+    void discard(std::uint64_t n) { engine_.discard(n); }  // as n calls of next() or uniform()
     float uniform();                  // in [0, 1), from 24 random bits, the same on every platform
     float uniform(float lo, float hi);  // in [lo, hi)
     float normal();                   // standard normal (Box-Muller)

@@ -56,6 +56,7 @@ void DataLoader::Iterator::gather() {
     for (size_t r = 0; r < samples.size(); ++r) batch_.y[r] = l.dataset_.labels[static_cast<size_t>(samples[r])];
     batch_.x = Tensor(std::move(x));
     batch_.global_rows = rows;
+    batch_.first_row = first;
 }
 
 }  // namespace hebb::data

@@ -11,9 +11,9 @@ namespace hebb::data {
 struct Batch {
     Tensor x;             // (B x D)
     std::vector<int> y;   // B labels
-    // With DataLoader::set_shard, x and y are this rank's part (possibly none) of a batch of
-    // global_rows rows over all ranks; 0: they are the whole batch.
-    Eigen::Index global_rows = 0;
+    // With DataLoader::set_shard, x and y are this rank's part (possibly none), from row first_row
+    // on, of a batch of global_rows rows over all ranks; 0: they are the whole batch.
+    Eigen::Index global_rows = 0, first_row = 0;
     Eigen::Index size() const { return global_rows ? global_rows : x.rows(); }  // the whole batch's rows
 };
 

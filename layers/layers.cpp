@@ -65,11 +65,21 @@ Dropout::Dropout(float p, Generator& gen) : p_(p), gen_(&gen) {
 
 Tensor Dropout::forward(const Tensor& x) {
     if (!is_training() || p_ == 0.0f) return x;
+    HEBB_CHECK(total_ == 0 || first_ + x.rows() <= total_, "Dropout: rows ", first_, " to ", first_ + x.rows(),
+               " of a batch of ", total_);
     const float keep_scale = 1.0f / (1.0f - p_);
     Matrix mask(x.rows(), x.cols());
+    const auto skip_rows = [&](Eigen::Index rows) { gen_->discard(static_cast<std::uint64_t>(rows * x.cols())); };
+    if (total_) skip_rows(first_);
     for (Eigen::Index i = 0; i < mask.size(); ++i)
         mask.data()[i] = gen_->uniform() < p_ ? 0.0f : keep_scale;
+    if (total_) skip_rows(total_ - first_ - x.rows());
     return mul(x, Tensor(std::move(mask)));
+}
+
+void set_dropout_shard(Module& model, Eigen::Index first, Eigen::Index total) {
+    if (auto* dropout = dynamic_cast<Dropout*>(&model)) dropout->set_shard(first, total);
+    for (const auto& [name, child] : model.children()) set_dropout_shard(*child, first, total);
 }
 
 std::string Dropout::extra_repr() const { return "p=" + format_float(p_) + ", inplace=False"; }

@@ -88,11 +88,19 @@ public:
     Tensor forward(const Tensor& x) override;
     std::string name() const override { return "Dropout"; }
     std::string extra_repr() const override;
+    // Data parallelism (set_dropout_shard): the input is rows [first, first + rows) of a global
+    // batch of `total` rows. The masks of the whole batch are drawn, and the input's rows kept, so
+    // every rank masks its samples as one process would; total 0: the input is the whole batch.
+    void set_shard(Eigen::Index first, Eigen::Index total) { first_ = first, total_ = total; }
 
 private:
     float p_;
     Generator* gen_;
+    Eigen::Index first_ = 0, total_ = 0;
 };
+
+// Dropout::set_shard on every Dropout inside `model`.
+void set_dropout_shard(Module& model, Eigen::Index first, Eigen::Index total);
 
 // Every Linear layer inside `model` (itself included), in forward order.
 std::vector<const Linear*> linear_layers(const Module& model);

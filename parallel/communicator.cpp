@@ -6,6 +6,9 @@
 #include "core/tensor.h"
 
 #ifdef HEBB_MPI
+#include <csignal>
+// MPI's C interface only: its deprecated C++ bindings do not compile without warnings.
+#define OMPI_SKIP_MPICXX 1
 #include <mpi.h>
 #endif
 
@@ -29,9 +32,17 @@ struct World {
     std::vector<MPI_Request> pending;
     World() {
         if (!launched_by_mpirun()) return;
+        // The threads MPI starts keep SIGINT and SIGTERM blocked, so these reach hebb's own threads
+        // (hebb train then stops after the step in progress) rather than end the process in MPI's.
+        sigset_t stop, old;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &stop, &old);
         // Only the thread that called MPI_Init calls MPI; OpenMP's threads never do.
         int provided = 0;
         MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
         MPI_Comm_rank(MPI_COMM_WORLD, &rank);
         MPI_Comm_size(MPI_COMM_WORLD, &size);
         std::atexit([] {

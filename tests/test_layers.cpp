@@ -198,6 +198,21 @@ TEST_CASE("Dropout drops in training and passes through in eval", "[layers]") {
     CHECK_THROWS_WITH(nn::Dropout(1.0f), Catch::Contains("p must be in [0, 1)"));
 }
 
+TEST_CASE("Dropout on a rank's rows of a batch masks them as on the whole batch", "[layers]") {
+    // Data parallelism: rows 3..6 of a batch of 10, then the next batch whole, as one process.
+    Generator whole_gen(4), part_gen(4);
+    auto whole = std::make_shared<nn::Dropout>(0.5f, whole_gen);
+    nn::Sequential part{std::make_shared<nn::Dropout>(0.5f, part_gen)};
+    const Tensor x(Matrix::Random(10, 6));
+    const Matrix all = (*whole)(x).value();
+    nn::set_dropout_shard(part, 3, 10);
+    CHECK(part(Tensor(Matrix(x.value().middleRows(3, 4)))).value() == all.middleRows(3, 4));
+    CHECK_THROWS_WITH(part(x), Catch::Contains("rows 3 to 13 of a batch of 10"));
+    nn::set_dropout_shard(part, 0, 0);
+    // The generators are where one process's would be: the next masks agree too.
+    CHECK(part(x).value() == (*whole)(x).value());
+}
+
 namespace {
 // A module of one's own keeping the handles register_parameter returns.
 struct Affine : nn::Module {

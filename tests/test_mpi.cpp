@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "hebb.h"
@@ -107,6 +108,11 @@ TEST_CASE("mpi: BEAN-1 on 2 ranks reaches the weights of one process") {
     check_same_as_one_process("--optimizer adam --lr 0.01 --reg bean1 --alpha 1 --seed 6", 2, 0.01);
 }
 
+TEST_CASE("mpi: dropout on 2 ranks masks every sample as one process does") {
+    // Each rank draws the masks of the whole batch and keeps its rows.
+    check_same_as_one_process("--optimizer sgd --lr 0.1 --dropout 0.3", 2);
+}
+
 TEST_CASE("mpi: BEAN-1 and L2 on 3 ranks, parts of 12, 12 and 13 samples") {
     check_same_as_one_process("--optimizer sgd --lr 0.1 --reg bean1 --alpha 1 --bean-layers all", 3);
     // A term of the weights alone is counted once: the ranks' shares add up to 1.
@@ -159,6 +165,22 @@ TEST_CASE("mpi: a killed rank ends the job within seconds and leaves a loadable 
     CHECK(cli::shell(exe + "train --resume " + out.string() + " --epochs " + std::to_string(last.run->epoch + 1)).status == 0);
 }
 
+TEST_CASE("mpi: SIGTERM to mpirun stops the job, and rank 0 says where the run stands") {
+    const fs::path out = cli::scratch("stopped");
+    const std::string slow = "train --data spirals --arch 2-512-512-2 --batch-size 50 --threads 1 --epochs 10000 ";
+    const cli::Result r = cli::shell(
+        "(" + mpirun(2) + exe + slow + "--out " + out.string() + " 2>&1 & job=$!; "
+        "for i in $(seq 600); do [ -f " + (out / "last.safetensors").string() + " ] && break; sleep 0.05; done; "
+        "kill -TERM $job; wait $job; echo status=$?)");
+    INFO(r.output);
+    CHECK_THAT(r.output, Catch::Contains("stopped by SIGTERM in epoch") && Catch::Contains("continue with hebb train --resume"));
+    CHECK_THAT(r.output, !Catch::Contains("status=0"));
+    const hebb::training::Checkpoint last = hebb::training::load_checkpoint((out / "last.safetensors").string());
+    REQUIRE(last.run);
+    CHECK(cli::shell(mpirun(2) + exe + "train --resume " + out.string() + " --epochs " + std::to_string(last.run->epoch + 1))
+              .status == 0);
+}
+
 TEST_CASE("mpi: a rank that cannot read the data ends the job with an error naming it") {
     const fs::path out = cli::scratch("no_data");
     const std::string train = exe + "train --data mnist --arch 784-16-10 --epochs 1 --out " + out.string();
@@ -204,4 +226,20 @@ TEST_CASE("mpi: hebb fewshot on 2 ranks writes what one process does") {
     // Every run trained once, by one rank, and reported once.
     CHECK_THAT(r.output, Catch::Contains("[24/24]"));
     CHECK(r.output.find("[24/24]") == r.output.rfind("[24/24]"));
+}
+
+TEST_CASE("mpi: scripts/share_lines hands each line to one rank, rank r the lines r, r + N, ...") {
+    // The experiment scripts' trainings, shared out over the ranks of HEBB_MPIRUN's job.
+    const fs::path lines = cli::scratch("lines");
+    std::ofstream(lines) << "0 a\n1 b c\n2 d\n3 e\n4 f\n5 g\n6 h\n";
+    const cli::Result r = cli::shell(mpirun(3) + HEBB_SCRIPTS "/share_lines " + lines.string() +
+                                     " sh -c 'echo ran $0 on rank $OMPI_COMM_WORLD_RANK'");
+    INFO(r.output);
+    CHECK(r.status == 0);
+    for (int i = 0; i < 7; ++i) {
+        const std::string ran = "ran " + std::to_string(i) + " on rank " + std::to_string(i % 3) + "\n";
+        CHECK(r.output.find(ran) != std::string::npos);
+        CHECK(r.output.find(ran) == r.output.rfind(ran));
+    }
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 7);
 }

@@ -139,6 +139,18 @@ TEST_CASE("ops compute hand-derived values", "[ops]") {
     CHECK((1.0f / Tensor::from({{2, 4}})).value() == Tensor::from({{0.5, 0.25}}).value());
 }
 
+TEST_CASE("a batch of no rows passes through the layers as NumPy broadcasts it", "[ops]") {
+    // A rank of a data-parallel job without rows in a batch still runs the forward pass (dropout).
+    const Tensor none(Matrix(0, 4)), bias = Tensor::from({{1, 2, 3, 4}});
+    CHECK(add(none, bias).shape() == "(0x4)");
+    CHECK(add(bias, none).shape() == "(0x4)");
+    CHECK(mul(none, Tensor::scalar(2.0f)).shape() == "(0x4)");
+    CHECK(add(bias, Tensor::scalar(1.0f)).value() == Tensor::from({{2, 3, 4, 5}}).value());
+    Generator gen(1);
+    auto net = nn::mlp({{4, 8, 3}, "relu", 0.5f}, gen);
+    CHECK((*net)(none).shape() == "(0x3)");
+}
+
 TEST_CASE("shape errors name the op and both shapes", "[ops]") {
     const Tensor a = Tensor::zeros(64, 784), w = Tensor::zeros(512, 256);
     CHECK_THROWS_WITH(matmul(a, w), "matmul: cannot multiply (64x784) by (512x256)");

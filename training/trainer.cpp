@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/ops.h"
+#include "layers/layers.h"
 #include "training/evaluate.h"
 
 namespace hebb::training {
@@ -14,6 +15,12 @@ StepResult train_step(nn::Module& model, const data::Batch& batch, optim::Optimi
     StepResult r;
     // This rank's rows over the global batch's: 1 in one process.
     const float share = static_cast<float>(batch.x.rows()) / static_cast<float>(batch.size());
+    // Dropout draws the global batch's masks and keeps this rank's rows; unset after the step.
+    struct Shard {
+        nn::Module& model;
+        ~Shard() { nn::set_dropout_shard(model, 0, 0); }
+    } shard{model};
+    if (batch.global_rows) nn::set_dropout_shard(model, batch.first_row, batch.global_rows);
     if (batch.x.rows() > 0) {
         const Tensor logits = model(batch.x);
         const Tensor task = cross_entropy(logits, batch.y);
@@ -22,6 +29,11 @@ StepResult train_step(nn::Module& model, const data::Batch& batch, optim::Optimi
         HEBB_CHECK(std::isfinite(loss.item()), "the loss is ", loss.item(), " (task ", task.item(), ")");
         (share == 1.0f ? loss : loss * share).backward();
         r = {task.item() * share, reg ? penalty.item() * share : 0.0f, count_correct(logits.value(), batch.y)};
+    } else {
+        // No rows here (a batch smaller than the job, such as an epoch's last): the forward pass on
+        // none still draws the batch's dropout masks, keeping this rank's generator with the others'.
+        NoGradGuard no_grad;
+        model(batch.x);
     }
     if (ranks) {
         std::array<float, 3> figures{r.loss, r.reg_loss, static_cast<float>(r.correct)};
