@@ -62,7 +62,11 @@ int main(int argc, char** argv) {
         return finish(2, e.what() + see_help());
     }
     try {
-        return finish(commands.at(app.get_subcommands().front()->get_name())());
+        const std::string name = app.get_subcommands().front()->get_name();
+        hebb::app::check_on_all_ranks(hebb::parallel::size() == 1 || name == "train" || name == "fewshot" || name == "bench",
+                                      "hebb ", name, " runs in one process: start it without mpirun (train, fewshot and "
+                                      "bench run under it)");
+        return finish(commands.at(name)());
     } catch (const hebb::app::UsageError& e) {
         return finish(2, e.reported_by_rank_0 ? "" : e.what() + see_help());
     } catch (const std::exception& e) {

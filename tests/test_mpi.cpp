@@ -211,6 +211,12 @@ TEST_CASE("mpi: settings that differ between ranks and batches smaller than the 
     CHECK_THAT(batch.output, Catch::Contains("error: --batch-size 2: 3 ranks need at least one sample each"));
     // Said once, by rank 0.
     CHECK(batch.output.find("--batch-size 2:") == batch.output.rfind("--batch-size 2:"));
+
+    const fs::path model = cli::scratch("model");
+    REQUIRE(cli::shell(exe + "train --data spirals --arch 2-4-2 --epochs 1 --out " + model.string()).status == 0);
+    const cli::Result eval = cli::shell(mpirun(2) + exe + "eval --model " + (model / "last.safetensors").string());
+    CHECK(eval.status != 0);
+    CHECK_THAT(eval.output, Catch::Contains("error: hebb eval runs in one process: start it without mpirun"));
 }
 
 TEST_CASE("mpi: hebb fewshot on 2 ranks writes what one process does") {
