@@ -33,7 +33,7 @@ struct Case {
     std::vector<Matrix> X{}, W{}, Y{}, G{}, dW{}, dX{};
     std::vector<double> step_seconds{};  // one figure per round: the mean step time of that round
     std::vector<double> all_reduce_seconds{};  // the same for the all-reduce alone
-    long long allocations = 0;         // over all timed steps
+    long long allocations = 0, allocated_bytes = 0;  // over all timed steps
 };
 
 double median(std::vector<double> v) {
@@ -165,11 +165,12 @@ Command add_bench(CLI::App& app) {
             for (int s = 0; s < 3; ++s) step(c);
         for (int round = 0; round < o->rounds; ++round)
             for (Case& c : cases) {
-                const long long allocations = heap_allocations();
+                const long long allocations = heap_allocations(), bytes = heap_bytes();
                 const auto start = std::chrono::steady_clock::now();
                 for (int s = 0; s < o->steps; ++s) step(c);
                 c.step_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / o->steps);
                 c.allocations += heap_allocations() - allocations;
+                c.allocated_bytes += heap_bytes() - bytes;
                 if (!c.ranks) continue;
                 const auto reduce_start = std::chrono::steady_clock::now();
                 std::array<float, 3> figures{};
@@ -182,15 +183,17 @@ Command add_bench(CLI::App& app) {
         const int timed_steps = o->rounds * o->steps;
         for (const Case& c : cases) {
             const double med = median(c.step_seconds);
-            const nlohmann::json allocations_per_step =
-                heap_allocations() < 0 ? nlohmann::json() : nlohmann::json(static_cast<double>(c.allocations) / timed_steps);
+            const auto per_step = [&](long long total) {
+                return heap_allocations() < 0 ? nlohmann::json() : nlohmann::json(static_cast<double>(total) / timed_steps);
+            };
             const auto [lo, hi] = std::minmax_element(c.step_seconds.begin(), c.step_seconds.end());
             nlohmann::json line{{"arch", c.arch}, {"batch", c.batch}, {"optimizer", c.optimizer},
                                 {"reg", c.reg}, {"threads", o->threads}, {"mode", o->products ? "products" : o->inference ? "inference" : "train"},
                                 {"samples_per_s", c.batch / med}, {"step_ms_median", 1e3 * med},
                                 {"step_ms_min", 1e3 * *lo}, {"step_ms_max", 1e3 * *hi},
                                 {"peak_rss_kb_process", usage.ru_maxrss},
-                                {"allocs_per_step", allocations_per_step}, {"backend", gemm_backend()}};
+                                {"allocs_per_step", per_step(c.allocations)},
+                                {"alloc_bytes_per_step", per_step(c.allocated_bytes)}, {"backend", gemm_backend()}};
             if (c.ranks) {
                 long params = 0;
                 for (const Tensor& p : c.net->parameters()) params += static_cast<long>(p.value().size());

@@ -3,10 +3,26 @@
 #include <algorithm>
 
 #ifdef HEBB_ONEDNN
-#include <dnnl.h>
+#include "backend/onednn.h"
 #endif
 
 namespace hebb {
+
+void linear_product(const Matrix& x, const Matrix& w, const Matrix* bias, bool relu, Matrix& y) {
+    HEBB_CHECK(x.cols() == w.cols() && y.rows() == x.rows() && y.cols() == w.rows() &&
+                   (!bias || (bias->rows() == 1 && bias->cols() == w.rows())),
+               "linear_product: x ", shape_str(x), ", w ", shape_str(w), ", y ", shape_str(y));
+    if (y.size() == 0) return;
+#ifdef HEBB_ONEDNN
+    onednn::product(x.rows(), w.rows(), x.cols(), x.data(), false, w.data(), true, y.data(), 1.0f, 0.0f,
+                    bias ? bias->data() : nullptr, relu);
+#else
+    y.noalias() = x * w.transpose();
+    if (bias && relu) y = (y.array().rowwise() + bias->row(0).array()).max(0.0f);
+    else if (bias) y.rowwise() += bias->row(0);
+    else if (relu) y = y.cwiseMax(0.0f);
+#endif
+}
 
 void gemm(const Matrix& a, bool transpose_a, const Matrix& b, bool transpose_b, Matrix& c,
           float alpha, float beta) {
@@ -18,11 +34,7 @@ void gemm(const Matrix& a, bool transpose_a, const Matrix& b, bool transpose_b, 
                " does not fit into ", shape_str(c));
     if (c.size() == 0) return;
 #ifdef HEBB_ONEDNN
-    // Row-major, as hebb's matrices; the leading dimension of each is its stored row length.
-    const dnnl_status_t status = dnnl_sgemm(transpose_a ? 'T' : 'N', transpose_b ? 'T' : 'N', m, n, k, alpha,
-                                            a.data(), a.cols(), b.data(), b.cols(), beta, c.data(), c.cols());
-    HEBB_CHECK(status == dnnl_success, "gemm: oneDNN's sgemm failed with status ", static_cast<int>(status),
-               " for ", shape_str(c));
+    onednn::product(m, n, k, a.data(), transpose_a, b.data(), transpose_b, c.data(), alpha, beta);
 #else
     const auto run = [&](const auto& x, const auto& y) {
         if (beta == 0.0f) {
@@ -50,10 +62,7 @@ void gram(const Matrix& a, Matrix& s, float alpha) {
         const Eigen::Index rows = std::min(step, n - i0), cols = n - i0;
 #ifdef HEBB_ONEDNN
         const float* block = a.data() + i0;  // columns i0.. of a, stored rows of length n
-        const dnnl_status_t status = dnnl_sgemm('T', 'N', rows, cols, r, alpha, block, n, block, n, 0.0f,
-                                                s.data() + i0 * n + i0, n);
-        HEBB_CHECK(status == dnnl_success, "gram: oneDNN's sgemm failed with status ", static_cast<int>(status),
-                   " for ", shape_str(s));
+        onednn::sgemm(true, false, rows, cols, r, alpha, block, n, block, n, 0.0f, s.data() + i0 * n + i0, n);
 #else
         s.block(i0, i0, rows, cols).noalias() = alpha * a.middleCols(i0, rows).transpose() * a.middleCols(i0, cols);
 #endif

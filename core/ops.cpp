@@ -83,24 +83,47 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     });
 }
 
-// y = x W^T + bias; dx = g W, dW = g^T x, dbias = sum of g over the batch
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-    HEBB_CHECK(x.cols() == weight.cols(), "linear: input ", x.shape(), " does not fit weight ",
-               weight.shape(), " (out x in)");
+namespace {
+
+// y = x W^T + bias, and with relu y = max(that, 0); with G = g (times [y > 0] with relu):
+// dx = G W, dW = G^T x, dbias = sum of G over the batch
+Tensor linear_op(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias, bool relu) {
+    HEBB_CHECK(x.cols() == weight.cols(), op, ": input ", x.shape(), " does not fit weight ", weight.shape(),
+               " (out x in)");
+    HEBB_CHECK(!bias.defined() || (bias.rows() == 1 && bias.cols() == weight.rows()), op, ": bias ",
+               bias.shape(), " does not fit weight ", weight.shape());
     Pooled y(x.rows(), weight.rows());
-    gemm(x.value(), false, weight.value(), true, y);
-    if (bias.defined()) {
-        HEBB_CHECK(bias.rows() == 1 && bias.cols() == weight.rows(), "linear: bias ", bias.shape(),
-                   " does not fit weight ", weight.shape());
-        y.rowwise() += bias.value().row(0);
-    }
-    return make_result(std::move(y), "linear", {x, weight, bias}, [](Node& y) {
+    linear_product(x.value(), weight.value(), bias.defined() ? &bias.value() : nullptr, relu, y);
+    return make_result(std::move(y), op, {x, weight, bias}, [relu](Node& y) {
         Node& x = parent(y, 0);
         Node& w = parent(y, 1);
-        send_product(x, y.grad, false, w.value, false);
-        send_product(w, y.grad, true, x.value, false);
-        if (y.parents.size() == 3) accumulate_grad(parent(y, 2), y.grad.colwise().sum());
+        const bool has_bias = y.parents.size() == 3;
+        Pooled masked, bias_grad(1, has_bias ? y.grad.cols() : 0);  // G, in one pass with its column sums
+        bias_grad.setZero();
+        if (relu) {
+            masked = Pooled(y.grad.rows(), y.grad.cols());
+            for (Index r = 0; r < y.grad.rows(); ++r) {
+                masked.row(r) = (y.value.row(r).array() > 0.0f).select(y.grad.row(r), 0.0f);
+                if (has_bias) bias_grad += masked.row(r);
+            }
+        } else if (has_bias) {
+            bias_grad = y.grad.colwise().sum();
+        }
+        const Matrix& g = relu ? masked : y.grad;
+        send_product(x, g, false, w.value, false);
+        send_product(w, g, true, x.value, false);
+        if (has_bias) accumulate_grad(parent(y, 2), bias_grad);
     });
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    return linear_op("linear", x, weight, bias, false);
+}
+
+Tensor linear_relu(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    return linear_op("linear_relu", x, weight, bias, true);
 }
 
 // y = x^T; dx = g^T

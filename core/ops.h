@@ -12,6 +12,9 @@ namespace hebb {
 Tensor matmul(const Tensor& a, const Tensor& b);  // (n x k)(k x m) -> (n x m)
 // x (B x in), weight (out x in), bias (1 x out) or undefined -> x weight^T + bias (B x out)
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
+// relu(linear(x, weight, bias)) as one op: the product adds the bias and applies ReLU as it writes
+// its output, and the backward pass masks the gradient and sums the bias's in one pass over it.
+Tensor linear_relu(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
 Tensor transpose(const Tensor& x);  // (r x c) -> (c x r)
 
 Tensor add(const Tensor& a, const Tensor& b);

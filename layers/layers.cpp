@@ -32,6 +32,11 @@ Tensor Linear::forward(const Tensor& x) {
     return linear(x, weight, bias);
 }
 
+Tensor Linear::forward_relu(const Tensor& x) {
+    input_ = x;
+    return linear_relu(x, weight, bias);
+}
+
 std::string Linear::extra_repr() const {
     return "in_features=" + std::to_string(weight.cols()) +
            ", out_features=" + std::to_string(weight.rows()) +
@@ -48,7 +53,16 @@ void Sequential::push_back(std::shared_ptr<Module> module) {
 
 Tensor Sequential::forward(const Tensor& x) {
     Tensor y = x;
-    for (const auto& [name, child] : children()) y = child->forward(y);
+    const auto& layers = children();
+    for (size_t i = 0; i < layers.size(); ++i) {
+        auto* linear = dynamic_cast<Linear*>(layers[i].second.get());
+        if (linear && i + 1 < layers.size() && dynamic_cast<const ReLU*>(layers[i + 1].second.get())) {
+            y = linear->forward_relu(y);  // the ReLU is the product's epilogue
+            ++i;
+        } else {
+            y = layers[i].second->forward(y);
+        }
+    }
     return y;
 }
 

@@ -25,6 +25,8 @@ public:
     // The input of the last forward pass, still on the tape (B x in): a regularizer reads the
     // activations that entered this layer here, and its gradient flows back through them.
     const Tensor& input() const { return input_; }
+    // relu(forward(x)) as one op (linear_relu): Sequential runs a Linear and the ReLU after it so.
+    Tensor forward_relu(const Tensor& x);
 
     Tensor weight;
     Tensor bias;  // undefined when built with bias = false

@@ -90,6 +90,46 @@ TEST_CASE("gradcheck passes for products and losses", "[ops][gradcheck]") {
     require_gradcheck([](In v) { return mse_loss(v[0], v[1]); }, {away_from_zero(4, 3), away_from_zero(4, 3)});
 }
 
+TEST_CASE("linear_relu is relu(linear) in one op, its value and every gradient", "[ops]") {
+    Generator gen(11);
+    for (bool has_bias : {false, true}) {
+        const Tensor x = randn(33, 20, gen).requires_grad_(), w = randn(17, 20, gen).requires_grad_();
+        const Tensor b = has_bias ? randn(1, 17, gen).requires_grad_() : Tensor();
+        const Tensor fused = linear_relu(x, w, b), apart = relu(linear(x, w, b));
+        CHECK((fused.value() - apart.value()).cwiseAbs().maxCoeff() <= 1e-5f);
+        CHECK((fused.value().array() == 0.0f).count() > 100);  // about half the entries are masked
+        const Tensor upstream = randn(33, 17, gen);
+        std::vector<Matrix> grads;
+        for (const Tensor& y : {fused, apart}) {
+            for (Tensor t : {x, w, b}) if (t.defined()) t.zero_grad();
+            sum(mul(y, upstream)).backward();
+            for (const Tensor& t : {x, w, b}) if (t.defined()) grads.push_back(t.grad());
+        }
+        const size_t n = grads.size() / 2;
+        for (size_t i = 0; i < n; ++i) CHECK((grads[i] - grads[n + i]).cwiseAbs().maxCoeff() <= 1e-4f);
+    }
+    // Inputs whose pre-activations stay away from ReLU's kink: central differences agree.
+    require_gradcheck([](In v) { return linear_relu(v[0], v[1], v[2]); },
+                      {Tensor::from({{1, 2}, {-1, 3}}), Tensor::from({{1, 1}, {-1, 0.5f}, {0.5f, -2}}),
+                       Tensor::from({{0.25f, -0.5f, 0.5f}})});
+}
+
+TEST_CASE("a Sequential runs a Linear and its ReLU as linear_relu, with the same result", "[ops]") {
+    Generator gen(12);
+    const auto net = nn::mlp({{6, 8, 8, 3}, "relu"}, gen);
+    const Tensor x = randn(5, 6, gen);
+    Tensor apart = x;
+    for (size_t i = 0; i < net->size(); ++i) apart = (*net)[i](apart);  // each module's own forward
+    const Tensor fused = (*net)(x);
+    CHECK((fused.value() - apart.value()).cwiseAbs().maxCoeff() <= 1e-5f);
+    // Two hidden layers fused, the output layer alone, no separate ReLU.
+    const std::string graph = to_dot(fused);
+    size_t fused_ops = 0;
+    for (size_t at = 0; (at = graph.find("linear_relu", at)) != std::string::npos; ++at) ++fused_ops;
+    CHECK(fused_ops == 2);
+    CHECK(graph.find("\"relu") == std::string::npos);
+}
+
 TEST_CASE("gradcheck catches a 1% error in one gradient entry", "[ops][gradcheck]") {
     // y = x^2 whose backward is wrong by 1% in entry (1, 2) only.
     const auto wrong_square = [](In v) {

@@ -208,6 +208,31 @@ TEST_CASE("gemm agrees with a double-precision product for every transpose, alph
                       Catch::Contains("(2x3) times (2x3) does not fit into (2x2)"));
 }
 
+TEST_CASE("linear_product's epilogue (bias, ReLU) agrees with a double-precision product", "[tensor][gemm]") {
+    Generator gen(9);
+    // Shapes a dense layer has (a 10-class output, a batch of 1) and ones that split into blocks.
+    for (auto [batch, in, out] : {std::tuple<int, int, int>{1, 5, 3}, {64, 784, 10}, {257, 300, 129}})
+        for (bool has_bias : {false, true})
+            for (bool relu : {false, true}) {
+                const Matrix x = randn(batch, in, gen).value(), w = randn(out, in, gen).value();
+                const Matrix bias = randn(1, out, gen).value();
+                Eigen::MatrixXd expected = x.cast<double>() * w.cast<double>().transpose();
+                if (has_bias) expected.rowwise() += bias.cast<double>().row(0);
+                if (relu) expected = expected.cwiseMax(0.0);
+                // y's old entries are never read.
+                Matrix y = Matrix::Constant(batch, out, std::nanf(""));
+                linear_product(x, w, has_bias ? &bias : nullptr, relu, y);
+                INFO(gemm_backend() << " batch=" << batch << " in=" << in << " out=" << out << " bias=" << has_bias
+                                    << " relu=" << relu);
+                REQUIRE(y.allFinite());
+                CHECK((y.cast<double>() - expected).cwiseAbs().maxCoeff() <= 1e-5 * std::sqrt(in) * 10);
+                if (relu) CHECK(y.minCoeff() >= 0.0f);
+            }
+    Matrix wrong(2, 2);
+    CHECK_THROWS_WITH(linear_product(Matrix(2, 3), Matrix(4, 3), nullptr, false, wrong),
+                      Catch::Contains("linear_product: x (2x3), w (4x3), y (2x2)"));
+}
+
 TEST_CASE("a pooled matrix's storage is handed out again for the same number of entries", "[tensor]") {
     const float* storage = nullptr;
     {
