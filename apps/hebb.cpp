@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     if (hebb::parallel::rank() > 0 && !std::freopen("/dev/null", "w", stdout)) return finish(1, "cannot silence stdout");
     CLI::App app{"hebb: train, evaluate and inspect MLPs and conv nets, with BEAN assembly regularization"};
     app.require_subcommand(1);
-    // "hebb 0.1.0 (6cdacfe), products on oneDNN sgemm, -march=native, data-parallel under mpirun (Open MPI)"
+    // "hebb 0.1.0 (6cdacfe), products on oneDNN, -march=native, data-parallel under mpirun (Open MPI)"
     const std::string commit = HEBB_VERSION;
     app.set_version_flag("--version", "hebb " HEBB_PROJECT_VERSION +
                                           (commit == HEBB_PROJECT_VERSION ? std::string() : " (" + commit + ")") +
