@@ -284,6 +284,17 @@ void stop_on_signals() {
     }).detach();
 }
 
+// Whether to stop after the step in progress. In an MPI job mpirun passes a signal to every rank,
+// and rank 0 answers it: it says where the run stands and ends the job. The other ranks carry on
+// meanwhile (rank 0's step needs them), and stop on their own only if the job is still running 5 s
+// later (a signal sent to them alone).
+bool stop_requested() {
+    if (!stop_signal) return false;
+    if (parallel::rank() == 0) return true;
+    static const auto first_asked = std::chrono::steady_clock::now();
+    return std::chrono::steady_clock::now() - first_asked > std::chrono::seconds(5);
+}
+
 // One epoch of training with a progress bar. A failure says what to try, and after the first epoch
 // that the last checkpoint is intact.
 training::EpochStats epoch_with_progress(nn::Module& net, data::DataLoader& loader, optim::Optimizer& opt,
@@ -298,7 +309,7 @@ training::EpochStats epoch_with_progress(nn::Module& net, data::DataLoader& load
             std::snprintf(info, sizeof info, "epoch %d  loss %.4f  reg %.4f  acc %.4f  %.0f samples/s", epoch,
                           now.loss, now.reg_loss, now.accuracy, static_cast<double>(now.samples) / secs);
             bar.update(now.steps, info);
-            if (stop_signal) throw Stopped{};
+            if (stop_requested()) throw Stopped{};
         }, ranks);
         bar.clear();
         return stats;
@@ -416,7 +427,7 @@ int run(const Cli& cli, const std::vector<std::string>& given) {
         const double lr = opt->lr();
         training::EpochStats stats;
         try {
-            if (stop_signal) throw Stopped{};
+            if (stop_requested()) throw Stopped{};
             stats = epoch_with_progress(*net, loader, *opt, reg.get(), replicas ? &*replicas : nullptr, epoch, folder.last());
         } catch (const Stopped&) {
             if (rank > 0) return 128 + stop_signal;  // rank 0 says where the run stands
