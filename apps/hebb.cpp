@@ -1,9 +1,11 @@
 // The hebb command: train, evaluate and inspect MLPs and conv nets.
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <malloc.h>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "apps/commands.h"
 #include "parallel/communicator.h"
@@ -18,7 +20,12 @@ int finish(int code, const std::string& message = {}) {
     if (!message.empty())
         std::fprintf(stderr, "error: %s%s\n", rank > 0 ? ("rank " + std::to_string(rank) + ": ").c_str() : "",
                      message.c_str());
-    if (code != 0 && hebb::parallel::size() > 1) hebb::parallel::abort(code);
+    if (code != 0 && hebb::parallel::size() > 1) {
+        // A rank with nothing to say (a refusal that rank 0 reports, a stop that rank 0 answers) leaves
+        // ending the job to rank 0, whose message its own abort would cut; after 5 s it ends it itself.
+        if (rank > 0 && message.empty()) std::this_thread::sleep_for(std::chrono::seconds(5));
+        hebb::parallel::abort(code);
+    }
     return code;
 }
 
