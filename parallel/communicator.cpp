@@ -69,11 +69,6 @@ bool built_with_mpi() { return true; }
 int rank() { return world().rank; }
 int size() { return world().size; }
 
-void all_reduce_sum(std::span<double> values) {
-    if (size() == 1) return;
-    MPI_Allreduce(MPI_IN_PLACE, values.data(), count(values.size()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-}
-
 void start_all_reduce_sum(std::span<float> values) {
     if (size() == 1) return;
     MPI_Request& r = world().pending.emplace_back();
@@ -116,7 +111,6 @@ void abort(int code) {
 bool built_with_mpi() { return false; }
 int rank() { return 0; }
 int size() { return 1; }
-void all_reduce_sum(std::span<double>) {}
 void start_all_reduce_sum(std::span<float>) {}
 void wait_all() {}
 std::vector<std::string> all_gather(const std::string& text) { return {text}; }

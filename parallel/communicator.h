@@ -14,10 +14,9 @@ bool built_with_mpi();  // the meson option mpi
 int rank();              // 0 .. size() - 1
 int size();              // the processes in the job
 
-// Sums `values` over the ranks, in place on every rank.
-void all_reduce_sum(std::span<double> values);
-// The same for a gradient bucket, begun now and finished by wait_all(): buckets are summed while
-// the next is packed. `values` must stay alive and untouched until then.
+// Begins summing `values` (a gradient bucket) over the ranks, in place on every rank; wait_all()
+// finishes every sum begun, so buckets are summed while the next is packed. `values` must stay
+// alive and untouched until then.
 void start_all_reduce_sum(std::span<float> values);
 void wait_all();
 
