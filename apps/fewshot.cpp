@@ -212,11 +212,11 @@ int run(const Options& o) {
                 runs.add(key, r);
                 ++count, ++trained;
                 const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-                if (rank == 0)
-                    std::fprintf(log, "[%ld/%ld] k=%d %s %s, %s seed %d: val %.4f test %.4f; about %.0f min left\n",
-                                 count, total, std::get<0>(key), std::get<1>(key).c_str(),
-                                 value_str(std::get<1>(key), std::get<2>(key)).c_str(), role, std::get<3>(key), r.val_acc,
-                                 r.test_acc, seconds / static_cast<double>(trained) * static_cast<double>(total - count) / 60.0);
+                if (rank > 0) continue;
+                std::fprintf(log, "[%ld/%ld] k=%d %s %s, %s seed %d: val %.4f test %.4f; about %.0f min left\n", count,
+                             total, std::get<0>(key), std::get<1>(key).c_str(),
+                             value_str(std::get<1>(key), std::get<2>(key)).c_str(), role, std::get<3>(key), r.val_acc,
+                             r.test_acc, seconds / static_cast<double>(trained) * static_cast<double>(total - count) / 60.0);
                 std::fflush(log);
             }
         }

@@ -11,7 +11,9 @@ namespace hebb {
 void linear_product(const Matrix& x, const Matrix& w, const Matrix* bias, bool relu, Matrix& y) {
     HEBB_CHECK(x.cols() == w.cols() && y.rows() == x.rows() && y.cols() == w.rows() &&
                    (!bias || (bias->rows() == 1 && bias->cols() == w.rows())),
-               "linear_product: x ", shape_str(x), ", w ", shape_str(w), ", y ", shape_str(y));
+               "linear_product: x ", shape_str(x), ", w ", shape_str(w), ", y ", shape_str(y),
+               (bias ? ", bias " + shape_str(*bias) : std::string()), " do not fit: y is (rows of x) x (rows of w), "
+               "w has x's columns, bias is 1 x (rows of w)");
     if (y.size() == 0) return;
 #ifdef HEBB_ONEDNN
     onednn::product(x.rows(), w.rows(), x.cols(), x.data(), false, w.data(), true, y.data(), 1.0f, 0.0f,

@@ -99,9 +99,9 @@ Tensor linear_op(const char* op, const Tensor& x, const Tensor& weight, const Te
         Node& w = parent(y, 1);
         const bool has_bias = y.parents.size() == 3;
         Pooled masked, bias_grad(1, has_bias ? y.grad.cols() : 0);  // G, in one pass with its column sums
-        bias_grad.setZero();
         if (relu) {
             masked = Pooled(y.grad.rows(), y.grad.cols());
+            bias_grad.setZero();
             for (Index r = 0; r < y.grad.rows(); ++r) {
                 masked.row(r) = (y.value.row(r).array() > 0.0f).select(y.grad.row(r), 0.0f);
                 if (has_bias) bias_grad += masked.row(r);

@@ -30,8 +30,7 @@ DataParallel::DataParallel(std::vector<Tensor> params, size_t bucket_bytes) : pa
                    "the same files (a run folder or --init on a file system they share)");
     for (size_t i = params_.size(); i-- > 0;) {
         const size_t bytes = static_cast<size_t>(params_[i].value().size()) * sizeof(float);
-        if (buckets_.empty() || (buckets_.back().values.size() * sizeof(float) + bytes > bucket_bytes &&
-                                 !buckets_.back().params.empty()))
+        if (buckets_.empty() || buckets_.back().values.size() * sizeof(float) + bytes > bucket_bytes)
             buckets_.emplace_back();
         Bucket& b = buckets_.back();
         b.params.push_back(i);
